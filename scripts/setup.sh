@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs what headcount needs on a Debian/Ubuntu machine, idempotently:
+#   - ffmpeg (frame source), mosquitto + clients (broker for tests and the demo), strace (privacy tests)
+#   - the TensorFlow Lite C runtime, TF 2.9.0, unpacked from the npm package tfjs-tflite-node@0.0.2
+#     into .runtime/<arch>/libtensorflowlite_c.so (ignored by git).
+# Safe to run again: it only installs what is missing.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+cd "$here"
+
+need_apt=()
+command -v ffmpeg >/dev/null 2>&1 || need_apt+=(ffmpeg)
+command -v ffprobe >/dev/null 2>&1 || need_apt+=(ffmpeg)
+command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need_apt+=(mosquitto)
+command -v mosquitto_sub >/dev/null 2>&1 || need_apt+=(mosquitto-clients)
+command -v strace >/dev/null 2>&1 || need_apt+=(strace)
+command -v npm >/dev/null 2>&1 || need_apt+=(npm)
+command -v cc >/dev/null 2>&1 || need_apt+=(gcc)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  echo "setup: installing ${need_apt[*]}" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "setup: cargo not found; install Rust (rustup) first, then run this again" >&2
+  exit 1
+fi
+
+# TF 2.9.0 C runtime, both architectures (arm64 is used for the aarch64 build and qemu runs).
+runtime="$here/.runtime"
+if [ ! -f "$runtime/linux_amd64/libtensorflowlite_c.so" ] || [ ! -f "$runtime/linux_arm64/libtensorflowlite_c.so" ]; then
+  echo "setup: fetching libtensorflowlite_c.so (TF 2.9.0) from npm package tfjs-tflite-node@0.0.2" >&2
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' EXIT
+  (cd "$tmp" && npm pack --silent tfjs-tflite-node@0.0.2 >/dev/null && tar xzf tfjs-tflite-node-0.0.2.tgz)
+  for arch in linux_amd64 linux_arm64; do
+    mkdir -p "$runtime/$arch"
+    cp "$tmp/package/cc_deps/$arch/libtensorflowlite_c.so" "$runtime/$arch/"
+  done
+  mkdir -p "$runtime/include"
+  cp -r "$tmp/package/cc_deps/include/." "$runtime/include/"
+  cp "$tmp/package/LICENSE" "$runtime/LICENSE" 2>/dev/null || true
+fi
+echo "setup: ok (runtime in $runtime)" >&2

@@ -1,0 +1,500 @@
+//! Configuration: one TOML file, parsed with serde, validated once at start.
+//!
+//! Every key has a default (documented in README.md), unknown keys are rejected by name, and every
+//! value is range-checked here so the rest of the program can trust it. This module never reads
+//! secrets into logs: [`Config::to_toml`] is what `check-config` prints.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// Why a configuration could not be used. Always names the key and what is allowed.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {cause}")]
+    Read {
+        path: PathBuf,
+        cause: std::io::Error,
+    },
+    #[error("config file {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("config key {key} = {value}: {allowed}")]
+    Invalid {
+        key: &'static str,
+        value: String,
+        allowed: String,
+    },
+}
+
+/// The whole effective configuration.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub sensor: SensorConfig,
+    pub source: SourceConfig,
+    pub detector: DetectorConfig,
+    pub counting: CountingConfig,
+    pub mqtt: MqttConfig,
+}
+
+/// Where the sensor is: used only to build the MQTT topic root `headcount/<site>/<name>/`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SensorConfig {
+    pub site: String,
+    pub name: String,
+}
+
+impl Default for SensorConfig {
+    fn default() -> Self {
+        Self {
+            site: "default".into(),
+            name: "sensor".into(),
+        }
+    }
+}
+
+/// Which kind of frame source feeds the pipeline.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    /// A video file or stream URL read through an `ffmpeg` child process.
+    #[default]
+    Video,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SourceConfig {
+    pub kind: SourceKind,
+    /// Video file path or stream URL (`rtsp://…`, `http://…`): anything ffmpeg reads.
+    pub url: String,
+    /// Frames per second handed to the detector; 0 = the clip's own rate.
+    pub fps: f64,
+    /// Pace a file at its own frame rate (as a camera would deliver it) instead of as fast as possible.
+    pub realtime: bool,
+    /// Path of the `ffmpeg` executable (its sibling `ffprobe` is used to inspect inputs).
+    pub ffmpeg: String,
+}
+
+impl Default for SourceConfig {
+    fn default() -> Self {
+        Self {
+            kind: SourceKind::Video,
+            url: String::new(),
+            fps: 0.0,
+            realtime: false,
+            ffmpeg: "ffmpeg".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DetectorConfig {
+    /// Path of the `.tflite` model; empty = the bundled SSD MobileNet v1.
+    pub model: String,
+    /// Path of `libtensorflowlite_c.so` (TF 2.9.0); empty = search (see README).
+    pub runtime_library: String,
+    pub threads: u32,
+    /// Minimum person score kept, 0..1.
+    pub threshold: f32,
+    /// IoU above which two person boxes are the same person (class-agnostic NMS), 0..1.
+    pub nms_iou: f32,
+    /// A box lying more than this fraction inside a better one is the same person, 0..1.
+    pub nms_containment: f32,
+    /// Index of the `person` class in the model's output (0 for the COCO SSD and YOLO models).
+    pub person_class: u32,
+}
+
+impl Default for DetectorConfig {
+    fn default() -> Self {
+        Self {
+            model: String::new(),
+            runtime_library: String::new(),
+            threads: 2,
+            threshold: 0.5,
+            nms_iou: 0.5,
+            nms_containment: 0.8,
+            person_class: 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct CountingConfig {
+    /// Occupancy is the median of the last N per-frame counts, so one missed frame does not flicker it.
+    pub smoothing_frames: u32,
+}
+
+impl Default for CountingConfig {
+    fn default() -> Self {
+        Self {
+            smoothing_frames: 9,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct MqttConfig {
+    /// `mqtt://host:port`; empty = no broker (replay prints only).
+    pub url: String,
+    /// MQTT client id; empty = `headcount-<site>-<name>`.
+    pub client_id: String,
+    /// Occupancy is published on change and at least every `interval_s` seconds.
+    pub interval_s: u32,
+    pub keep_alive_s: u32,
+    /// How long to wait for the broker's CONNACK at start before giving up.
+    pub connect_timeout_s: u32,
+}
+
+impl Default for MqttConfig {
+    fn default() -> Self {
+        Self {
+            url: String::new(),
+            client_id: String::new(),
+            interval_s: 60,
+            keep_alive_s: 30,
+            connect_timeout_s: 10,
+        }
+    }
+}
+
+/// A parsed `mqtt://host:port` broker address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrokerAddr {
+    pub host: String,
+    pub port: u16,
+}
+
+impl Config {
+    /// Reads, parses and validates a config file. Relative paths inside it are resolved against
+    /// the file's own directory, so a config works from any working directory.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|cause| ConfigError::Read {
+            path: path.to_path_buf(),
+            cause,
+        })?;
+        let mut config = Self::parse(&text).map_err(|message| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message,
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        config.resolve_relative_paths(base);
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Parses TOML text; the error is one line naming the key (e.g. "unknown field `foo`, expected
+    /// one of …").
+    pub fn parse(text: &str) -> Result<Self, String> {
+        toml::from_str::<Self>(text).map_err(|e| {
+            let msg = e.message().trim().replace('\n', " ");
+            match e.span() {
+                Some(span) => {
+                    let start = span.start.min(text.len());
+                    let line = text[..start].matches('\n').count() + 1;
+                    format!("line {line}, key {}: {msg}", key_at(text, start))
+                }
+                None => msg,
+            }
+        })
+    }
+
+    fn resolve_relative_paths(&mut self, base: &Path) {
+        let resolve = |p: &mut String| {
+            if !p.is_empty() && !p.contains("://") && Path::new(p.as_str()).is_relative() {
+                *p = base.join(p.as_str()).to_string_lossy().into_owned();
+            }
+        };
+        resolve(&mut self.detector.model);
+        resolve(&mut self.detector.runtime_library);
+        resolve(&mut self.source.url);
+    }
+
+    /// Checks every value against its allowed range.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        check_topic_level("sensor.site", &self.sensor.site)?;
+        check_topic_level("sensor.name", &self.sensor.name)?;
+        let s = &self.source;
+        if !(s.fps == 0.0 || (0.1..=240.0).contains(&s.fps)) {
+            return invalid(
+                "source.fps",
+                s.fps,
+                "allowed: 0 (the clip's own rate) or 0.1..=240",
+            );
+        }
+        if s.ffmpeg.is_empty() {
+            return invalid("source.ffmpeg", "\"\"", "allowed: a path or command name");
+        }
+        let d = &self.detector;
+        if !(1..=64).contains(&d.threads) {
+            return invalid("detector.threads", d.threads, "allowed: 1..=64");
+        }
+        if !(d.threshold > 0.0 && d.threshold <= 1.0) {
+            return invalid(
+                "detector.threshold",
+                d.threshold,
+                "allowed: 0 < threshold <= 1",
+            );
+        }
+        if !(d.nms_iou > 0.0 && d.nms_iou <= 1.0) {
+            return invalid("detector.nms_iou", d.nms_iou, "allowed: 0 < nms_iou <= 1");
+        }
+        if !(d.nms_containment > 0.0 && d.nms_containment <= 1.0) {
+            return invalid(
+                "detector.nms_containment",
+                d.nms_containment,
+                "allowed: 0 < nms_containment <= 1",
+            );
+        }
+        if d.person_class > 10_000 {
+            return invalid(
+                "detector.person_class",
+                d.person_class,
+                "allowed: 0..=10000",
+            );
+        }
+        let c = &self.counting;
+        if !(1..=255).contains(&c.smoothing_frames) {
+            return invalid(
+                "counting.smoothing_frames",
+                c.smoothing_frames,
+                "allowed: 1..=255",
+            );
+        }
+        let m = &self.mqtt;
+        self.broker()?;
+        if !(1..=86_400).contains(&m.interval_s) {
+            return invalid("mqtt.interval_s", m.interval_s, "allowed: 1..=86400");
+        }
+        if !(5..=3_600).contains(&m.keep_alive_s) {
+            return invalid("mqtt.keep_alive_s", m.keep_alive_s, "allowed: 5..=3600");
+        }
+        if !(1..=300).contains(&m.connect_timeout_s) {
+            return invalid(
+                "mqtt.connect_timeout_s",
+                m.connect_timeout_s,
+                "allowed: 1..=300",
+            );
+        }
+        if m.client_id.len() > 64 {
+            return invalid("mqtt.client_id", &m.client_id, "allowed: at most 64 bytes");
+        }
+        Ok(())
+    }
+
+    /// The broker address, or `None` when no broker is configured (`mqtt.url = ""`).
+    pub fn broker(&self) -> Result<Option<BrokerAddr>, ConfigError> {
+        let url = self.mqtt.url.trim();
+        if url.is_empty() {
+            return Ok(None);
+        }
+        let bad = |why: &str| ConfigError::Invalid {
+            key: "mqtt.url",
+            value: format!("{url:?}"),
+            allowed: format!("{why}; allowed: \"\" (no broker) or mqtt://HOST[:PORT]"),
+        };
+        let rest = match url.split_once("://") {
+            Some(("mqtt" | "tcp", rest)) => rest,
+            Some((scheme, _)) => return Err(bad(&format!("unsupported scheme {scheme:?}"))),
+            None => return Err(bad("missing scheme")),
+        };
+        let rest = rest.trim_end_matches('/');
+        if rest.contains('/') || rest.contains('@') {
+            return Err(bad("no path or user info allowed"));
+        }
+        let (host, port) = match rest.rsplit_once(':') {
+            Some((h, p)) if !h.ends_with(']') || h.starts_with('[') => {
+                let port = p
+                    .parse::<u16>()
+                    .map_err(|_| bad("port must be 1..=65535"))?;
+                (h, port)
+            }
+            _ => (rest, 1883),
+        };
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        if host.is_empty() || port == 0 {
+            return Err(bad("host and port must be set"));
+        }
+        Ok(Some(BrokerAddr {
+            host: host.to_string(),
+            port,
+        }))
+    }
+
+    /// `headcount/<site>/<name>`: the root every topic of this sensor lives under.
+    pub fn topic_root(&self) -> String {
+        format!("headcount/{}/{}", self.sensor.site, self.sensor.name)
+    }
+
+    pub fn client_id(&self) -> String {
+        if self.mqtt.client_id.is_empty() {
+            format!("headcount-{}-{}", self.sensor.site, self.sensor.name)
+        } else {
+            self.mqtt.client_id.clone()
+        }
+    }
+
+    /// The effective configuration as TOML (what `check-config` prints).
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_else(|e| format!("# cannot render config: {e}\n"))
+    }
+}
+
+/// The dotted key (`detector.threads`) written on the line holding byte `pos`, for messages.
+fn key_at(text: &str, pos: usize) -> String {
+    let line_start = text[..pos].rfind('\n').map_or(0, |i| i + 1);
+    let line = text[line_start..].lines().next().unwrap_or("").trim();
+    let table = text[..line_start]
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('['))
+        .map(|t| t.trim_matches(|c| c == '[' || c == ']').trim().to_string());
+    let key = match line.split_once('=') {
+        Some((k, _)) => k.trim().trim_matches('"').to_string(),
+        None => line
+            .trim_matches(|c| c == '[' || c == ']')
+            .trim()
+            .to_string(),
+    };
+    match table {
+        Some(t) if line.contains('=') => format!("{t}.{key}"),
+        _ => key,
+    }
+}
+
+fn invalid<T: std::fmt::Debug>(
+    key: &'static str,
+    value: T,
+    allowed: &str,
+) -> Result<(), ConfigError> {
+    Err(ConfigError::Invalid {
+        key,
+        value: format!("{value:?}"),
+        allowed: allowed.to_string(),
+    })
+}
+
+/// Site and sensor names become MQTT topic levels: no wildcards, separators or control characters.
+fn check_topic_level(key: &'static str, value: &str) -> Result<(), ConfigError> {
+    let ok = !value.is_empty()
+        && value.len() <= 64
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if ok {
+        Ok(())
+    } else {
+        invalid(
+            key,
+            value,
+            "allowed: 1..=64 characters of A-Z a-z 0-9 - _ .",
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        Config::default().validate().unwrap();
+    }
+
+    #[test]
+    fn unknown_key_is_named_with_the_allowed_ones() {
+        let err = Config::parse("[detector]\nthreshhold = 0.4\n").unwrap_err();
+        assert!(err.contains("threshhold"), "{err}");
+        assert!(err.contains("threshold"), "{err}");
+        assert!(err.starts_with("line 2, key detector.threshhold:"), "{err}");
+        let err = Config::parse("[nonsense]\n").unwrap_err();
+        assert!(err.contains("nonsense") && err.contains("sensor"), "{err}");
+    }
+
+    #[test]
+    fn out_of_range_values_name_the_key_and_range() {
+        let c = Config::parse("[detector]\nthreshold = 1.5\n").unwrap();
+        let e = c.validate().unwrap_err().to_string();
+        assert!(
+            e.contains("detector.threshold") && e.contains("1.5") && e.contains("<= 1"),
+            "{e}"
+        );
+        let c = Config::parse("[counting]\nsmoothing_frames = 0\n").unwrap();
+        let e = c.validate().unwrap_err().to_string();
+        assert!(
+            e.contains("counting.smoothing_frames") && e.contains("1..=255"),
+            "{e}"
+        );
+        let c = Config::parse("[sensor]\nname = \"a/#\"\n").unwrap();
+        assert!(c
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("sensor.name"));
+    }
+
+    #[test]
+    fn wrong_type_names_the_key() {
+        let err = Config::parse("[detector]\nthreads = \"two\"\n").unwrap_err();
+        assert!(err.contains("line 2, key detector.threads:"), "{err}");
+        let err = Config::parse("[source]\nkind = \"webcam\"\n").unwrap_err();
+        assert!(err.contains("webcam") && err.contains("video"), "{err}");
+    }
+
+    #[test]
+    fn broker_urls() {
+        let mut c = Config::default();
+        assert_eq!(c.broker().unwrap(), None);
+        c.mqtt.url = "mqtt://127.0.0.1:18830".into();
+        assert_eq!(
+            c.broker().unwrap(),
+            Some(BrokerAddr {
+                host: "127.0.0.1".into(),
+                port: 18830
+            })
+        );
+        c.mqtt.url = "mqtt://broker.lan".into();
+        assert_eq!(c.broker().unwrap().unwrap().port, 1883);
+        c.mqtt.url = "mqtt://[::1]:1884".into();
+        assert_eq!(c.broker().unwrap().unwrap().host, "::1");
+        for bad in [
+            "http://x",
+            "127.0.0.1:1883",
+            "mqtt://x:99999",
+            "mqtt://:1883",
+            "mqtt://u@x",
+        ] {
+            c.mqtt.url = bad.into();
+            let e = c.broker().unwrap_err().to_string();
+            assert!(e.contains("mqtt.url"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn relative_paths_follow_the_config_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("h.toml");
+        std::fs::write(
+            &path,
+            "[detector]\nmodel = \"m/detect.tflite\"\n[source]\nurl = \"rtsp://cam/1\"\n",
+        )
+        .unwrap();
+        let c = Config::load(&path).unwrap();
+        assert_eq!(
+            Path::new(&c.detector.model),
+            dir.path().join("m/detect.tflite")
+        );
+        assert_eq!(c.source.url, "rtsp://cam/1");
+    }
+
+    #[test]
+    fn effective_config_round_trips() {
+        let c = Config::default();
+        assert_eq!(Config::parse(&c.to_toml()).unwrap(), c);
+    }
+}

@@ -1,0 +1,71 @@
+//! Output decoders, one file per model family: raw output tensors → person [`Detection`]s.
+//!
+//! A decoder is chosen from the model's output tensor shapes and names, so a new family is one
+//! file here plus one arm in [`Head::detect`]. Decoders are pure functions of the output values:
+//! they never see a frame and never log a box.
+//!
+//! [`Detection`]: crate::detect::Detection
+
+pub mod ssd;
+
+pub use ssd::{SsdHead, SsdOutputs};
+
+/// Which detections count as people.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PersonFilter {
+    /// Index of the person class in the model's output.
+    pub class: u32,
+    /// Minimum score kept.
+    pub threshold: f32,
+}
+
+/// What the detector knows about one output tensor before any inference.
+#[derive(Debug, Clone)]
+pub struct OutputInfo {
+    pub name: String,
+    pub shape: Vec<usize>,
+    pub is_float: bool,
+}
+
+/// The decoders headcount knows, as listed in errors.
+pub const SUPPORTED: &str =
+    "SSD TFLite_Detection_PostProcess: float32 boxes [1,N,4], classes [1,N], scores [1,N], count [1]";
+
+/// A recognised detector head.
+#[derive(Debug, Clone)]
+pub enum Head {
+    Ssd(SsdHead),
+}
+
+impl Head {
+    /// Recognises the family from the outputs, or `None` if headcount cannot decode them.
+    pub fn detect(outputs: &[OutputInfo]) -> Option<Head> {
+        SsdHead::from_outputs(outputs).map(Head::Ssd)
+    }
+
+    pub fn family(&self) -> &'static str {
+        match self {
+            Head::Ssd(_) => "ssd-postprocess",
+        }
+    }
+}
+
+/// Formats output shapes for an error message: `[1,10,4] f32, [1,10] f32`.
+pub fn describe(outputs: &[OutputInfo]) -> String {
+    let parts: Vec<String> = outputs
+        .iter()
+        .map(|o| {
+            let dims: Vec<String> = o.shape.iter().map(usize::to_string).collect();
+            format!(
+                "[{}] {}",
+                dims.join(","),
+                if o.is_float { "float32" } else { "non-float" }
+            )
+        })
+        .collect();
+    if parts.is_empty() {
+        "none".into()
+    } else {
+        parts.join(", ")
+    }
+}

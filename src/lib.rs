@@ -1,0 +1,29 @@
+//! headcount: counts people from a camera or video without letting an image leave memory, and
+//! publishes only aggregate counts over MQTT.
+//!
+//! # Layout
+//!
+//! Data flows top-down, one module per stage:
+//!
+//! - [`source`]: frames are born here, in one reused buffer (ffmpeg pipe; V4L2 camera later).
+//! - [`detect`]: a frame is read once into the model's input tensor; person boxes come out
+//!   (TF Lite backend, per-family output decoders, NMS).
+//! - [`count`]: boxes become counts (stabilised occupancy); boxes die here.
+//! - [`publish`]: counts become typed, schema'd messages on stdout and MQTT.
+//!
+//! Around them: [`config`] (the TOML file, validated), [`pipeline`] (the per-frame loop),
+//! [`service`] (wires the stages and threads for `run` / `replay`), [`shutdown`] (signals),
+//! [`cli`] (subcommands and exit codes). See ARCHITECTURE.md for threads and frame lifetime.
+//!
+//! Nothing here writes pixels, crops or boxes to disk, logs or any socket, and nothing opens a
+//! listening socket.
+
+pub mod cli;
+pub mod config;
+pub mod count;
+pub mod detect;
+pub mod pipeline;
+pub mod publish;
+pub mod service;
+pub mod shutdown;
+pub mod source;

@@ -1,0 +1,79 @@
+//! The per-frame loop: source → detect → count, on one thread.
+//!
+//! Each frame is borrowed from the source, read once by the detector into its input tensor, and
+//! released before the next read; only the frame's person count reaches the counter, and only
+//! counter reports leave through `emit`. Must never hold a frame across iterations, and never
+//! pass boxes anywhere but the counter.
+
+use std::time::{Duration, Instant};
+
+use crate::count::{OccupancyCounter, OccupancyReport};
+use crate::detect::{DetectError, Detection, Detector};
+use crate::shutdown::Shutdown;
+use crate::source::{FrameSource, SourceError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    #[error(transparent)]
+    Detect(#[from] DetectError),
+}
+
+/// What one run did, for logs and benchmarks.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PipelineStats {
+    pub frames: u64,
+    /// Time spent in `Detector::detect` (preprocess + invoke + decode).
+    pub detect_time: Duration,
+    pub elapsed: Duration,
+}
+
+impl PipelineStats {
+    pub fn fps(&self) -> f64 {
+        self.frames as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+}
+
+/// Runs until the source ends, `stop` is triggered, or `emit` returns false (the receiver is
+/// gone). The counter's last partial window is flushed through `emit` in every case, errors
+/// included, so no aggregate is lost.
+pub fn run(
+    source: &mut dyn FrameSource,
+    detector: &mut dyn Detector,
+    counter: &mut OccupancyCounter,
+    stop: &Shutdown,
+    emit: &mut dyn FnMut(OccupancyReport) -> bool,
+) -> (PipelineStats, Result<(), PipelineError>) {
+    let started = Instant::now();
+    let mut stats = PipelineStats::default();
+    let mut detections: Vec<Detection> = Vec::with_capacity(64);
+    let result = loop {
+        if stop.is_triggered() {
+            break Ok(());
+        }
+        let frame = match source.next_frame() {
+            Ok(Some(frame)) => frame,
+            Ok(None) => break Ok(()),
+            Err(e) => break Err(PipelineError::from(e)),
+        };
+        let t0 = Instant::now();
+        if let Err(e) = detector.detect(&frame, &mut detections) {
+            break Err(e.into());
+        }
+        stats.detect_time += t0.elapsed();
+        stats.frames += 1;
+        let people = u32::try_from(detections.len()).unwrap_or(u32::MAX);
+        detections.clear();
+        if let Some(report) = counter.observe(people, frame.t) {
+            if !emit(report) {
+                break Ok(());
+            }
+        }
+    };
+    if let Some(report) = counter.flush() {
+        emit(report);
+    }
+    stats.elapsed = started.elapsed();
+    (stats, result)
+}

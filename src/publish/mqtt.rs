@@ -1,0 +1,211 @@
+//! MQTT transport with `rumqttc` on tokio: QoS 1, retained state, Last Will `offline`.
+//!
+//! [`MqttPublisher::connect`] waits for the broker's CONNACK, so a refused or unreachable broker
+//! is a clear start-up error before anything is published. A task drives the event loop, counts
+//! PUBACKs (so shutdown can wait until every message is acknowledged) and reconnects after a
+//! drop with backoff. This module publishes only [`Message`]s built from the schema types, and
+//! never logs a password or a payload.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use rumqttc::{
+    AsyncClient, ConnectReturnCode, ConnectionError, Event, EventLoop, LastWill, MqttOptions,
+    Outgoing, Packet, QoS,
+};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use super::schema::{Availability, Message, Topic};
+use super::PublishError;
+use crate::config::BrokerAddr;
+
+/// Connection settings, already validated by the config.
+#[derive(Debug, Clone)]
+pub struct MqttSettings {
+    pub broker: BrokerAddr,
+    pub client_id: String,
+    pub topic_root: String,
+    pub keep_alive: Duration,
+    pub connect_timeout: Duration,
+}
+
+impl MqttSettings {
+    fn url(&self) -> String {
+        format!("mqtt://{}:{}", self.broker.host, self.broker.port)
+    }
+}
+
+/// A connected publisher.
+pub struct MqttPublisher {
+    client: AsyncClient,
+    settings: MqttSettings,
+    sent: u64,
+    acked: watch::Receiver<u64>,
+    connected: Arc<AtomicBool>,
+    driver: JoinHandle<()>,
+}
+
+impl MqttPublisher {
+    /// Connects and waits for the broker to accept the session.
+    pub async fn connect(settings: MqttSettings) -> Result<Self, PublishError> {
+        let mut options = MqttOptions::new(
+            settings.client_id.clone(),
+            settings.broker.host.clone(),
+            settings.broker.port,
+        );
+        options
+            .set_keep_alive(settings.keep_alive)
+            .set_clean_session(true)
+            .set_last_will(LastWill::new(
+                Topic::Availability.path(&settings.topic_root),
+                Availability::Offline.as_str(),
+                QoS::AtLeastOnce,
+                true,
+            ));
+        let (client, mut eventloop) = AsyncClient::new(options, 256);
+        let url = settings.url();
+        let wait = async {
+            loop {
+                match eventloop.poll().await {
+                    Ok(Event::Incoming(Packet::ConnAck(ack))) => {
+                        return match ack.code {
+                            ConnectReturnCode::Success => Ok(()),
+                            code => Err(PublishError::Refused {
+                                url: url.clone(),
+                                cause: refusal(code).into(),
+                            }),
+                        }
+                    }
+                    Ok(_) => continue,
+                    Err(e) => {
+                        return Err(PublishError::Refused {
+                            url: url.clone(),
+                            cause: connection_cause(&e),
+                        })
+                    }
+                }
+            }
+        };
+        match tokio::time::timeout(settings.connect_timeout, wait).await {
+            Ok(result) => result?,
+            Err(_) => {
+                return Err(PublishError::Refused {
+                    url,
+                    cause: format!("no answer within {} s", settings.connect_timeout.as_secs()),
+                })
+            }
+        }
+        tracing::info!(broker = %url, client_id = %settings.client_id, "connected to MQTT broker");
+        let (acked_tx, acked) = watch::channel(0u64);
+        let connected = Arc::new(AtomicBool::new(true));
+        let driver = tokio::spawn(drive(eventloop, acked_tx, Arc::clone(&connected), url));
+        Ok(Self {
+            client,
+            settings,
+            sent: 0,
+            acked,
+            connected,
+            driver,
+        })
+    }
+
+    /// Queues one message (QoS 1, retained as its topic says).
+    pub async fn publish(&mut self, message: &Message) -> Result<(), PublishError> {
+        let topic = message.topic();
+        self.client
+            .publish(
+                topic.path(&self.settings.topic_root),
+                QoS::AtLeastOnce,
+                topic.retained(),
+                message.payload(),
+            )
+            .await
+            .map_err(|e| PublishError::Closed(e.to_string()))?;
+        self.sent += 1;
+        Ok(())
+    }
+
+    pub fn is_connected(&self) -> bool {
+        self.connected.load(Ordering::Relaxed)
+    }
+
+    /// Waits until the broker has acknowledged every message published so far.
+    pub async fn drain(&mut self, timeout: Duration) -> Result<(), PublishError> {
+        let sent = self.sent;
+        let done = {
+            let wait = self.acked.wait_for(|&acked| acked >= sent);
+            matches!(tokio::time::timeout(timeout, wait).await, Ok(Ok(_)))
+        };
+        if done {
+            Ok(())
+        } else {
+            Err(PublishError::Unacknowledged {
+                pending: sent.saturating_sub(*self.acked.borrow()),
+            })
+        }
+    }
+
+    /// Publishes `offline`, waits for the broker to acknowledge everything, then disconnects
+    /// cleanly (so the broker does not also fire the Last Will).
+    pub async fn close(mut self, timeout: Duration) -> Result<(), PublishError> {
+        self.publish(&Message::Availability(Availability::Offline))
+            .await?;
+        let drained = self.drain(timeout).await;
+        let _ = self.client.disconnect().await;
+        let _ = tokio::time::timeout(Duration::from_secs(2), &mut self.driver).await;
+        self.driver.abort();
+        drained
+    }
+}
+
+/// Drives the event loop: counts acknowledgements, reconnects with backoff after a drop.
+async fn drive(
+    mut eventloop: EventLoop,
+    acked: watch::Sender<u64>,
+    connected: Arc<AtomicBool>,
+    url: String,
+) {
+    let mut backoff = Duration::from_millis(500);
+    loop {
+        match eventloop.poll().await {
+            Ok(Event::Incoming(Packet::PubAck(_))) => {
+                acked.send_modify(|n| *n += 1);
+            }
+            Ok(Event::Incoming(Packet::ConnAck(_))) => {
+                connected.store(true, Ordering::Relaxed);
+                backoff = Duration::from_millis(500);
+                tracing::info!(broker = %url, "reconnected to MQTT broker");
+            }
+            Ok(Event::Outgoing(Outgoing::Disconnect)) => return,
+            Ok(_) => {}
+            Err(e) => {
+                if connected.swap(false, Ordering::Relaxed) {
+                    tracing::warn!(broker = %url, cause = %connection_cause(&e), "MQTT connection lost; retrying");
+                }
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(30));
+            }
+        }
+    }
+}
+
+fn refusal(code: ConnectReturnCode) -> &'static str {
+    match code {
+        ConnectReturnCode::Success => "accepted",
+        ConnectReturnCode::RefusedProtocolVersion => "broker refused the MQTT protocol version",
+        ConnectReturnCode::BadClientId => "broker refused the client id",
+        ConnectReturnCode::ServiceUnavailable => "broker unavailable",
+        ConnectReturnCode::BadUserNamePassword => "bad user name or password",
+        ConnectReturnCode::NotAuthorized => "not authorised",
+    }
+}
+
+fn connection_cause(e: &ConnectionError) -> String {
+    match e {
+        ConnectionError::Io(io) => io.to_string(),
+        ConnectionError::ConnectionRefused(code) => refusal(*code).to_string(),
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,163 @@
+//! The running service: builds source, detector, counter and publisher from a [`Config`], runs
+//! the pipeline on its own thread and publishes its reports from the tokio runtime.
+//!
+//! Start-up order is chosen so that bad input fails before anything is published: model, then
+//! video, then broker (waiting for its CONNACK), and only then `online`. On every exit path the
+//! last partial interval is flushed and `offline` is published. Never opens a listening socket.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+use crate::config::Config;
+use crate::count::{OccupancyCounter, OccupancyReport};
+use crate::detect::{self, DetectError, Detector, TfliteDetector, TfliteOptions};
+use crate::pipeline::{self, PipelineError, PipelineStats};
+use crate::publish::{MqttPublisher, MqttSettings, PublishError, Publisher};
+use crate::shutdown::Shutdown;
+use crate::source::ffmpeg::{FfmpegOptions, FfmpegSource};
+use crate::source::{FrameSource, SourceError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("no video to read: set source.url in the config (or pass VIDEO to replay)")]
+    NoSource,
+    #[error(transparent)]
+    Detect(#[from] DetectError),
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    #[error(transparent)]
+    Publish(#[from] PublishError),
+    #[error(transparent)]
+    Pipeline(#[from] PipelineError),
+    #[error("cannot start the pipeline thread: {0}")]
+    Thread(std::io::Error),
+    #[error("the pipeline thread stopped unexpectedly")]
+    PipelineLost,
+}
+
+/// How the service presents its output.
+#[derive(Debug, Clone, Copy)]
+pub struct ServiceOptions {
+    /// Print one JSON line per published message on stdout (replay).
+    pub print_json: bool,
+}
+
+/// Builds the detector the config asks for.
+pub fn open_detector(config: &Config) -> Result<TfliteDetector, DetectError> {
+    let d = &config.detector;
+    let model = if d.model.is_empty() {
+        detect::bundled_model()
+    } else {
+        PathBuf::from(&d.model)
+    };
+    TfliteDetector::open(TfliteOptions {
+        model,
+        runtime_library: d.runtime_library.clone(),
+        threads: d.threads,
+        threshold: d.threshold,
+        nms_iou: d.nms_iou,
+        nms_containment: d.nms_containment,
+        person_class: d.person_class,
+    })
+}
+
+/// Opens the configured video for `detector`'s input geometry.
+pub fn open_source(config: &Config, detector: &dyn Detector) -> Result<FfmpegSource, ServiceError> {
+    let s = &config.source;
+    if s.url.is_empty() {
+        return Err(ServiceError::NoSource);
+    }
+    let options = FfmpegOptions {
+        ffmpeg: s.ffmpeg.clone(),
+        fps: s.fps,
+        realtime: s.realtime,
+    };
+    Ok(FfmpegSource::open(
+        &s.url,
+        detector.input_geometry(),
+        &options,
+    )?)
+}
+
+/// Runs the whole service until the source ends or a signal arrives.
+pub async fn run(config: Config, options: ServiceOptions) -> Result<PipelineStats, ServiceError> {
+    let detector = open_detector(&config)?;
+    let source = open_source(&config, &detector)?;
+    let mqtt = match config.broker().ok().flatten() {
+        Some(broker) => Some(
+            MqttPublisher::connect(MqttSettings {
+                broker,
+                client_id: config.client_id(),
+                topic_root: config.topic_root(),
+                keep_alive: Duration::from_secs(config.mqtt.keep_alive_s.into()),
+                connect_timeout: Duration::from_secs(config.mqtt.connect_timeout_s.into()),
+            })
+            .await?,
+        ),
+        None => None,
+    };
+    let mut publisher = Publisher::new(config.topic_root(), options.print_json, mqtt);
+    publisher.announce().await?;
+
+    let shutdown = Shutdown::new();
+    tokio::spawn(shutdown.clone().on_signals());
+    let counter = OccupancyCounter::new(
+        config.counting.smoothing_frames,
+        Duration::from_secs(config.mqtt.interval_s.into()),
+    );
+    let (tx, mut rx) = mpsc::channel::<OccupancyReport>(64);
+    let worker = spawn_pipeline(source, detector, counter, shutdown.clone(), tx)?;
+
+    let mut publish_result = Ok(());
+    while let Some(report) = rx.recv().await {
+        if let Err(e) = publisher.occupancy(&report).await {
+            // Stop counting: what cannot be published must not be silently dropped.
+            shutdown.trigger();
+            publish_result = Err(e);
+            break;
+        }
+    }
+    drop(rx);
+    let (stats, pipeline_result) = tokio::task::spawn_blocking(move || worker.join())
+        .await
+        .map_err(|_| ServiceError::PipelineLost)?
+        .map_err(|_| ServiceError::PipelineLost)?;
+    tracing::info!(
+        frames = stats.frames,
+        fps = format_args!("{:.1}", stats.fps()),
+        "pipeline stopped"
+    );
+    let close_result = publisher.close(Duration::from_secs(5)).await;
+    pipeline_result?;
+    publish_result?;
+    close_result?;
+    Ok(stats)
+}
+
+type WorkerResult = (PipelineStats, Result<(), PipelineError>);
+
+fn spawn_pipeline(
+    mut source: FfmpegSource,
+    mut detector: TfliteDetector,
+    mut counter: OccupancyCounter,
+    shutdown: Shutdown,
+    tx: mpsc::Sender<OccupancyReport>,
+) -> Result<std::thread::JoinHandle<WorkerResult>, ServiceError> {
+    std::thread::Builder::new()
+        .name("pipeline".into())
+        .spawn(move || {
+            let mut emit = |report| tx.blocking_send(report).is_ok();
+            let out = pipeline::run(
+                &mut source,
+                &mut detector,
+                &mut counter,
+                &shutdown,
+                &mut emit,
+            );
+            tracing::debug!(source = source.name(), "source closed");
+            out
+        })
+        .map_err(ServiceError::Thread)
+}

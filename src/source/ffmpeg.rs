@@ -1,0 +1,392 @@
+//! Video files and streams (anything ffmpeg reads, RTSP included) through an `ffmpeg` child
+//! process that writes raw RGB frames, already scaled to the detector's input, into a pipe.
+//!
+//! The pipe is read into one reused buffer. ffmpeg's stderr is kept (first lines only, text, never
+//! pixels) so a failure can say why. This module must never write frames anywhere else, and never
+//! log a stream URL with its credentials.
+
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, ErrorKind, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use super::{Fit, Frame, FrameGeometry, FrameSource, SourceError};
+
+/// Options for opening a video through ffmpeg.
+#[derive(Debug, Clone)]
+pub struct FfmpegOptions {
+    /// `ffmpeg` executable; `ffprobe` is looked up beside it.
+    pub ffmpeg: String,
+    /// Resample to this rate (frames per second); 0 = the clip's own rate.
+    pub fps: f64,
+    /// Read the input at its native rate (`ffmpeg -re`), as a camera would deliver it.
+    pub realtime: bool,
+}
+
+impl Default for FfmpegOptions {
+    fn default() -> Self {
+        Self {
+            ffmpeg: "ffmpeg".into(),
+            fps: 0.0,
+            realtime: false,
+        }
+    }
+}
+
+/// A running ffmpeg decoder and the one buffer its frames are read into.
+pub struct FfmpegSource {
+    name: String,
+    url: String,
+    child: Child,
+    stdout: ChildStdout,
+    stderr_head: Arc<Mutex<VecDeque<String>>>,
+    stderr_thread: Option<JoinHandle<()>>,
+    buffer: Vec<u8>,
+    geometry: FrameGeometry,
+    fps: f64,
+    next_index: u64,
+    media_clock: bool,
+    started: Instant,
+    finished: bool,
+}
+
+const STDERR_LINES: usize = 8;
+
+impl FfmpegSource {
+    /// Probes `url` with ffprobe (so a missing or unreadable input fails here, before anything
+    /// runs), then starts ffmpeg delivering frames of `geometry`.
+    pub fn open(
+        url: &str,
+        geometry: FrameGeometry,
+        options: &FfmpegOptions,
+    ) -> Result<Self, SourceError> {
+        let is_stream = url.contains("://");
+        let name = redact_url(url);
+        if !is_stream && !Path::new(url).exists() {
+            return Err(SourceError::NotFound {
+                path: PathBuf::from(url),
+            });
+        }
+        let native_fps = probe_fps(url, &name, &options.ffmpeg)?;
+        let fps = if options.fps > 0.0 {
+            options.fps
+        } else {
+            native_fps
+        };
+
+        let mut filters = Vec::new();
+        if options.fps > 0.0 {
+            filters.push(format!("fps={}", options.fps));
+        }
+        let (w, h) = (geometry.width, geometry.height);
+        match geometry.fit {
+            Fit::Stretch => filters.push(format!("scale={w}:{h}:flags=area")),
+            Fit::Letterbox => filters.push(format!(
+                "scale={w}:{h}:flags=area:force_original_aspect_ratio=decrease,\
+                 pad={w}:{h}:(ow-iw)/2:(oh-ih)/2:color=0x727272"
+            )),
+        }
+        let mut cmd = Command::new(&options.ffmpeg);
+        cmd.args(["-nostdin", "-hide_banner", "-loglevel", "error"]);
+        if options.realtime {
+            cmd.arg("-re");
+        }
+        if url.starts_with("rtsp://") || url.starts_with("rtsps://") {
+            cmd.args(["-rtsp_transport", "tcp"]);
+        }
+        if !is_stream {
+            // A file should decode cleanly: stop at the first corrupt packet so it is reported,
+            // instead of counting people in garbage. Streams tolerate transient glitches.
+            cmd.arg("-xerror");
+        }
+        cmd.args(["-i", url, "-map", "0:v:0", "-an", "-sn", "-dn", "-vf"])
+            .arg(filters.join(","))
+            .args(["-pix_fmt", "rgb24", "-f", "rawvideo", "pipe:1"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().map_err(|e| spawn_error(&options.ffmpeg, e))?;
+        let (Some(stdout), Some(stderr)) = (child.stdout.take(), child.stderr.take()) else {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(SourceError::Unreadable {
+                url: name,
+                cause: "ffmpeg pipes could not be opened".into(),
+            });
+        };
+        let stderr_head = Arc::new(Mutex::new(VecDeque::with_capacity(STDERR_LINES)));
+        let head = Arc::clone(&stderr_head);
+        let stderr_thread = std::thread::Builder::new()
+            .name("ffmpeg-stderr".into())
+            .spawn(move || {
+                // Keeps the first lines (the cause); the rest is drained so ffmpeg never blocks.
+                for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                    if let Ok(mut t) = head.lock() {
+                        if t.len() < STDERR_LINES {
+                            t.push_back(line);
+                        }
+                    }
+                }
+            })
+            .ok();
+        tracing::info!(source = %name, width = w, height = h, fps, "video source opened");
+        Ok(Self {
+            name,
+            url: url.to_string(),
+            child,
+            stdout,
+            stderr_head,
+            stderr_thread,
+            buffer: vec![0; geometry.rgb_len()],
+            geometry,
+            fps,
+            next_index: 0,
+            media_clock: !options.realtime && !is_stream,
+            started: Instant::now(),
+            finished: false,
+        })
+    }
+
+    /// The first thing ffmpeg wrote to stderr: the cause of a failure.
+    fn stderr_cause(&mut self) -> String {
+        // The stderr reader ends when ffmpeg exits; wait for it so the message is complete.
+        if let Some(handle) = self.stderr_thread.take() {
+            let _ = handle.join();
+        }
+        let lines = self
+            .stderr_head
+            .lock()
+            .map(|t| t.iter().cloned().collect::<Vec<_>>())
+            .unwrap_or_default();
+        // The first message is the root cause; later ones are consequences.
+        let cause = lines
+            .iter()
+            .find(|l| !l.trim().is_empty())
+            .map(|l| strip_component(l.trim()).replace(&self.url, &self.name))
+            .unwrap_or_default();
+        if cause.is_empty() {
+            "ffmpeg failed without a message".into()
+        } else {
+            cause
+        }
+    }
+
+    /// Reads until the buffer is full or the pipe ends; returns how many bytes arrived.
+    fn fill_buffer(&mut self) -> Result<usize, SourceError> {
+        let mut got = 0;
+        while got < self.buffer.len() {
+            match self.stdout.read(&mut self.buffer[got..]) {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(cause) => {
+                    return Err(SourceError::Io {
+                        url: self.name.clone(),
+                        cause,
+                    })
+                }
+            }
+        }
+        Ok(got)
+    }
+}
+
+impl FrameSource for FfmpegSource {
+    fn next_frame(&mut self) -> Result<Option<Frame<'_>>, SourceError> {
+        if self.finished {
+            return Ok(None);
+        }
+        let got = self.fill_buffer()?;
+        let index = self.next_index;
+        if got < self.buffer.len() {
+            self.finished = true;
+            let status = self.child.wait().map_err(|cause| SourceError::Io {
+                url: self.name.clone(),
+                cause,
+            })?;
+            if !status.success() {
+                return Err(SourceError::Decode {
+                    url: self.name.clone(),
+                    frames: index,
+                    cause: self.stderr_cause(),
+                });
+            }
+            if got > 0 {
+                return Err(SourceError::Truncated {
+                    url: self.name.clone(),
+                    index,
+                    got,
+                    want: self.buffer.len(),
+                });
+            }
+            if index == 0 {
+                return Err(SourceError::Decode {
+                    url: self.name.clone(),
+                    frames: 0,
+                    cause: "no frame could be decoded".into(),
+                });
+            }
+            return Ok(None);
+        }
+        self.next_index += 1;
+        let t = if self.media_clock {
+            Duration::from_secs_f64(index as f64 / self.fps)
+        } else {
+            self.started.elapsed()
+        };
+        Ok(Some(Frame {
+            index,
+            t,
+            geometry: self.geometry,
+            rgb: &self.buffer,
+        }))
+    }
+
+    fn fps(&self) -> f64 {
+        self.fps
+    }
+
+    fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl Drop for FfmpegSource {
+    fn drop(&mut self) {
+        // The last frame must not outlive the source: overwrite it before the memory is freed.
+        self.buffer.fill(0);
+        std::hint::black_box(&self.buffer);
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn spawn_error(program: &str, e: std::io::Error) -> SourceError {
+    SourceError::FfmpegMissing {
+        program: program.to_string(),
+        cause: if e.kind() == ErrorKind::NotFound {
+            "not found".into()
+        } else {
+            e.to_string()
+        },
+    }
+}
+
+/// Drops ffmpeg's "[h264 @ 0x55…] " component prefix from a log line.
+fn strip_component(line: &str) -> &str {
+    match (line.starts_with('['), line.find("] ")) {
+        (true, Some(end)) if line[..end].contains(" @ ") => &line[end + 2..],
+        _ => line,
+    }
+}
+
+/// `ffprobe` beside the configured `ffmpeg` (or on PATH).
+fn ffprobe_for(ffmpeg: &str) -> String {
+    match Path::new(ffmpeg).parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.join("ffprobe").to_string_lossy().into(),
+        _ => "ffprobe".into(),
+    }
+}
+
+/// Asks ffprobe for the first video stream's frame rate; fails clearly on unreadable input.
+fn probe_fps(url: &str, name: &str, ffmpeg: &str) -> Result<f64, SourceError> {
+    let ffprobe = ffprobe_for(ffmpeg);
+    let out = Command::new(&ffprobe)
+        .args(["-v", "error", "-select_streams", "v:0"])
+        .args(["-show_entries", "stream=avg_frame_rate,r_frame_rate"])
+        .args(["-of", "default=noprint_wrappers=1", url])
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| spawn_error(&ffprobe, e))?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() {
+        let cause = stderr
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .map(|l| l.replace(url, name))
+            .map(|l| l.trim_start_matches(&format!("{name}: ")).to_string())
+            .unwrap_or_else(|| format!("ffprobe exited with {}", out.status));
+        return Err(SourceError::Unreadable {
+            url: name.to_string(),
+            cause,
+        });
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    if stdout.trim().is_empty() {
+        return Err(SourceError::NoVideoStream {
+            url: name.to_string(),
+        });
+    }
+    let rate = |key: &str| {
+        stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .and_then(parse_rate)
+    };
+    Ok(rate("avg_frame_rate=")
+        .or_else(|| rate("r_frame_rate="))
+        .unwrap_or(25.0))
+}
+
+/// Parses ffprobe's "30000/1001" (or "10") into frames per second; `None` for 0/0 and nonsense.
+fn parse_rate(s: &str) -> Option<f64> {
+    let (n, d) = s.trim().split_once('/').unwrap_or((s.trim(), "1"));
+    let (n, d) = (n.parse::<f64>().ok()?, d.parse::<f64>().ok()?);
+    let r = n / d;
+    (r.is_finite() && r > 0.0 && r <= 1000.0).then_some(r)
+}
+
+/// Removes `user:password@` from a URL so it can be logged and shown in errors.
+pub fn redact_url(url: &str) -> String {
+    if let Some((scheme, rest)) = url.split_once("://") {
+        let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+        if let Some((_, host)) = authority.rsplit_once('@') {
+            return format!("{scheme}://***@{host}{path}");
+        }
+    }
+    url.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates() {
+        assert_eq!(parse_rate("10/1"), Some(10.0));
+        assert!((parse_rate("30000/1001").unwrap() - 29.97).abs() < 0.01);
+        assert_eq!(parse_rate("25"), Some(25.0));
+        assert_eq!(parse_rate("0/0"), None);
+        assert_eq!(parse_rate("x"), None);
+    }
+
+    #[test]
+    fn component_prefix_is_stripped() {
+        assert_eq!(
+            strip_component("[h264 @ 0x55eca8e7f040] error while decoding MB 24 7"),
+            "error while decoding MB 24 7"
+        );
+        assert_eq!(strip_component("[plain] text"), "[plain] text");
+        assert_eq!(strip_component("no prefix"), "no prefix");
+    }
+
+    #[test]
+    fn credentials_are_redacted() {
+        assert_eq!(
+            redact_url("rtsp://admin:secret@10.0.0.5:554/stream1"),
+            "rtsp://***@10.0.0.5:554/stream1"
+        );
+        assert_eq!(redact_url("rtsp://cam/x"), "rtsp://cam/x");
+        assert_eq!(redact_url("clip.mp4"), "clip.mp4");
+    }
+
+    #[test]
+    fn ffprobe_is_found_beside_ffmpeg() {
+        assert_eq!(ffprobe_for("ffmpeg"), "ffprobe");
+        assert_eq!(ffprobe_for("/opt/ff/bin/ffmpeg"), "/opt/ff/bin/ffprobe");
+    }
+}
