@@ -102,8 +102,11 @@ pub fn load(configured: &str) -> Result<(&'static Library, PathBuf), DetectError
 /// Runs `f` with the process's stderr (fd 2) redirected into a pipe and returns what was
 /// written there, trimmed. TF Lite's C API reports model errors by printing them, not by
 /// returning them; this folds them into headcount's one-line error instead of letting them
-/// scatter on the terminal. Used only during start-up, for a few short messages.
+/// scatter on the terminal. Used only during start-up, for a few short messages; captures are
+/// serialised, since fd 2 is process-wide.
 pub fn capture_stderr<T>(f: impl FnOnce() -> T) -> (T, String) {
+    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+    let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     // SAFETY: plain POSIX fd calls on fds this function owns; fd 2 is restored before return.
     unsafe {
         let mut fds = [0 as libc::c_int; 2];

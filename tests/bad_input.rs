@@ -1,0 +1,272 @@
+//! Bad input, each its own test: a one-line error naming the cause, the right exit code, no
+//! panic, and nothing published to the (real) broker.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::time::Duration;
+
+use common::{headcount, one_by_one, run_with_timeout, write_config, Broker};
+
+/// Runs `headcount replay VIDEO --config FILE` with a broker configured and returns its output
+/// and the broker (to check that nothing was published).
+fn replay_with_broker(video: &Path, extra_config: &str, dir: &Path) -> (Output, Broker) {
+    let broker = Broker::start();
+    let config = write_config(
+        dir,
+        &format!(
+            "[sensor]\nsite = \"bad\"\nname = \"input\"\n[mqtt]\nurl = \"{}\"\n{extra_config}",
+            broker.url()
+        ),
+    );
+    let mut cmd = headcount();
+    cmd.arg("replay").arg(video).arg("--config").arg(config);
+    (run_with_timeout(cmd, Duration::from_secs(120)), broker)
+}
+
+/// The failure contract: exit code, exactly one stderr line naming the cause, no panic, nothing
+/// on stdout, nothing retained on the broker.
+fn assert_clean_failure(out: &Output, code: i32, needles: &[&str], broker: Option<&Broker>) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(code), "stderr: {stderr}");
+    assert!(!stderr.contains("panicked"), "panic: {stderr}");
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "want one error line, got: {stderr}");
+    assert!(lines[0].starts_with("error: "), "{stderr}");
+    for n in needles {
+        assert!(
+            lines[0].contains(n),
+            "{:?} does not mention {n:?}",
+            lines[0]
+        );
+    }
+    assert!(
+        out.stdout.is_empty(),
+        "stdout: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    if let Some(b) = broker {
+        assert_eq!(
+            b.all_retained("#"),
+            Vec::<String>::new(),
+            "garbage published"
+        );
+    }
+}
+
+fn model_config(model: &Path) -> String {
+    format!("[detector]\nmodel = \"{}\"\n", model.display())
+}
+
+fn bundled_model() -> PathBuf {
+    common::root().join("models/ssd_mobilenet_v1_coco_quant/detect.tflite")
+}
+
+#[test]
+fn missing_video() {
+    let dir = tempfile::tempdir().unwrap();
+    let video = dir.path().join("no-such-clip.mp4");
+    let (out, broker) = replay_with_broker(&video, "", dir.path());
+    assert_clean_failure(&out, 1, &["no-such-clip.mp4", "not found"], Some(&broker));
+}
+
+#[test]
+fn text_file_renamed_mp4() {
+    let dir = tempfile::tempdir().unwrap();
+    let video = dir.path().join("notes.mp4");
+    std::fs::write(&video, "meeting notes, not a video\n").unwrap();
+    let (out, broker) = replay_with_broker(&video, "", dir.path());
+    assert_clean_failure(&out, 1, &["notes.mp4", "Invalid data"], Some(&broker));
+}
+
+/// A video that breaks part-way: the counts made before the damage are real and published,
+/// then the run fails with an error naming the file, and the sensor is left `offline`.
+fn assert_fails_after_publishing(out: &Output, broker: &Broker, file: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "want one error line, got: {stderr}");
+    assert!(
+        lines[0].contains(file) && lines[0].contains("decoding failed after"),
+        "{}",
+        lines[0]
+    );
+    assert_eq!(
+        broker
+            .retained("headcount/bad/input/availability")
+            .as_deref(),
+        Some("offline")
+    );
+    assert!(broker.retained("headcount/bad/input/occupancy").is_some());
+}
+
+#[test]
+fn truncated_video() {
+    let dir = tempfile::tempdir().unwrap();
+    let video = dir.path().join("cut.mp4");
+    let bytes = std::fs::read(one_by_one()).unwrap();
+    std::fs::write(&video, &bytes[..bytes.len() / 3]).unwrap();
+    let (out, broker) = replay_with_broker(&video, "[source]\nfps = 2\n", dir.path());
+    assert_fails_after_publishing(&out, &broker, "cut.mp4");
+}
+
+#[test]
+fn corrupt_frames_mid_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let video = dir.path().join("damaged.mp4");
+    let mut bytes = std::fs::read(one_by_one()).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid..mid + 200_000].fill(0);
+    std::fs::write(&video, &bytes).unwrap();
+    let (out, broker) = replay_with_broker(&video, "[source]\nfps = 2\n", dir.path());
+    assert_fails_after_publishing(&out, &broker, "damaged.mp4");
+}
+
+#[test]
+fn truncated_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("detect.tflite");
+    let bytes = std::fs::read(bundled_model()).unwrap();
+    std::fs::write(&model, &bytes[..bytes.len() / 4]).unwrap();
+    let (out, broker) = replay_with_broker(&one_by_one(), &model_config(&model), dir.path());
+    assert_clean_failure(
+        &out,
+        1,
+        &["detect.tflite", "not a valid TensorFlow Lite model"],
+        Some(&broker),
+    );
+}
+
+#[test]
+fn file_that_is_not_a_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model.tflite");
+    std::fs::write(&model, b"<html>404</html>").unwrap();
+    let (out, broker) = replay_with_broker(&one_by_one(), &model_config(&model), dir.path());
+    assert_clean_failure(&out, 1, &["model.tflite", "TFL3"], Some(&broker));
+}
+
+#[test]
+fn model_whose_input_is_not_an_image() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = common::root().join("tests/fixtures/vector-input.tflite");
+    let (out, broker) = replay_with_broker(&one_by_one(), &model_config(&model), dir.path());
+    assert_clean_failure(
+        &out,
+        1,
+        &["vector-input.tflite", "[1,8]", "image tensor"],
+        Some(&broker),
+    );
+}
+
+#[test]
+fn missing_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("gone.tflite");
+    let (out, broker) = replay_with_broker(&one_by_one(), &model_config(&model), dir.path());
+    assert_clean_failure(&out, 1, &["gone.tflite", "not found"], Some(&broker));
+}
+
+#[test]
+fn config_with_an_unknown_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), "[counting]\nsmoothing = 5\n");
+    let mut cmd = headcount();
+    cmd.arg("replay")
+        .arg(one_by_one())
+        .arg("--config")
+        .arg(&config);
+    let out = run_with_timeout(cmd, Duration::from_secs(30));
+    assert_clean_failure(
+        &out,
+        2,
+        &["counting.smoothing", "unknown field", "smoothing_frames"],
+        None,
+    );
+}
+
+#[test]
+fn config_with_an_out_of_range_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), "[detector]\nthreads = 0\n");
+    let mut cmd = headcount();
+    cmd.arg("check-config").arg(&config);
+    let out = run_with_timeout(cmd, Duration::from_secs(30));
+    assert_clean_failure(&out, 2, &["detector.threads", "1..=64"], None);
+}
+
+#[test]
+fn broker_that_refuses_the_connection() {
+    // A port with nothing listening: the TCP connection is refused.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(
+        dir.path(),
+        &format!("[mqtt]\nurl = \"mqtt://127.0.0.1:{port}\"\n"),
+    );
+    let mut cmd = headcount();
+    cmd.arg("replay")
+        .arg(one_by_one())
+        .arg("--config")
+        .arg(&config);
+    let out = run_with_timeout(cmd, Duration::from_secs(60));
+    assert_clean_failure(
+        &out,
+        1,
+        &[&format!("mqtt://127.0.0.1:{port}"), "refused"],
+        None,
+    );
+}
+
+#[test]
+fn broker_that_rejects_the_client() {
+    // The broker answers, but refuses anonymous clients in its CONNACK.
+    let broker = Broker::start_with("allow_anonymous false\n");
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &format!("[mqtt]\nurl = \"{}\"\n", broker.url()));
+    let mut cmd = headcount();
+    cmd.arg("replay")
+        .arg(one_by_one())
+        .arg("--config")
+        .arg(&config);
+    let out = run_with_timeout(cmd, Duration::from_secs(60));
+    assert_clean_failure(&out, 1, &[&broker.url(), "not authorised"], None);
+}
+
+#[test]
+fn ffmpeg_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, broker) = replay_with_broker(
+        &one_by_one(),
+        "[source]\nffmpeg = \"/nonexistent/bin/ffmpeg\"\n",
+        dir.path(),
+    );
+    assert_clean_failure(
+        &out,
+        1,
+        &["/nonexistent/bin/ff", "not found"],
+        Some(&broker),
+    );
+}
+
+#[test]
+fn runtime_library_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, broker) = replay_with_broker(
+        &one_by_one(),
+        "[detector]\nruntime_library = \"/nonexistent/libtensorflowlite_c.so\"\n",
+        dir.path(),
+    );
+    assert_clean_failure(
+        &out,
+        1,
+        &["/nonexistent/libtensorflowlite_c.so"],
+        Some(&broker),
+    );
+}

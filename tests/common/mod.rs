@@ -1,0 +1,265 @@
+//! Shared helpers for the integration tests: the real `headcount` binary, a real Mosquitto on a
+//! free loopback port with its own config, `mosquitto_sub` as the subscriber, and access to
+//! `../shared` (skipped with a message on a user's clone, a failure when `CI=true`).
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The committed one-by-one clip (CC-BY-4.0).
+pub fn one_by_one() -> PathBuf {
+    root().join("tests/fixtures/one-by-one/one-by-one-person-detection.mp4")
+}
+
+/// A file under `../shared`, or `None` (with a message) when it is missing on a user's clone.
+/// When `CI=true` a missing file is a failure: CI always has `../shared`.
+pub fn shared(rel: &str) -> Option<PathBuf> {
+    let path = root().join("../shared").join(rel);
+    if path.exists() {
+        return Some(path);
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{} is missing, and CI must have ../shared", path.display());
+    }
+    eprintln!(
+        "skipping: {} is missing (../shared is not beside this clone)",
+        path.display()
+    );
+    None
+}
+
+/// The `headcount` binary under test.
+pub fn headcount() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_headcount"));
+    cmd.env_remove("HEADCOUNT_LOG")
+        .env_remove("HEADCOUNT_TFLITE_LIB");
+    cmd
+}
+
+/// Runs a command to completion with a time limit; kills it if it overruns.
+pub fn run_with_timeout(mut cmd: Command, limit: Duration) -> Output {
+    let child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(limit) {
+        Ok(out) => out.expect("wait"),
+        Err(_) => {
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+            panic!("command did not finish within {limit:?}");
+        }
+    }
+}
+
+/// Writes a config file into `dir` and returns its path.
+pub fn write_config(dir: &Path, text: &str) -> PathBuf {
+    let path = dir.join("headcount.toml");
+    std::fs::write(&path, text).expect("write config");
+    path
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+fn mosquitto_bin() -> PathBuf {
+    for p in ["/usr/sbin/mosquitto", "/usr/bin/mosquitto"] {
+        if Path::new(p).exists() {
+            return PathBuf::from(p);
+        }
+    }
+    PathBuf::from("mosquitto")
+}
+
+/// A real Mosquitto broker on a free loopback port, stopped on drop.
+pub struct Broker {
+    pub port: u16,
+    child: Child,
+    _dir: tempfile::TempDir,
+}
+
+impl Broker {
+    pub fn start() -> Broker {
+        Self::start_with("allow_anonymous true\n")
+    }
+
+    /// Starts a broker with extra config lines (e.g. authentication).
+    pub fn start_with(extra: &str) -> Broker {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let port = free_port();
+        let conf = dir.path().join("mosquitto.conf");
+        std::fs::write(
+            &conf,
+            format!("listener {port} 127.0.0.1\npersistence false\nlog_dest stderr\nlog_type error\n{extra}"),
+        )
+        .expect("write mosquitto.conf");
+        let child = Command::new(mosquitto_bin())
+            .arg("-c")
+            .arg(&conf)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("mosquitto is installed (scripts/setup.sh installs it)");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "mosquitto did not start on port {port}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Broker {
+            port,
+            child,
+            _dir: dir,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("mqtt://127.0.0.1:{}", self.port)
+    }
+
+    /// The retained message on `topic`, if any, as its payload text.
+    pub fn retained(&self, topic: &str) -> Option<String> {
+        let out = Command::new("mosquitto_sub")
+            .args(["-h", "127.0.0.1", "-p", &self.port.to_string()])
+            .args(["-t", topic, "--retained-only", "-C", "1", "-W", "2"])
+            .output()
+            .expect("mosquitto_sub is installed (scripts/setup.sh installs it)");
+        let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        (out.status.success() && !text.is_empty()).then_some(text)
+    }
+
+    /// Every retained topic under `filter`.
+    pub fn all_retained(&self, filter: &str) -> Vec<String> {
+        let out = Command::new("mosquitto_sub")
+            .args(["-h", "127.0.0.1", "-p", &self.port.to_string()])
+            .args(["-t", filter, "--retained-only", "-W", "2", "-F", "%t %p"])
+            .output()
+            .expect("mosquitto_sub");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// Starts a subscriber on `filter` and waits until it is really subscribed.
+    pub fn subscribe(&self, filter: &str) -> Subscriber {
+        Subscriber::start(self.port, filter)
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One received message.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub retained: bool,
+    pub topic: String,
+    pub payload: String,
+}
+
+/// `mosquitto_sub` recording every message it receives.
+pub struct Subscriber {
+    child: Child,
+    lines: Arc<Mutex<Vec<Received>>>,
+}
+
+impl Subscriber {
+    fn start(port: u16, filter: &str) -> Subscriber {
+        let probe = format!("probe/{}", std::process::id());
+        let mut child = Command::new("mosquitto_sub")
+            .args(["-h", "127.0.0.1", "-p", &port.to_string(), "-q", "1", "-v"])
+            .args(["-t", filter, "-t", &probe, "-F", "%r %t %p"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("mosquitto_sub");
+        let stdout = child.stdout.take().expect("stdout");
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&lines);
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let mut parts = line.splitn(3, ' ');
+                let (Some(r), Some(t), p) = (parts.next(), parts.next(), parts.next()) else {
+                    continue;
+                };
+                sink.lock().unwrap().push(Received {
+                    retained: r == "1",
+                    topic: t.to_string(),
+                    payload: p.unwrap_or("").to_string(),
+                });
+            }
+        });
+        let sub = Subscriber { child, lines };
+        // Publish probes until one arrives: then the subscription is live.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let _ = Command::new("mosquitto_pub")
+                .args([
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    &port.to_string(),
+                    "-t",
+                    &probe,
+                    "-m",
+                    "x",
+                ])
+                .status();
+            std::thread::sleep(Duration::from_millis(100));
+            if sub.lines.lock().unwrap().iter().any(|r| r.topic == probe) {
+                break;
+            }
+            assert!(Instant::now() < deadline, "subscriber never became ready");
+        }
+        sub.lines.lock().unwrap().retain(|r| r.topic != probe);
+        sub
+    }
+
+    pub fn messages(&self) -> Vec<Received> {
+        self.lines.lock().unwrap().clone()
+    }
+
+    /// Waits until a message on `topic` satisfies `pred`.
+    pub fn wait_for(&self, limit: Duration, pred: impl Fn(&Received) -> bool) -> bool {
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if self.lines.lock().unwrap().iter().any(&pred) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        false
+    }
+}
+
+impl Drop for Subscriber {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

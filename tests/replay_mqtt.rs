@@ -1,0 +1,244 @@
+//! End to end, as a user runs it: `headcount replay` on the committed one-by-one clip, publishing
+//! to a real Mosquitto, with a real subscriber checking what arrives.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::{headcount, one_by_one, write_config, Broker, Received};
+use headcount::publish::{OccupancyPayload, SCHEMA_VERSION};
+
+const SITE: &str = "test";
+
+fn config_for(broker: &Broker, dir: &std::path::Path, sensor: &str) -> std::path::PathBuf {
+    write_config(
+        dir,
+        &format!(
+            "[sensor]\nsite = \"{SITE}\"\nname = \"{sensor}\"\n[mqtt]\nurl = \"{}\"\ninterval_s = 30\n",
+            broker.url()
+        ),
+    )
+}
+
+/// Starts `headcount replay` and collects its stdout lines.
+fn start_replay(args: &[&str], config: &std::path::Path) -> (Child, Arc<Mutex<Vec<String>>>) {
+    let mut child = headcount()
+        .arg("replay")
+        .args(args)
+        .arg("--config")
+        .arg(config)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn headcount");
+    let stdout = child.stdout.take().expect("stdout");
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&lines);
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            sink.lock().unwrap().push(line);
+        }
+    });
+    (child, lines)
+}
+
+fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
+
+/// Parses and checks every occupancy payload against the schema type and its invariants.
+fn occupancy_payloads(messages: &[Received], topic: &str) -> Vec<OccupancyPayload> {
+    let payloads: Vec<OccupancyPayload> = messages
+        .iter()
+        .filter(|m| m.topic == topic)
+        .map(|m| {
+            serde_json::from_str(&m.payload)
+                .unwrap_or_else(|e| panic!("payload {:?} breaks the schema: {e}", m.payload))
+        })
+        .collect();
+    let mut last_seq = 0;
+    for p in &payloads {
+        assert_eq!(p.schema, SCHEMA_VERSION);
+        assert!(p.seq > last_seq, "seq must increase: {p:?}");
+        last_seq = p.seq;
+        assert!(p.min <= p.count && p.count <= p.max, "{p:?}");
+        assert!(p.min as f64 <= p.mean && p.mean <= p.max as f64, "{p:?}");
+        assert!(p.window_s >= 0.0, "{p:?}");
+        humantime::parse_rfc3339(&p.ts).unwrap_or_else(|e| panic!("ts {:?}: {e}", p.ts));
+    }
+    payloads
+}
+
+/// Collapses runs of equal counts: 0,0,1,1,1,0 → 0,1,0.
+fn transitions(counts: impl IntoIterator<Item = u32>) -> Vec<u32> {
+    let mut out: Vec<u32> = Vec::new();
+    for c in counts {
+        if out.last() != Some(&c) {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[test]
+fn one_by_one_clip_counts_six_people_one_at_a_time_over_mqtt() {
+    let broker = Broker::start();
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_for(&broker, dir.path(), "obo");
+    let root = format!("headcount/{SITE}/obo");
+    let sub = broker.subscribe(&format!("{root}/#"));
+    let clip = one_by_one();
+    let (mut child, stdout) = start_replay(&[clip.to_str().unwrap()], &config);
+
+    // While it runs, a dashboard subscribing late sees the retained `online`.
+    assert!(
+        sub.wait_for(Duration::from_secs(120), |m| m
+            .topic
+            .ends_with("/occupancy")),
+        "no occupancy published"
+    );
+    assert_eq!(
+        broker.retained(&format!("{root}/availability")).as_deref(),
+        Some("online")
+    );
+
+    let deadline = Instant::now() + Duration::from_secs(900);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "replay did not finish");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(status.success(), "replay failed: {status}");
+    assert!(wait_until(Duration::from_secs(5), || {
+        sub.messages().iter().any(|m| m.payload == "offline")
+    }));
+
+    let messages = sub.messages();
+    for m in &messages {
+        assert!(
+            m.topic == format!("{root}/occupancy") || m.topic == format!("{root}/availability"),
+            "unexpected topic {}",
+            m.topic
+        );
+    }
+    let payloads = occupancy_payloads(&messages, &format!("{root}/occupancy"));
+    let seen = transitions(payloads.iter().map(|p| p.count));
+    assert_eq!(
+        seen,
+        vec![0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0],
+        "occupancy must go 0 -> 1 -> 0 six times"
+    );
+    assert!(
+        payloads.iter().all(|p| p.max <= 1),
+        "never more than one person in view"
+    );
+
+    // stdout carries the same messages as the broker, in the same order.
+    let printed: Vec<(u64, u32)> = stdout
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["topic"] == format!("{root}/occupancy"))
+        .map(|v| {
+            (
+                v["seq"].as_u64().unwrap(),
+                v["count"].as_u64().unwrap() as u32,
+            )
+        })
+        .collect();
+    let published: Vec<(u64, u32)> = payloads.iter().map(|p| (p.seq, p.count)).collect();
+    assert_eq!(printed, published);
+
+    // After a clean exit: retained `offline`, and the retained occupancy is the final state.
+    assert_eq!(
+        broker.retained(&format!("{root}/availability")).as_deref(),
+        Some("offline")
+    );
+    let last: OccupancyPayload =
+        serde_json::from_str(&broker.retained(&format!("{root}/occupancy")).unwrap()).unwrap();
+    assert_eq!(last.count, 0);
+    assert_eq!(last.seq, payloads.last().unwrap().seq);
+}
+
+#[test]
+fn killed_daemon_is_marked_offline_by_its_last_will() {
+    let broker = Broker::start();
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_for(&broker, dir.path(), "kill");
+    let root = format!("headcount/{SITE}/kill");
+    let sub = broker.subscribe(&format!("{root}/#"));
+    let clip = one_by_one();
+    let (mut child, _) = start_replay(&[clip.to_str().unwrap(), "--realtime"], &config);
+
+    assert!(sub.wait_for(Duration::from_secs(60), |m| m.topic.ends_with("/occupancy")));
+    assert_eq!(
+        broker.retained(&format!("{root}/availability")).as_deref(),
+        Some("online")
+    );
+    child.kill().unwrap(); // SIGKILL: no chance to say goodbye
+    child.wait().unwrap();
+    assert!(
+        wait_until(Duration::from_secs(10), || {
+            broker.retained(&format!("{root}/availability")).as_deref() == Some("offline")
+        }),
+        "the Last Will did not mark the sensor offline"
+    );
+}
+
+#[test]
+fn sigterm_flushes_the_last_interval_and_exits_cleanly() {
+    let broker = Broker::start();
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_for(&broker, dir.path(), "term");
+    let root = format!("headcount/{SITE}/term");
+    let sub = broker.subscribe(&format!("{root}/#"));
+    let clip = one_by_one();
+    let (mut child, _) = start_replay(&[clip.to_str().unwrap(), "--realtime"], &config);
+
+    assert!(sub.wait_for(Duration::from_secs(60), |m| m.topic.ends_with("/occupancy")));
+    std::thread::sleep(Duration::from_secs(2));
+    let before = sub.messages().len();
+    let pid = child.id().to_string();
+    assert!(std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let started = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "SIGTERM did not stop it"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status}");
+    assert!(wait_until(Duration::from_secs(5), || {
+        sub.messages().iter().any(|m| m.payload == "offline")
+    }));
+    let messages = sub.messages();
+    // The partial interval since the last report was flushed before `offline`.
+    let after: Vec<&Received> = messages[before..].iter().collect();
+    assert!(
+        after.len() >= 2 && after[after.len() - 2].topic.ends_with("/occupancy"),
+        "{after:?}"
+    );
+    occupancy_payloads(&messages, &format!("{root}/occupancy"));
+}
