@@ -42,6 +42,5 @@ if [ ! -f "$runtime/linux_amd64/libtensorflowlite_c.so" ] || [ ! -f "$runtime/li
   done
   mkdir -p "$runtime/include"
   cp -r "$tmp/package/cc_deps/include/." "$runtime/include/"
-  cp "$tmp/package/LICENSE" "$runtime/LICENSE" 2>/dev/null || true
 fi
 echo "setup: ok (runtime in $runtime)" >&2

@@ -83,8 +83,14 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             print!("{}", config.to_toml());
             Ok(())
         }
-        Command::Run { config } => {
-            let config = load_config(&config)?;
+        Command::Run { config: path } => {
+            let config = load_config(&path)?;
+            if config.source.url.is_empty() {
+                return Err(Failure::Usage(anyhow::anyhow!(
+                    "config file {}: key source.url is empty; run needs a video file or stream URL",
+                    path.display()
+                )));
+            }
             serve(config, ServiceOptions { print_json: false })
         }
         Command::Replay {

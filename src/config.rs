@@ -115,7 +115,7 @@ impl Default for DetectorConfig {
             threads: 2,
             threshold: 0.5,
             nms_iou: 0.5,
-            nms_containment: 0.8,
+            nms_containment: 0.7,
             person_class: 0,
         }
     }

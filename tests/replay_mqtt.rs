@@ -174,21 +174,47 @@ fn one_by_one_clip_counts_six_people_one_at_a_time_over_mqtt() {
     assert_eq!(last.seq, payloads.last().unwrap().seq);
 }
 
-#[test]
-fn killed_daemon_is_marked_offline_by_its_last_will() {
+/// A realtime replay of the one-by-one clip publishing as sensor `name`, once its first
+/// occupancy has arrived and `online` is retained.
+struct LiveSensor {
+    broker: Broker,
+    _dir: tempfile::TempDir,
+    sub: common::Subscriber,
+    child: Child,
+    root: String,
+}
+
+fn start_live_sensor(name: &str) -> LiveSensor {
     let broker = Broker::start();
     let dir = tempfile::tempdir().unwrap();
-    let config = config_for(&broker, dir.path(), "kill");
-    let root = format!("headcount/{SITE}/kill");
+    let config = config_for(&broker, dir.path(), name);
+    let root = format!("headcount/{SITE}/{name}");
     let sub = broker.subscribe(&format!("{root}/#"));
     let clip = one_by_one();
-    let (mut child, _) = start_replay(&[clip.to_str().unwrap(), "--realtime"], &config);
-
+    let (child, _) = start_replay(&[clip.to_str().unwrap(), "--realtime"], &config);
     assert!(sub.wait_for(Duration::from_secs(60), |m| m.topic.ends_with("/occupancy")));
     assert_eq!(
         broker.retained(&format!("{root}/availability")).as_deref(),
         Some("online")
     );
+    LiveSensor {
+        broker,
+        _dir: dir,
+        sub,
+        child,
+        root,
+    }
+}
+
+#[test]
+fn killed_daemon_is_marked_offline_by_its_last_will() {
+    let LiveSensor {
+        broker,
+        _dir,
+        sub: _sub,
+        mut child,
+        root,
+    } = start_live_sensor("kill");
     child.kill().unwrap(); // SIGKILL: no chance to say goodbye
     child.wait().unwrap();
     assert!(
@@ -201,15 +227,13 @@ fn killed_daemon_is_marked_offline_by_its_last_will() {
 
 #[test]
 fn sigterm_flushes_the_last_interval_and_exits_cleanly() {
-    let broker = Broker::start();
-    let dir = tempfile::tempdir().unwrap();
-    let config = config_for(&broker, dir.path(), "term");
-    let root = format!("headcount/{SITE}/term");
-    let sub = broker.subscribe(&format!("{root}/#"));
-    let clip = one_by_one();
-    let (mut child, _) = start_replay(&[clip.to_str().unwrap(), "--realtime"], &config);
-
-    assert!(sub.wait_for(Duration::from_secs(60), |m| m.topic.ends_with("/occupancy")));
+    let LiveSensor {
+        broker: _broker,
+        _dir,
+        sub,
+        mut child,
+        root,
+    } = start_live_sensor("term");
     std::thread::sleep(Duration::from_secs(2));
     let before = sub.messages().len();
     let pid = child.id().to_string();

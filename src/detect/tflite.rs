@@ -69,11 +69,6 @@ impl TfliteDetector {
             found: decode::describe(&outputs),
             supported: decode::SUPPORTED,
         })?;
-        let kind = match (kind, &head) {
-            // SSD float models are trained on pixels scaled to [-1, 1].
-            (InputKind::F32 { .. }, Head::Ssd(_)) => InputKind::F32 { lo: -1.0, hi: 1.0 },
-            (k, _) => k,
-        };
         let info = DetectorInfo {
             backend: "tflite",
             model: path.clone(),
@@ -94,8 +89,8 @@ impl TfliteDetector {
         Ok(Self {
             interpreter,
             _model: model,
+            lut: InputLut::new(kind, head.normalization()),
             head,
-            lut: InputLut::new(kind),
             geometry,
             options,
             info,
@@ -240,10 +235,17 @@ fn image_input(
         let dims: Vec<String> = shape.iter().map(usize::to_string).collect();
         format!("'{}' [{}] {:?}", input.name(), dims.join(","), ty)
     };
+    let q = input.quantization_params();
     let kind = match ty {
-        TensorType::UInt8 => InputKind::U8,
-        TensorType::Int8 => InputKind::I8,
-        TensorType::Float32 => InputKind::F32 { lo: 0.0, hi: 1.0 },
+        TensorType::UInt8 => InputKind::U8 {
+            scale: q.scale,
+            zero_point: q.zero_point,
+        },
+        TensorType::Int8 => InputKind::I8 {
+            scale: q.scale,
+            zero_point: q.zero_point,
+        },
+        TensorType::Float32 => InputKind::F32,
         _ => return Err(not_image(found())),
     };
     match shape.as_slice() {

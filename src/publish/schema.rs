@@ -157,3 +157,51 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod schema_file_tests {
+    use super::*;
+
+    /// The committed JSON Schema and the Rust type describe the same fields.
+    #[test]
+    fn committed_schema_matches_the_payload_type() {
+        let text = include_str!("../../schema/occupancy.schema.json");
+        let schema: serde_json::Value = serde_json::from_str(text).unwrap();
+        assert_eq!(schema["additionalProperties"], false);
+        let mut declared: Vec<&str> = schema["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut required: Vec<&str> = schema["required"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        let payload = OccupancyPayload {
+            schema: SCHEMA_VERSION,
+            seq: 1,
+            ts: "2026-01-01T00:00:00Z".into(),
+            count: 0,
+            min: 0,
+            max: 0,
+            mean: 0.0,
+            window_s: 0.0,
+        };
+        let value = serde_json::to_value(&payload).unwrap();
+        let mut emitted: Vec<&str> = value
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        declared.sort_unstable();
+        required.sort_unstable();
+        emitted.sort_unstable();
+        assert_eq!(declared, emitted);
+        assert_eq!(required, emitted);
+        assert_eq!(schema["properties"]["schema"]["const"], SCHEMA_VERSION);
+    }
+}

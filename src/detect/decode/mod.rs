@@ -8,6 +8,8 @@
 
 pub mod ssd;
 
+use super::preprocess::Normalization;
+
 pub use ssd::{SsdHead, SsdOutputs};
 
 /// Which detections count as people.
@@ -41,6 +43,13 @@ impl Head {
     /// Recognises the family from the outputs, or `None` if headcount cannot decode them.
     pub fn detect(outputs: &[OutputInfo]) -> Option<Head> {
         SsdHead::from_outputs(outputs).map(Head::Ssd)
+    }
+
+    /// How this family's models expect pixel values.
+    pub fn normalization(&self) -> Normalization {
+        match self {
+            Head::Ssd(_) => Normalization::SIGNED_UNIT,
+        }
     }
 
     pub fn family(&self) -> &'static str {

@@ -1,0 +1,88 @@
+//! The command-line contract: subcommands, `check-config` output, exit codes.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{headcount, run_with_timeout, write_config};
+
+#[test]
+fn help_lists_the_subcommands() {
+    let mut cmd = headcount();
+    cmd.arg("--help");
+    let out = run_with_timeout(cmd, Duration::from_secs(10));
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for sub in ["run", "replay", "check-config"] {
+        assert!(text.contains(sub), "{text}");
+    }
+}
+
+#[test]
+fn check_config_prints_the_effective_config_with_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(
+        dir.path(),
+        "[sensor]\nsite = \"hq\"\nname = \"room-4-12\"\n[mqtt]\nurl = \"mqtt://broker.lan:1884\"\n",
+    );
+    let mut cmd = headcount();
+    cmd.arg("check-config").arg(&config);
+    let out = run_with_timeout(cmd, Duration::from_secs(10));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let effective = headcount::config::Config::parse(&text).expect("output is a valid config");
+    assert_eq!(effective.sensor.name, "room-4-12");
+    assert_eq!(effective.mqtt.url, "mqtt://broker.lan:1884");
+    // Defaults are filled in, so the printout is the whole truth.
+    assert_eq!(effective.counting.smoothing_frames, 9);
+    assert_eq!(effective.detector.threshold, 0.5);
+    assert_eq!(effective.mqtt.interval_s, 60);
+}
+
+#[test]
+fn run_without_a_source_is_a_config_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), "[sensor]\nname = \"x\"\n");
+    let mut cmd = headcount();
+    cmd.arg("run").arg("--config").arg(&config);
+    let out = run_with_timeout(cmd, Duration::from_secs(10));
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("source.url"), "{err}");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    for args in [&["replay"][..], &["frobnicate"], &["run"]] {
+        let mut cmd = headcount();
+        cmd.args(args);
+        let out = run_with_timeout(cmd, Duration::from_secs(10));
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+    }
+}
+
+#[test]
+fn run_counts_a_video_and_exits_when_it_ends() {
+    // The daemon path on the committed clip at 1 fps, no broker: exits 0 when the input ends.
+    let dir = tempfile::tempdir().unwrap();
+    let clip = common::root().join("tests/fixtures/one-by-one/one-by-one-person-detection.mp4");
+    let config = write_config(
+        dir.path(),
+        &format!("[source]\nurl = \"{}\"\nfps = 1\n", clip.display()),
+    );
+    let mut cmd = headcount();
+    cmd.arg("run").arg("--config").arg(&config);
+    let out = run_with_timeout(cmd, Duration::from_secs(120));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stdout.is_empty(), "run prints no counts on stdout");
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(log.contains("pipeline stopped"), "{log}");
+}
