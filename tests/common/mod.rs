@@ -101,36 +101,52 @@ impl Broker {
         Self::start_with("allow_anonymous true\n")
     }
 
-    /// Starts a broker with extra config lines (e.g. authentication).
+    /// Starts a broker with extra config lines (e.g. authentication). Retries on another port
+    /// if the chosen one was taken between choosing and binding.
     pub fn start_with(extra: &str) -> Broker {
         let dir = tempfile::tempdir().expect("tempdir");
-        let port = free_port();
-        let conf = dir.path().join("mosquitto.conf");
-        std::fs::write(
-            &conf,
-            format!("listener {port} 127.0.0.1\npersistence false\nlog_dest stderr\nlog_type error\n{extra}"),
-        )
-        .expect("write mosquitto.conf");
-        let child = Command::new(mosquitto_bin())
-            .arg("-c")
-            .arg(&conf)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("mosquitto is installed (scripts/setup.sh installs it)");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "mosquitto did not start on port {port}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
+        for _attempt in 0..5 {
+            let port = free_port();
+            let conf = dir.path().join("mosquitto.conf");
+            std::fs::write(
+                &conf,
+                format!("listener {port} 127.0.0.1\npersistence false\nlog_dest stderr\nlog_type error\n{extra}"),
+            )
+            .expect("write mosquitto.conf");
+            let mut child = Command::new(mosquitto_bin())
+                .arg("-c")
+                .arg(&conf)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("mosquitto is installed (scripts/setup.sh installs it)");
+            let deadline = Instant::now() + Duration::from_secs(10);
+            loop {
+                if let Ok(Some(_)) = child.try_wait() {
+                    break; // could not bind: try another port
+                }
+                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    // Ours, not a neighbour's: the process is still alive after answering.
+                    std::thread::sleep(Duration::from_millis(50));
+                    if let Ok(None) = child.try_wait() {
+                        return Broker {
+                            port,
+                            child,
+                            _dir: dir,
+                        };
+                    }
+                    break;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "mosquitto did not start on port {port}"
+                );
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
         }
-        Broker {
-            port,
-            child,
-            _dir: dir,
-        }
+        panic!("mosquitto could not start on any of 5 free ports");
     }
 
     pub fn url(&self) -> String {
@@ -216,7 +232,8 @@ impl Subscriber {
         });
         let sub = Subscriber { child, lines };
         // Publish probes until one arrives: then the subscription is live.
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut sub = sub;
         loop {
             let _ = Command::new("mosquitto_pub")
                 .args([
@@ -234,7 +251,13 @@ impl Subscriber {
             if sub.lines.lock().unwrap().iter().any(|r| r.topic == probe) {
                 break;
             }
-            assert!(Instant::now() < deadline, "subscriber never became ready");
+            if let Ok(Some(status)) = sub.child.try_wait() {
+                panic!("mosquitto_sub on port {port} exited: {status}");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "subscriber on port {port} never became ready"
+            );
         }
         sub.lines.lock().unwrap().retain(|r| r.topic != probe);
         sub
