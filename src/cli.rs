@@ -11,6 +11,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use crate::config::Config;
+use crate::privacy::sandbox;
 use crate::service::{self, ServiceOptions};
 
 #[derive(Debug, Parser)]
@@ -51,6 +52,11 @@ pub enum Command {
         #[arg(value_name = "FILE")]
         file: PathBuf,
     },
+    /// Print (Markdown) the data-flow section of a DPIA for this configuration.
+    PrivacyReport {
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+    },
 }
 
 /// A failure, classified for the exit code.
@@ -81,6 +87,11 @@ fn dispatch(command: Command) -> Result<(), Failure> {
         Command::CheckConfig { file } => {
             let config = load_config(&file)?;
             print!("{}", config.to_toml());
+            Ok(())
+        }
+        Command::PrivacyReport { config } => {
+            let config = load_config(&config)?;
+            print!("{}", crate::privacy::report::markdown(&config));
             Ok(())
         }
         Command::Run { config: path } => {
@@ -115,13 +126,20 @@ fn load_config(path: &std::path::Path) -> Result<Config, Failure> {
 }
 
 fn serve(config: Config, options: ServiceOptions) -> Result<(), Failure> {
+    if !config.state.dir.is_empty() {
+        std::fs::create_dir_all(&config.state.dir)
+            .with_context(|| format!("cannot create state dir {}", config.state.dir))
+            .map_err(Failure::Runtime)?;
+    }
+    // First, on the only thread there is: Landlock binds this thread and what it starts later.
+    let sandbox = sandbox::enforce(&config);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")
         .map_err(Failure::Runtime)?;
     runtime
-        .block_on(service::run(config, options))
+        .block_on(service::run(config, options, sandbox))
         .map(|_| ())
         .map_err(|e| Failure::Runtime(e.into()))
 }

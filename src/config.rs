@@ -35,6 +35,8 @@ pub struct Config {
     pub detector: DetectorConfig,
     pub counting: CountingConfig,
     pub mqtt: MqttConfig,
+    pub privacy: PrivacyConfig,
+    pub state: StateConfig,
 }
 
 /// Where the sensor is: used only to build the MQTT topic root `headcount/<site>/<name>/`.
@@ -162,6 +164,39 @@ impl Default for MqttConfig {
     }
 }
 
+/// Publishing safeguards and masks (all off by default). See README "Privacy".
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct PrivacyConfig {
+    /// k: counts 1..k-1 are published as the band "<k"; 0 or 1 = off.
+    pub min_count: u32,
+    /// Publish only once per fixed bin of this many seconds, with bin-aligned timestamps; 0 = off.
+    pub time_resolution_s: u32,
+    /// Differential privacy: daily budget ε for Laplace noise on published counts; 0 = off.
+    pub dp_epsilon_per_day: f64,
+    /// ε spent per published count; 0 = the daily budget spread evenly over the day's bins.
+    pub dp_epsilon_per_release: f64,
+    /// Areas blacked out before inference.
+    pub masks: Vec<MaskConfig>,
+}
+
+/// One privacy mask: a polygon in normalised image coordinates (0..1, y down).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct MaskConfig {
+    #[serde(default)]
+    pub name: String,
+    pub polygon: Vec<[f32; 2]>,
+}
+
+/// Where the daemon may write (the differential-privacy budget). Nowhere else.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct StateConfig {
+    /// Directory for small state files; "" = none (state lives in memory only).
+    pub dir: String,
+}
+
 /// A parsed `mqtt://host:port` broker address.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BrokerAddr {
@@ -212,6 +247,7 @@ impl Config {
         resolve(&mut self.detector.model);
         resolve(&mut self.detector.runtime_library);
         resolve(&mut self.source.url);
+        resolve(&mut self.state.dir);
     }
 
     /// Checks every value against its allowed range.
@@ -282,6 +318,62 @@ impl Config {
         }
         if m.client_id.len() > 64 {
             return invalid("mqtt.client_id", &m.client_id, "allowed: at most 64 bytes");
+        }
+        self.validate_privacy()
+    }
+
+    fn validate_privacy(&self) -> Result<(), ConfigError> {
+        let p = &self.privacy;
+        if p.min_count > 100 {
+            return invalid(
+                "privacy.min_count",
+                p.min_count,
+                "allowed: 0 (off) or 2..=100",
+            );
+        }
+        let r = p.time_resolution_s;
+        let r_ok = r == 0 || ((10..=86_400).contains(&r) && 86_400 % r == 0);
+        if !r_ok {
+            return invalid(
+                "privacy.time_resolution_s",
+                r,
+                "allowed: 0 (off) or 10..=86400 dividing a day evenly (60, 300, 900, 3600, …)",
+            );
+        }
+        let (day, release) = (p.dp_epsilon_per_day, p.dp_epsilon_per_release);
+        if !(day == 0.0 || (0.01..=100.0).contains(&day)) {
+            return invalid(
+                "privacy.dp_epsilon_per_day",
+                day,
+                "allowed: 0 (off) or 0.01..=100",
+            );
+        }
+        if !(release == 0.0 || (0.0001..=day.max(0.0001)).contains(&release)) {
+            return invalid(
+                "privacy.dp_epsilon_per_release",
+                release,
+                "allowed: 0 (spread the daily budget) or 0.0001..=dp_epsilon_per_day",
+            );
+        }
+        if day > 0.0 && r == 0 {
+            return invalid(
+                "privacy.time_resolution_s",
+                r,
+                "differential privacy needs a fixed release schedule: set 10..=86400",
+            );
+        }
+        for (i, m) in p.masks.iter().enumerate() {
+            let ok = (3..=64).contains(&m.polygon.len())
+                && m.polygon
+                    .iter()
+                    .all(|[x, y]| (0.0..=1.0).contains(x) && (0.0..=1.0).contains(y));
+            if !ok {
+                return Err(ConfigError::Invalid {
+                    key: "privacy.masks.polygon",
+                    value: format!("mask #{} {:?}", i + 1, m.name),
+                    allowed: "allowed: 3..=64 points [x, y], each coordinate 0..=1".into(),
+                });
+            }
         }
         Ok(())
     }

@@ -10,6 +10,8 @@
 //!   (TF Lite backend, per-family output decoders, NMS).
 //! - [`count`]: boxes become counts (stabilised occupancy); boxes die here.
 //! - [`publish`]: counts become typed, schema'd messages on stdout and MQTT.
+//! - [`privacy`]: masks (pixels blacked out before detection), publishing safeguards (k-bands,
+//!   differential privacy), the Landlock sandbox and the DPIA data-flow report.
 //!
 //! Around them: [`config`] (the TOML file, validated), [`pipeline`] (the per-frame loop),
 //! [`service`] (wires the stages and threads for `run` / `replay`), [`shutdown`] (signals),
@@ -23,6 +25,7 @@ pub mod config;
 pub mod count;
 pub mod detect;
 pub mod pipeline;
+pub mod privacy;
 pub mod publish;
 pub mod service;
 pub mod shutdown;

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use crate::count::{OccupancyCounter, OccupancyReport};
 use crate::detect::{DetectError, Detection, Detector};
+use crate::privacy::mask::PixelMask;
 use crate::shutdown::Shutdown;
 use crate::source::{FrameSource, SourceError};
 
@@ -36,10 +37,12 @@ impl PipelineStats {
 }
 
 /// Runs until the source ends, `stop` is triggered, or `emit` returns false (the receiver is
-/// gone). The counter's last partial window is flushed through `emit` in every case, errors
-/// included, so no aggregate is lost.
+/// gone). Masked pixels are blacked out before the detector reads a frame. The counter's last
+/// partial window is flushed through `emit` in every case, errors included, so no aggregate is
+/// lost.
 pub fn run(
     source: &mut dyn FrameSource,
+    mask: &PixelMask,
     detector: &mut dyn Detector,
     counter: &mut OccupancyCounter,
     stop: &Shutdown,
@@ -53,7 +56,10 @@ pub fn run(
             break Ok(());
         }
         let frame = match source.next_frame() {
-            Ok(Some(frame)) => frame,
+            Ok(Some(frame)) => {
+                mask.apply(frame.rgb);
+                frame
+            }
             Ok(None) => break Ok(()),
             Err(e) => break Err(PipelineError::from(e)),
         };

@@ -5,16 +5,21 @@
 //! video, then broker (waiting for its CONNACK), and only then `online`. On every exit path the
 //! last partial interval is flushed and `offline` is published. Never opens a listening socket.
 
-use std::path::PathBuf;
-use std::time::Duration;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 use tokio::sync::mpsc;
 
 use crate::config::Config;
+use crate::count::occupancy::Cadence;
 use crate::count::{OccupancyCounter, OccupancyReport};
 use crate::detect::{self, DetectError, Detector, TfliteDetector, TfliteOptions};
 use crate::pipeline::{self, PipelineError, PipelineStats};
-use crate::publish::{MqttPublisher, MqttSettings, PublishError, Publisher};
+use crate::privacy::mask::PixelMask;
+use crate::privacy::safeguards::Safeguards;
+use crate::privacy::sandbox::SandboxStatus;
+use crate::privacy::PrivacyError;
+use crate::publish::{MqttPublisher, MqttSettings, PrivacyStatement, PublishError, Publisher};
 use crate::shutdown::Shutdown;
 use crate::source::ffmpeg::{FfmpegOptions, FfmpegSource};
 use crate::source::{FrameSource, SourceError};
@@ -31,6 +36,8 @@ pub enum ServiceError {
     Publish(#[from] PublishError),
     #[error(transparent)]
     Pipeline(#[from] PipelineError),
+    #[error(transparent)]
+    Privacy(#[from] PrivacyError),
     #[error("cannot start the pipeline thread: {0}")]
     Thread(std::io::Error),
     #[error("the pipeline thread stopped unexpectedly")]
@@ -81,9 +88,18 @@ pub fn open_source(config: &Config, detector: &dyn Detector) -> Result<FfmpegSou
     )?)
 }
 
-/// Runs the whole service until the source ends or a signal arrives.
-pub async fn run(config: Config, options: ServiceOptions) -> Result<PipelineStats, ServiceError> {
+/// Runs the whole service until the source ends or a signal arrives. `sandbox` is what
+/// [`crate::privacy::sandbox::enforce`] achieved before the service started.
+pub async fn run(
+    config: Config,
+    options: ServiceOptions,
+    sandbox: SandboxStatus,
+) -> Result<PipelineStats, ServiceError> {
+    let epoch = SystemTime::now();
+    let state_dir = (!config.state.dir.is_empty()).then(|| Path::new(&config.state.dir));
+    let safeguards = Safeguards::new(&config.privacy, state_dir)?;
     let detector = open_detector(&config)?;
+    let mask = PixelMask::new(&config.privacy.masks, detector.input_geometry());
     let source = open_source(&config, &detector)?;
     let mqtt = match config.broker().ok().flatten() {
         Some(broker) => Some(
@@ -98,17 +114,38 @@ pub async fn run(config: Config, options: ServiceOptions) -> Result<PipelineStat
         ),
         None => None,
     };
-    let mut publisher = Publisher::new(config.topic_root(), options.print_json, mqtt);
+    let statement = PrivacyStatement {
+        config: config.privacy.clone(),
+        masks: u32::try_from(mask.count()).unwrap_or(u32::MAX),
+        sandbox: sandbox.describe(),
+    };
+    let mut publisher = Publisher::new(
+        config.topic_root(),
+        options.print_json,
+        mqtt,
+        epoch,
+        safeguards,
+        statement,
+    );
     publisher.announce().await?;
 
     let shutdown = Shutdown::new();
     tokio::spawn(shutdown.clone().on_signals());
-    let counter = OccupancyCounter::new(
-        config.counting.smoothing_frames,
-        Duration::from_secs(config.mqtt.interval_s.into()),
-    );
+    let cadence = match config.privacy.time_resolution_s {
+        0 => Cadence::OnChange {
+            interval: Duration::from_secs(config.mqtt.interval_s.into()),
+        },
+        s => Cadence::bins_aligned(Duration::from_secs(s.into()), epoch),
+    };
+    let counter = OccupancyCounter::with_cadence(config.counting.smoothing_frames, cadence);
     let (tx, mut rx) = mpsc::channel::<OccupancyReport>(64);
-    let worker = spawn_pipeline(source, detector, counter, shutdown.clone(), tx)?;
+    let stages = Stages {
+        source,
+        mask,
+        detector,
+        counter,
+    };
+    let worker = spawn_pipeline(stages, shutdown.clone(), tx)?;
 
     let mut publish_result = Ok(());
     while let Some(report) = rx.recv().await {
@@ -138,10 +175,16 @@ pub async fn run(config: Config, options: ServiceOptions) -> Result<PipelineStat
 
 type WorkerResult = (PipelineStats, Result<(), PipelineError>);
 
+/// Everything the pipeline thread owns.
+struct Stages {
+    source: FfmpegSource,
+    mask: PixelMask,
+    detector: TfliteDetector,
+    counter: OccupancyCounter,
+}
+
 fn spawn_pipeline(
-    mut source: FfmpegSource,
-    mut detector: TfliteDetector,
-    mut counter: OccupancyCounter,
+    mut stages: Stages,
     shutdown: Shutdown,
     tx: mpsc::Sender<OccupancyReport>,
 ) -> Result<std::thread::JoinHandle<WorkerResult>, ServiceError> {
@@ -150,13 +193,14 @@ fn spawn_pipeline(
         .spawn(move || {
             let mut emit = |report| tx.blocking_send(report).is_ok();
             let out = pipeline::run(
-                &mut source,
-                &mut detector,
-                &mut counter,
+                &mut stages.source,
+                &stages.mask,
+                &mut stages.detector,
+                &mut stages.counter,
                 &shutdown,
                 &mut emit,
             );
-            tracing::debug!(source = source.name(), "source closed");
+            tracing::debug!(source = stages.source.name(), "source closed");
             out
         })
         .map_err(ServiceError::Thread)

@@ -57,8 +57,13 @@ fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
     false
 }
 
-/// Parses and checks every occupancy payload against the schema type and its invariants.
+/// Validates every message against the committed JSON Schema of its topic, then parses the
+/// occupancy payloads into the schema type and checks their invariants (no safeguards on).
 fn occupancy_payloads(messages: &[Received], topic: &str) -> Vec<OccupancyPayload> {
+    let schemas = common::Schemas::load();
+    for m in messages {
+        schemas.validate(m);
+    }
     let payloads: Vec<OccupancyPayload> = messages
         .iter()
         .filter(|m| m.topic == topic)
@@ -72,8 +77,17 @@ fn occupancy_payloads(messages: &[Received], topic: &str) -> Vec<OccupancyPayloa
         assert_eq!(p.schema, SCHEMA_VERSION);
         assert!(p.seq > last_seq, "seq must increase: {p:?}");
         last_seq = p.seq;
-        assert!(p.min <= p.count && p.count <= p.max, "{p:?}");
-        assert!(p.min as f64 <= p.mean && p.mean <= p.max as f64, "{p:?}");
+        let exact = |v: &Option<headcount::publish::Banded<u32>>| {
+            v.as_ref().and_then(|b| b.value()).expect("exact value")
+        };
+        let (count, min, max) = (
+            p.count.value().expect("exact"),
+            exact(&p.min),
+            exact(&p.max),
+        );
+        let mean = p.mean.as_ref().and_then(|m| m.value()).expect("exact mean");
+        assert!(min <= count && count <= max, "{p:?}");
+        assert!(min as f64 <= mean && mean <= max as f64, "{p:?}");
         assert!(p.window_s >= 0.0, "{p:?}");
         humantime::parse_rfc3339(&p.ts).unwrap_or_else(|e| panic!("ts {:?}: {e}", p.ts));
     }
@@ -129,20 +143,24 @@ fn one_by_one_clip_counts_six_people_one_at_a_time_over_mqtt() {
     let messages = sub.messages();
     for m in &messages {
         assert!(
-            m.topic == format!("{root}/occupancy") || m.topic == format!("{root}/availability"),
+            ["occupancy", "availability", "privacy"]
+                .iter()
+                .any(|t| m.topic == format!("{root}/{t}")),
             "unexpected topic {}",
             m.topic
         );
     }
     let payloads = occupancy_payloads(&messages, &format!("{root}/occupancy"));
-    let seen = transitions(payloads.iter().map(|p| p.count));
+    let seen = transitions(payloads.iter().filter_map(|p| p.count.value()));
     assert_eq!(
         seen,
         vec![0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0],
         "occupancy must go 0 -> 1 -> 0 six times"
     );
     assert!(
-        payloads.iter().all(|p| p.max <= 1),
+        payloads
+            .iter()
+            .all(|p| p.max.as_ref().and_then(|m| m.value()) <= Some(1)),
         "never more than one person in view"
     );
 
@@ -160,7 +178,10 @@ fn one_by_one_clip_counts_six_people_one_at_a_time_over_mqtt() {
             )
         })
         .collect();
-    let published: Vec<(u64, u32)> = payloads.iter().map(|p| (p.seq, p.count)).collect();
+    let published: Vec<(u64, u32)> = payloads
+        .iter()
+        .map(|p| (p.seq, p.count.value().expect("exact")))
+        .collect();
     assert_eq!(printed, published);
 
     // After a clean exit: retained `offline`, and the retained occupancy is the final state.
@@ -170,7 +191,7 @@ fn one_by_one_clip_counts_six_people_one_at_a_time_over_mqtt() {
     );
     let last: OccupancyPayload =
         serde_json::from_str(&broker.retained(&format!("{root}/occupancy")).unwrap()).unwrap();
-    assert_eq!(last.count, 0);
+    assert_eq!(last.count.value(), Some(0));
     assert_eq!(last.seq, payloads.last().unwrap().seq);
 }
 

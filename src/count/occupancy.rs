@@ -1,9 +1,10 @@
 //! Occupancy: how many people are in view now, stabilised so one missed frame does not flicker.
 //!
 //! The stable count is the median of the last `smoothing_frames` per-frame counts (the lower
-//! median while the window fills, so a single early detection is not a person yet). A report is
-//! due when the stable count changes and at least every `interval`; it carries min / max / mean of
-//! the stable count over the frames since the previous report. No allocation per frame.
+//! median while the window fills, so a single early detection is not a person yet). When a report
+//! is due depends on the [`Cadence`]: on change and at least every `interval`, or once per fixed
+//! time bin (privacy: single arrivals cannot be timed). A report carries min / max / mean of the
+//! stable count over the frames since the previous report. No allocation per frame.
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -53,13 +54,37 @@ impl WindowStats {
     }
 }
 
+/// When reports are made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cadence {
+    /// When the stable count changes, and at least every `interval`; the first frame at once.
+    OnChange { interval: Duration },
+    /// Once per bin of `width`, at its end, whatever happens inside. Bins end where
+    /// `phase + t` is a multiple of `width` (the phase aligns them to the wall clock).
+    Bins { width: Duration, phase: Duration },
+}
+
+impl Cadence {
+    /// Bins aligned to multiples of `width` since the Unix epoch, for a source whose time zero
+    /// is the wall-clock time `epoch`.
+    pub fn bins_aligned(width: Duration, epoch: std::time::SystemTime) -> Cadence {
+        let since_unix = epoch
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        let width_ns = width.as_nanos().max(1);
+        let phase = Duration::from_nanos((since_unix.as_nanos() % width_ns) as u64);
+        Cadence::Bins { width, phase }
+    }
+}
+
 /// Turns per-frame person counts into stable occupancy reports.
 #[derive(Debug)]
 pub struct OccupancyCounter {
     recent: VecDeque<u32>,
     scratch: Vec<u32>,
     smoothing: usize,
-    interval: Duration,
+    cadence: Cadence,
+    current_bin: Option<u64>,
     stats: WindowStats,
     last_count: Option<u32>,
     last_report_t: Option<Duration>,
@@ -67,13 +92,19 @@ pub struct OccupancyCounter {
 }
 
 impl OccupancyCounter {
+    /// A counter reporting on change and at least every `interval`.
     pub fn new(smoothing_frames: u32, interval: Duration) -> Self {
+        Self::with_cadence(smoothing_frames, Cadence::OnChange { interval })
+    }
+
+    pub fn with_cadence(smoothing_frames: u32, cadence: Cadence) -> Self {
         let smoothing = smoothing_frames.max(1) as usize;
         Self {
             recent: VecDeque::with_capacity(smoothing),
             scratch: Vec::with_capacity(smoothing),
             smoothing,
-            interval,
+            cadence,
+            current_bin: None,
             stats: WindowStats::new(Duration::ZERO),
             last_count: None,
             last_report_t: None,
@@ -101,24 +132,52 @@ impl OccupancyCounter {
         }
         self.recent.push_back(raw);
         let count = self.stable();
-        if self.last_report_t.is_none() && self.stats.frames == 0 {
-            self.stats = WindowStats::new(t);
-        }
-        self.stats.add(count);
+        let report = match self.cadence {
+            Cadence::OnChange { interval } => {
+                if self.last_report_t.is_none() && self.stats.frames == 0 {
+                    self.stats = WindowStats::new(t);
+                }
+                self.stats.add(count);
+                let changed = self.last_count != Some(count);
+                let interval_due = self
+                    .last_report_t
+                    .is_none_or(|last| t.saturating_sub(last) >= interval);
+                (changed || interval_due).then(|| self.close_window(count, t))
+            }
+            Cadence::Bins { width, phase } => {
+                let bin = bin_of(t, width, phase);
+                let mut report = None;
+                match self.current_bin {
+                    None => self.stats = WindowStats::new(t),
+                    Some(current) if current != bin && self.stats.frames > 0 => {
+                        let end = bin_end(current, width, phase);
+                        report = Some(self.close_window(self.current(), end));
+                    }
+                    Some(_) => {}
+                }
+                self.current_bin = Some(bin);
+                self.stats.add(count);
+                report
+            }
+        };
         self.last_t = t;
-        let changed = self.last_count != Some(count);
         self.last_count = Some(count);
-        let interval_due = self
-            .last_report_t
-            .is_none_or(|last| t.saturating_sub(last) >= self.interval);
-        (changed || interval_due).then(|| self.close_window(count, t))
+        report
     }
 
     /// Closes the window at the last frame seen (end of stream, shutdown) so the final partial
     /// interval is not lost. `None` when no frame arrived since the previous report.
+    /// With bins, the report is stamped with the end of the current bin.
     pub fn flush(&mut self) -> Option<OccupancyReport> {
         let count = self.last_count?;
-        (self.stats.frames > 0).then(|| self.close_window(count, self.last_t))
+        if self.stats.frames == 0 {
+            return None;
+        }
+        let t = match (self.cadence, self.current_bin) {
+            (Cadence::Bins { width, phase }, Some(bin)) => bin_end(bin, width, phase),
+            _ => self.last_t,
+        };
+        Some(self.close_window(count, t))
     }
 
     fn close_window(&mut self, count: u32, t: Duration) -> OccupancyReport {
@@ -136,6 +195,17 @@ impl OccupancyCounter {
         self.last_report_t = Some(t);
         report
     }
+}
+
+/// Index of the bin holding source time `t`.
+fn bin_of(t: Duration, width: Duration, phase: Duration) -> u64 {
+    ((phase + t).as_nanos() / width.as_nanos().max(1)) as u64
+}
+
+/// Source time at which bin `bin` ends.
+fn bin_end(bin: u64, width: Duration, phase: Duration) -> Duration {
+    let end = (u128::from(bin) + 1) * width.as_nanos();
+    Duration::from_nanos(end.saturating_sub(phase.as_nanos()) as u64)
 }
 
 #[cfg(test)]
@@ -201,6 +271,45 @@ mod tests {
         assert!((ts[1] - 1.0).abs() < 1e-9 && (ts[3] - 3.0).abs() < 1e-9);
         assert!((reports[2].window.as_secs_f64() - 1.0).abs() < 1e-9);
         assert_eq!(reports[2].frames, 10);
+    }
+
+    #[test]
+    fn bins_report_once_per_bin_at_its_end_whatever_happens_inside() {
+        // 10 s bins, source time 0 is 3 s into a bin: boundaries at t = 7, 17, 27, 37 s.
+        let cadence = Cadence::Bins {
+            width: secs(10.0),
+            phase: secs(3.0),
+        };
+        let mut c = OccupancyCounter::with_cadence(1, cadence);
+        // 30 s at 10 fps: one person arrives at t = 12.3 s and leaves at t = 14.0 s.
+        let raw: Vec<u32> = (0..300)
+            .map(|i| u32::from((123..140).contains(&i)))
+            .collect();
+        let reports = feed(&mut c, &raw);
+        let ends: Vec<f64> = reports.iter().map(|r| r.t.as_secs_f64()).collect();
+        assert_eq!(ends.len(), 3, "{ends:?}");
+        for (got, want) in ends.iter().zip([7.0, 17.0, 27.0]) {
+            assert!((got - want).abs() < 1e-9, "{ends:?}");
+        }
+        // The arrival and departure are inside the second bin: visible only as its max and mean.
+        assert_eq!(
+            (reports[1].count, reports[1].min, reports[1].max),
+            (0, 0, 1)
+        );
+        assert!((reports[1].mean - 0.17).abs() < 1e-9, "{:?}", reports[1]);
+        assert!((reports[1].window.as_secs_f64() - 10.0).abs() < 1e-9);
+        let last = c.flush().unwrap();
+        assert!((last.t.as_secs_f64() - 37.0).abs() < 1e-9, "{last:?}");
+    }
+
+    #[test]
+    fn bins_align_to_the_wall_clock() {
+        let epoch = std::time::UNIX_EPOCH + Duration::from_secs(1_000_000_123);
+        match Cadence::bins_aligned(secs(300.0), epoch) {
+            // 1_000_000_123 s = 3_333_333 bins of 300 s + 223 s.
+            Cadence::Bins { phase, .. } => assert_eq!(phase, Duration::from_secs(223)),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

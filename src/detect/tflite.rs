@@ -8,6 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use edgefirst_tflite::{Interpreter, Library, Model, TensorType};
+use zeroize::Zeroize;
 
 use super::decode::{self, Head, OutputInfo, PersonFilter, SsdOutputs};
 use super::preprocess::{InputKind, InputLut};
@@ -155,6 +156,19 @@ impl TfliteDetector {
             }
         }
         Ok(())
+    }
+}
+
+impl Drop for TfliteDetector {
+    /// The input tensor holds the last frame (as model input): overwrite it before it is freed.
+    fn drop(&mut self) {
+        if let Ok(mut inputs) = self.interpreter.inputs_mut() {
+            for tensor in inputs.iter_mut() {
+                if let Ok(bytes) = tensor.as_bytes_mut() {
+                    bytes.zeroize();
+                }
+            }
+        }
     }
 }
 

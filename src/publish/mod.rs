@@ -13,9 +13,14 @@ use std::io::Write;
 use std::time::{Duration, SystemTime};
 
 pub use mqtt::{MqttPublisher, MqttSettings};
-pub use schema::{Availability, Message, OccupancyPayload, Topic, SCHEMA_VERSION};
+pub use schema::{
+    Availability, Banded, Message, OccupancyPayload, PrivacyPayload, SafeguardsPayload, Topic,
+    SCHEMA_VERSION,
+};
 
+use crate::config::PrivacyConfig;
 use crate::count::OccupancyReport;
+use crate::privacy::safeguards::Safeguards;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
@@ -29,6 +34,19 @@ pub enum PublishError {
     Stdout(std::io::Error),
 }
 
+/// What the `privacy` topic states about this sensor, besides the live budget.
+#[derive(Debug, Clone)]
+pub struct PrivacyStatement {
+    pub config: PrivacyConfig,
+    pub masks: u32,
+    pub sandbox: String,
+}
+
+/// RFC 3339, whole seconds, UTC.
+fn rfc3339(at: SystemTime) -> String {
+    humantime::format_rfc3339_seconds(at).to_string()
+}
+
 /// Turns reports into messages and sends each to every configured output.
 pub struct Publisher {
     root: String,
@@ -37,43 +55,104 @@ pub struct Publisher {
     seq: u64,
     /// Wall-clock time of source time zero: `ts` = this + the report's source time.
     epoch: SystemTime,
+    safeguards: Safeguards,
+    statement: PrivacyStatement,
 }
 
 impl Publisher {
-    pub fn new(root: String, print_json: bool, mqtt: Option<MqttPublisher>) -> Self {
+    pub fn new(
+        root: String,
+        print_json: bool,
+        mqtt: Option<MqttPublisher>,
+        epoch: SystemTime,
+        safeguards: Safeguards,
+        statement: PrivacyStatement,
+    ) -> Self {
         Self {
             root,
             print_json,
             mqtt,
             seq: 0,
-            epoch: SystemTime::now(),
+            epoch,
+            safeguards,
+            statement,
         }
     }
 
-    /// Announces the sensor `online` (retained; the Last Will says `offline`).
+    /// Announces the sensor `online` (retained; the Last Will says `offline`) and publishes its
+    /// privacy statement.
     pub async fn announce(&mut self) -> Result<(), PublishError> {
         self.send(&Message::Availability(Availability::Online))
-            .await
+            .await?;
+        let now = SystemTime::now();
+        self.send_privacy(now).await
     }
 
-    /// Publishes one occupancy report.
-    pub async fn occupancy(&mut self, report: &OccupancyReport) -> Result<(), PublishError> {
-        let message = Message::Occupancy(self.payload(report));
-        self.send(&message).await
-    }
-
-    fn payload(&mut self, r: &OccupancyReport) -> OccupancyPayload {
-        self.seq += 1;
-        OccupancyPayload {
+    async fn send_privacy(&mut self, at: SystemTime) -> Result<(), PublishError> {
+        let ts = rfc3339(at);
+        let seq = self.next_seq();
+        let c = &self.statement.config;
+        let payload = PrivacyPayload {
             schema: SCHEMA_VERSION,
-            seq: self.seq,
-            ts: humantime::format_rfc3339_seconds(self.epoch + r.t).to_string(),
-            count: r.count,
-            min: r.min,
-            max: r.max,
-            mean: (r.mean * 100.0).round() / 100.0,
+            seq,
+            ts: ts.clone(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            build: option_env!("HEADCOUNT_BUILD").unwrap_or("unknown").into(),
+            image_output: "none".into(),
+            safeguards: SafeguardsPayload {
+                min_count: c.min_count,
+                time_resolution_s: c.time_resolution_s,
+                dp_epsilon_per_day: c.dp_epsilon_per_day,
+                dp_epsilon_per_release: if c.dp_epsilon_per_day > 0.0 {
+                    Safeguards::epsilon_per_release(c)
+                } else {
+                    0.0
+                },
+                dp_budget_remaining: self
+                    .safeguards
+                    .budget_remaining(&ts[..10])
+                    .map(|e| (e * 1e6).round() / 1e6),
+            },
+            masks: self.statement.masks,
+            sandbox: self.statement.sandbox.clone(),
+        };
+        self.send(&Message::Privacy(payload)).await
+    }
+
+    /// Publishes one occupancy report through the safeguards (it may be withheld when the
+    /// differential-privacy budget is spent).
+    pub async fn occupancy(&mut self, r: &OccupancyReport) -> Result<(), PublishError> {
+        let at = self.epoch + r.t;
+        let ts = rfc3339(at);
+        let Some(released) = self.safeguards.release(r, &ts[..10]) else {
+            return Ok(());
+        };
+        let dp = released.dp_epsilon.is_some();
+        let payload = OccupancyPayload {
+            schema: SCHEMA_VERSION,
+            seq: self.next_seq(),
+            ts,
+            count: released.count,
+            min: released.min,
+            max: released.max,
+            mean: released.mean.map(|m| match m {
+                Banded::Value(v) => Banded::Value((v * 100.0).round() / 100.0),
+                band => band,
+            }),
             window_s: (r.window.as_secs_f64() * 1000.0).round() / 1000.0,
+            dp_epsilon: released.dp_epsilon,
+        };
+        self.send(&Message::Occupancy(payload)).await?;
+        if dp {
+            // The remaining budget changed: keep the retained statement current.
+            self.send_privacy(at).await?;
         }
+        Ok(())
+    }
+
+    fn next_seq(&mut self) -> u64 {
+        self.seq += 1;
+        self.seq
     }
 
     async fn send(&mut self, message: &Message) -> Result<(), PublishError> {

@@ -16,6 +16,8 @@ pub enum Topic {
     Availability,
     /// Retained [`OccupancyPayload`].
     Occupancy,
+    /// Retained [`PrivacyPayload`]: what this sensor does and does not publish.
+    Privacy,
 }
 
 impl Topic {
@@ -23,6 +25,7 @@ impl Topic {
         match self {
             Topic::Availability => "availability",
             Topic::Occupancy => "occupancy",
+            Topic::Privacy => "privacy",
         }
     }
 
@@ -53,23 +56,84 @@ impl Availability {
     }
 }
 
+/// A count as published: exact, or a band such as `"<3"` when k-banding hides small values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Banded<T> {
+    Value(T),
+    Band(String),
+}
+
+impl<T: Copy> Banded<T> {
+    /// The exact value, if it was not banded.
+    pub fn value(&self) -> Option<T> {
+        match self {
+            Banded::Value(v) => Some(*v),
+            Banded::Band(_) => None,
+        }
+    }
+}
+
 /// `…/occupancy`: people in view now, and min / max / mean over the window since the previous
-/// message.
+/// message. With differential privacy on, only the noisy `count` is released.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OccupancyPayload {
     pub schema: u32,
     /// Per-process message counter; consumers can dedupe QoS 1 redeliveries by it.
     pub seq: u64,
-    /// End of the window, RFC 3339, whole seconds, UTC.
+    /// End of the window, RFC 3339, whole seconds, UTC (bin-aligned with time binning).
     pub ts: String,
-    pub count: u32,
-    pub min: u32,
-    pub max: u32,
+    pub count: Banded<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<Banded<u32>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<Banded<u32>>,
     /// Rounded to two decimals.
-    pub mean: f64,
-    /// Seconds covered by min / max / mean.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean: Option<Banded<f64>>,
+    /// Seconds covered by the window.
     pub window_s: f64,
+    /// ε spent on this release (differential privacy on).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dp_epsilon: Option<f64>,
+}
+
+/// Which publishing safeguards are on (all values as configured).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SafeguardsPayload {
+    /// k of k-banding; 0 = off.
+    pub min_count: u32,
+    /// Bin length in seconds; 0 = off (published on change).
+    pub time_resolution_s: u32,
+    /// Daily ε budget; 0 = differential privacy off.
+    pub dp_epsilon_per_day: f64,
+    /// ε spent per release.
+    pub dp_epsilon_per_release: f64,
+    /// ε left today, when differential privacy is on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dp_budget_remaining: Option<f64>,
+}
+
+/// `…/privacy`: a machine-readable privacy statement of this sensor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrivacyPayload {
+    pub schema: u32,
+    pub seq: u64,
+    pub ts: String,
+    /// headcount version.
+    pub version: String,
+    /// Build identifier (git commit), "unknown" outside a checkout.
+    pub build: String,
+    /// Always "none": no image, crop or pixel data is ever output.
+    pub image_output: String,
+    pub safeguards: SafeguardsPayload,
+    /// Number of privacy masks blacked out before inference.
+    pub masks: u32,
+    /// Self-sandboxing state: "landlock" when enforced, otherwise why not.
+    pub sandbox: String,
 }
 
 /// A message ready to go out: one topic, one typed payload.
@@ -77,6 +141,7 @@ pub struct OccupancyPayload {
 pub enum Message {
     Availability(Availability),
     Occupancy(OccupancyPayload),
+    Privacy(PrivacyPayload),
 }
 
 impl Message {
@@ -84,6 +149,7 @@ impl Message {
         match self {
             Message::Availability(_) => Topic::Availability,
             Message::Occupancy(_) => Topic::Occupancy,
+            Message::Privacy(_) => Topic::Privacy,
         }
     }
 
@@ -92,6 +158,7 @@ impl Message {
         match self {
             Message::Availability(a) => a.as_str().as_bytes().to_vec(),
             Message::Occupancy(p) => serde_json::to_vec(p).unwrap_or_default(),
+            Message::Privacy(p) => serde_json::to_vec(p).unwrap_or_default(),
         }
     }
 
@@ -104,6 +171,11 @@ impl Message {
                 obj.insert("payload".into(), a.as_str().into());
             }
             Message::Occupancy(p) => {
+                if let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(p) {
+                    obj.extend(fields);
+                }
+            }
+            Message::Privacy(p) => {
                 if let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(p) {
                     obj.extend(fields);
                 }
@@ -122,11 +194,12 @@ mod tests {
             schema: SCHEMA_VERSION,
             seq: 3,
             ts: "2026-11-22T10:00:00Z".into(),
-            count: 2,
-            min: 1,
-            max: 2,
-            mean: 1.5,
+            count: Banded::Value(2),
+            min: Some(Banded::Band("<3".into())),
+            max: Some(Banded::Value(2)),
+            mean: Some(Banded::Value(1.5)),
             window_s: 12.0,
+            dp_epsilon: None,
         }
     }
 
@@ -174,7 +247,7 @@ mod schema_file_tests {
             .keys()
             .map(String::as_str)
             .collect();
-        let mut required: Vec<&str> = schema["required"]
+        let required: Vec<&str> = schema["required"]
             .as_array()
             .unwrap()
             .iter()
@@ -184,11 +257,12 @@ mod schema_file_tests {
             schema: SCHEMA_VERSION,
             seq: 1,
             ts: "2026-01-01T00:00:00Z".into(),
-            count: 0,
-            min: 0,
-            max: 0,
-            mean: 0.0,
+            count: Banded::Value(0),
+            min: Some(Banded::Value(0)),
+            max: Some(Banded::Value(0)),
+            mean: Some(Banded::Value(0.0)),
             window_s: 0.0,
+            dp_epsilon: Some(0.1),
         };
         let value = serde_json::to_value(&payload).unwrap();
         let mut emitted: Vec<&str> = value
@@ -198,10 +272,11 @@ mod schema_file_tests {
             .map(String::as_str)
             .collect();
         declared.sort_unstable();
-        required.sort_unstable();
         emitted.sort_unstable();
         assert_eq!(declared, emitted);
-        assert_eq!(required, emitted);
+        for field in required {
+            assert!(emitted.contains(&field), "{field}");
+        }
         assert_eq!(schema["properties"]["schema"]["const"], SCHEMA_VERSION);
     }
 }

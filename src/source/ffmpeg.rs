@@ -13,6 +13,8 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use zeroize::Zeroize;
+
 use super::{Fit, Frame, FrameGeometry, FrameSource, SourceError};
 
 /// Options for opening a video through ffmpeg.
@@ -241,7 +243,7 @@ impl FrameSource for FfmpegSource {
             index,
             t,
             geometry: self.geometry,
-            rgb: &self.buffer,
+            rgb: &mut self.buffer,
         }))
     }
 
@@ -257,8 +259,7 @@ impl FrameSource for FfmpegSource {
 impl Drop for FfmpegSource {
     fn drop(&mut self) {
         // The last frame must not outlive the source: overwrite it before the memory is freed.
-        self.buffer.fill(0);
-        std::hint::black_box(&self.buffer);
+        self.buffer.zeroize();
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

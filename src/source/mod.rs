@@ -45,8 +45,9 @@ pub struct Frame<'a> {
     /// monotonic wall time otherwise.
     pub t: Duration,
     pub geometry: FrameGeometry,
-    /// Packed RGB24, `geometry.rgb_len()` bytes.
-    pub rgb: &'a [u8],
+    /// Packed RGB24, `geometry.rgb_len()` bytes. Mutable only so privacy masks can black out
+    /// pixels in place before detection.
+    pub rgb: &'a mut [u8],
 }
 
 /// Why a source could not deliver a frame. Every variant names the input.

@@ -286,3 +286,43 @@ impl Drop for Subscriber {
         let _ = self.child.wait();
     }
 }
+
+/// The committed JSON Schemas (`schema/<topic>.schema.json`), one per topic.
+pub struct Schemas {
+    validators: Vec<(String, jsonschema::Validator)>,
+}
+
+impl Schemas {
+    pub fn load() -> Schemas {
+        let mut validators = Vec::new();
+        for topic in ["availability", "occupancy", "privacy"] {
+            let path = root().join(format!("schema/{topic}.schema.json"));
+            let text = std::fs::read_to_string(&path).expect("schema file");
+            let schema: serde_json::Value = serde_json::from_str(&text).expect("schema is JSON");
+            let validator = jsonschema::validator_for(&schema)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            validators.push((topic.to_string(), validator));
+        }
+        Schemas { validators }
+    }
+
+    /// Panics unless `m`'s payload is valid for its topic's schema (and its topic has one).
+    pub fn validate(&self, m: &Received) {
+        let suffix = m.topic.rsplit('/').next().unwrap_or("");
+        let (_, validator) = self
+            .validators
+            .iter()
+            .find(|(t, _)| t == suffix)
+            .unwrap_or_else(|| panic!("no schema for topic {}", m.topic));
+        // availability is plain text; its schema describes it as a JSON string.
+        let instance = if suffix == "availability" {
+            serde_json::Value::String(m.payload.clone())
+        } else {
+            serde_json::from_str(&m.payload)
+                .unwrap_or_else(|e| panic!("{}: payload is not JSON ({e}): {}", m.topic, m.payload))
+        };
+        if let Err(e) = validator.validate(&instance) {
+            panic!("{} payload {} breaks its schema: {e}", m.topic, m.payload);
+        }
+    }
+}

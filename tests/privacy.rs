@@ -1,0 +1,489 @@
+//! Privacy, proven from the outside: a syscall trace of a real replay, the process's sockets while
+//! it runs, masks, the Landlock sandbox, and the publishing safeguards end to end.
+
+mod common;
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{headcount, one_by_one, run_with_timeout, write_config, Broker, Received, Schemas};
+use headcount::publish::{OccupancyPayload, PrivacyPayload};
+
+/// One frame as delivered to the detector (300×300 RGB24).
+const FRAME_BYTES: i64 = 300 * 300 * 3;
+
+fn sensor_config(broker: &Broker, name: &str, extra: &str) -> String {
+    format!(
+        "[sensor]\nsite = \"priv\"\nname = \"{name}\"\n[mqtt]\nurl = \"{}\"\n{extra}",
+        broker.url()
+    )
+}
+
+/// Replays the one-by-one clip with `config` while a subscriber records everything published.
+fn replay_and_record(broker: &Broker, name: &str, config: &Path) -> Vec<Received> {
+    let sub = broker.subscribe(&format!("headcount/priv/{name}/#"));
+    let mut cmd = headcount();
+    cmd.arg("replay")
+        .arg(one_by_one())
+        .arg("--config")
+        .arg(config);
+    let out = run_with_timeout(cmd, Duration::from_secs(600));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(sub.wait_for(Duration::from_secs(5), |m| m.payload == "offline"));
+    // Only what this run published (not what a previous run left retained).
+    let messages: Vec<Received> = sub.messages().into_iter().filter(|m| !m.retained).collect();
+    let schemas = Schemas::load();
+    for m in &messages {
+        schemas.validate(m);
+    }
+    messages
+}
+
+fn occupancy(messages: &[Received]) -> Vec<OccupancyPayload> {
+    messages
+        .iter()
+        .filter(|m| m.topic.ends_with("/occupancy"))
+        .map(|m| serde_json::from_str(&m.payload).unwrap())
+        .collect()
+}
+
+/// What one line of `strace -f -yy` says.
+struct Syscall<'a> {
+    pid: u32,
+    name: &'a str,
+    args: &'a str,
+    ret: Option<i64>,
+}
+
+fn parse_line(line: &str) -> Option<Syscall<'_>> {
+    let (pid, rest) = line.split_once(' ')?;
+    let pid = pid.parse().ok()?;
+    let rest = rest.trim_start();
+    let open = rest.find('(')?;
+    let name = &rest[..open];
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return None;
+    }
+    let (args, ret) = match rest.rfind(") = ") {
+        Some(i) => (
+            &rest[open + 1..i],
+            rest[i + 4..].split_whitespace().next()?.parse().ok(),
+        ),
+        None => (&rest[open + 1..], None),
+    };
+    Some(Syscall {
+        pid,
+        name,
+        args,
+        ret,
+    })
+}
+
+#[test]
+fn syscall_trace_shows_no_image_leaving_memory() {
+    let broker = Broker::start();
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let config = write_config(
+        dir.path(),
+        &sensor_config(
+            &broker,
+            "trace",
+            &format!(
+                "[source]\nfps = 2\n[counting]\nsmoothing_frames = 3\n\
+                 [privacy]\ndp_epsilon_per_day = 5.0\ntime_resolution_s = 10\n\
+                 [state]\ndir = \"{}\"\n",
+                state.display()
+            ),
+        ),
+    );
+    let sub = broker.subscribe("headcount/priv/trace/#");
+    let trace = dir.path().join("trace.txt");
+    let status = Command::new("strace")
+        .args(["-f", "-qq", "-yy", "-s", "0", "-o"])
+        .arg(&trace)
+        .args([
+            "-e",
+            "trace=%file,%network,write,writev,pwrite64,landlock_create_ruleset,landlock_restrict_self",
+        ])
+        .arg(env!("CARGO_BIN_EXE_headcount"))
+        .arg("replay")
+        .arg(one_by_one())
+        .arg("--config")
+        .arg(&config)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("strace is installed (scripts/setup.sh installs it)");
+    assert!(status.success(), "traced replay failed: {status}");
+    assert!(sub.wait_for(Duration::from_secs(5), |m| m.payload == "offline"));
+    let published = sub.messages().len() as i64;
+    let text = std::fs::read_to_string(&trace).unwrap();
+    let calls: Vec<Syscall> = text.lines().filter_map(parse_line).collect();
+    assert!(calls.len() > 100, "trace too short to mean anything");
+
+    // ffmpeg and ffprobe are children; everything else is headcount.
+    let decoders: HashSet<u32> = calls
+        .iter()
+        .filter(|c| {
+            c.name == "execve" && (c.args.contains("/ffmpeg\"") || c.args.contains("/ffprobe\""))
+        })
+        .map(|c| c.pid)
+        .collect();
+    assert!(!decoders.is_empty(), "ffmpeg not seen in the trace");
+    let state_prefix = format!("\"{}", state.display());
+
+    let mut broker_bytes = 0i64;
+    let mut restricted = false;
+    for c in &calls {
+        let failed = c.ret.is_some_and(|r| r < 0);
+        match c.name {
+            "open" | "openat" | "openat2" | "creat" => {
+                let writes = c.name == "creat"
+                    || c.args.contains("O_WRONLY")
+                    || c.args.contains("O_RDWR")
+                    || c.args.contains("O_CREAT");
+                let devnull = c.args.contains("\"/dev/null\"");
+                assert!(
+                    !writes || failed || devnull || c.args.contains(&state_prefix),
+                    "file opened for writing outside the state dir: {} {}({})",
+                    c.pid,
+                    c.name,
+                    c.args
+                );
+            }
+            "mkdir" | "mkdirat" | "rename" | "renameat" | "renameat2" | "unlink" | "unlinkat"
+            | "rmdir" | "truncate" | "symlink" | "symlinkat" | "link" | "linkat" => {
+                assert!(
+                    failed || c.args.contains(&state_prefix),
+                    "filesystem change outside the state dir: {}({})",
+                    c.name,
+                    c.args
+                );
+            }
+            "listen" | "bind" => panic!("{}({}): headcount must not listen", c.name, c.args),
+            "connect" => {
+                let to_broker = c.args.contains(&format!("sin_port=htons({})", broker.port))
+                    && c.args.contains("127.0.0.1");
+                assert!(
+                    to_broker || failed && c.args.contains("AF_UNIX"),
+                    "connect to something other than the broker: {}",
+                    c.args
+                );
+            }
+            "write" | "writev" | "pwrite64" | "sendto" | "sendmsg" => {
+                let n = c.ret.unwrap_or(0);
+                let to_broker = c.args.contains(&format!(":{}]>", broker.port));
+                if to_broker {
+                    broker_bytes += n.max(0);
+                    assert!(n < 4096, "a {n}-byte write to the broker: {}", c.args);
+                }
+                if !decoders.contains(&c.pid) {
+                    assert!(
+                        n < FRAME_BYTES / 10,
+                        "headcount wrote {n} bytes at once: {}({})",
+                        c.name,
+                        c.args
+                    );
+                } else if n >= FRAME_BYTES / 10 {
+                    // Decoded frames go only into the pipe to headcount.
+                    assert!(
+                        c.args.starts_with("1<pipe:"),
+                        "ffmpeg wrote {n} bytes to {}",
+                        c.args
+                    );
+                }
+            }
+            "landlock_restrict_self" => restricted |= c.ret == Some(0),
+            _ => {}
+        }
+    }
+    assert!(restricted, "the Landlock ruleset was not applied");
+    assert!(published >= 3, "only {published} messages published");
+    assert!(
+        broker_bytes > 0 && broker_bytes < published * 1024,
+        "{broker_bytes} bytes to the broker for {published} messages"
+    );
+    let per_publish = broker_bytes / published;
+    assert!(
+        per_publish * 100 < FRAME_BYTES,
+        "{per_publish} B per publish must be far below one frame ({FRAME_BYTES} B)"
+    );
+    eprintln!("{broker_bytes} B to the broker for {published} messages ({per_publish} B each)");
+    // The one file written is the privacy budget, in the state dir.
+    let budget = std::fs::read_to_string(state.join("dp-budget.json")).unwrap();
+    assert!(budget.contains("\"spent\""), "{budget}");
+}
+
+/// Socket inodes of process `pid`.
+fn socket_inodes(pid: u32) -> HashSet<String> {
+    let mut out = HashSet::new();
+    if let Ok(entries) = std::fs::read_dir(format!("/proc/{pid}/fd")) {
+        for e in entries.flatten() {
+            if let Ok(target) = std::fs::read_link(e.path()) {
+                let t = target.to_string_lossy().to_string();
+                if let Some(inode) = t.strip_prefix("socket:[").and_then(|s| s.strip_suffix(']')) {
+                    out.insert(inode.to_string());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// (state, inode) of every TCP socket in /proc/net/tcp{,6}.
+fn tcp_sockets() -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for file in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let text = std::fs::read_to_string(file).unwrap_or_default();
+        for line in text.lines().skip(1) {
+            let cols: Vec<&str> = line.split_whitespace().collect();
+            if cols.len() > 9 {
+                out.push((cols[3].to_string(), cols[9].to_string()));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn no_listening_socket_while_running() {
+    let broker = Broker::start();
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &sensor_config(&broker, "sockets", ""));
+    let sub = broker.subscribe("headcount/priv/sockets/#");
+    let mut child = headcount()
+        .arg("replay")
+        .arg(one_by_one())
+        .arg("--realtime")
+        .arg("--config")
+        .arg(&config)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(sub.wait_for(Duration::from_secs(60), |m| m.topic.ends_with("/occupancy")));
+    let mut established = 0;
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while Instant::now() < deadline {
+        let mine = socket_inodes(child.id());
+        for (state, inode) in tcp_sockets() {
+            if mine.contains(&inode) {
+                assert_ne!(state, "0A", "headcount has a listening TCP socket");
+                established += usize::from(state == "01");
+            }
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // The check can fail: it does see the process's own broker connection.
+    assert!(
+        established > 0,
+        "the broker connection was not found in /proc/net/tcp"
+    );
+}
+
+#[test]
+fn masking_the_walkway_drops_the_count_to_zero() {
+    let broker = Broker::start();
+    let dir = tempfile::tempdir().unwrap();
+    let fast = "[source]\nfps = 2\n[counting]\nsmoothing_frames = 3\n";
+    // Control: masking the window top left (nobody walks there) keeps all six entries.
+    let window = write_config(
+        dir.path(),
+        &sensor_config(
+            &broker,
+            "window",
+            &format!(
+                "{fast}[[privacy.masks]]\nname = \"window\"\n\
+                 polygon = [[0.0, 0.0], [0.15, 0.0], [0.15, 0.45], [0.0, 0.45]]\n"
+            ),
+        ),
+    );
+    let control = occupancy(&replay_and_record(&broker, "window", &window));
+    let entries = control
+        .windows(2)
+        .filter(|w| w[0].count.value() == Some(0) && w[1].count.value() == Some(1))
+        .count();
+    assert_eq!(entries, 6, "control run should see six entries");
+
+    // The walkway and the desk where people stand, blacked out before inference.
+    let walkway = write_config(
+        dir.path(),
+        &sensor_config(
+            &broker,
+            "walkway",
+            &format!(
+                "{fast}[[privacy.masks]]\nname = \"walkway\"\n\
+                 polygon = [[0.2, 0.0], [1.0, 0.0], [1.0, 1.0], [0.2, 1.0]]\n"
+            ),
+        ),
+    );
+    let messages = replay_and_record(&broker, "walkway", &walkway);
+    let masked = occupancy(&messages);
+    assert!(!masked.is_empty());
+    for p in &masked {
+        assert_eq!(p.max.as_ref().and_then(|m| m.value()), Some(0), "{p:?}");
+    }
+    let statement: PrivacyPayload = messages
+        .iter()
+        .find(|m| m.topic.ends_with("/privacy"))
+        .map(|m| serde_json::from_str(&m.payload).unwrap())
+        .unwrap();
+    assert_eq!(statement.masks, 1);
+    assert_eq!(statement.image_output, "none");
+}
+
+#[test]
+fn landlock_stops_writes_outside_the_state_dir() {
+    // ffmpeg is started by headcount after it sandboxed itself, so it runs inside the same
+    // Landlock domain. A wrapper in its place tries to write inside and outside the state dir,
+    // then runs the real ffmpeg.
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let outside = dir.path().join("outside.txt");
+    let bin = dir.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let which = |name: &str| {
+        let out = Command::new("sh")
+            .args(["-c", &format!("command -v {name}")])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    let (ffmpeg, ffprobe) = (which("ffmpeg"), which("ffprobe"));
+    std::fs::write(
+        bin.join("ffmpeg"),
+        format!(
+            "#!/bin/sh\n\
+             if echo x > '{outside}' 2>/dev/null; then r=allowed; else r=denied; fi\n\
+             echo \"outside=$r\" > '{state}/probe.txt'\n\
+             exec '{ffmpeg}' \"$@\"\n",
+            outside = outside.display(),
+            state = state.display(),
+        ),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(&ffprobe, bin.join("ffprobe")).unwrap();
+    Command::new("chmod")
+        .arg("+x")
+        .arg(bin.join("ffmpeg"))
+        .status()
+        .unwrap();
+    let config = write_config(
+        dir.path(),
+        &format!(
+            "[source]\nffmpeg = \"{}\"\nfps = 0.2\n[state]\ndir = \"{}\"\n",
+            bin.join("ffmpeg").display(),
+            state.display()
+        ),
+    );
+    let mut cmd = headcount();
+    cmd.arg("replay")
+        .arg(one_by_one())
+        .arg("--config")
+        .arg(&config);
+    let out = run_with_timeout(cmd, Duration::from_secs(120));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let probe = std::fs::read_to_string(state.join("probe.txt")).expect("write in the state dir");
+    assert_eq!(probe.trim(), "outside=denied");
+    assert!(
+        !outside.exists(),
+        "a file was written outside the state dir"
+    );
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(printed.contains("\"sandbox\":\"landlock\""), "{printed}");
+}
+
+#[test]
+fn safeguards_band_small_counts_and_bin_time() {
+    let broker = Broker::start();
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(
+        dir.path(),
+        &sensor_config(
+            &broker,
+            "bands",
+            "[source]\nfps = 2\n[counting]\nsmoothing_frames = 3\n\
+             [privacy]\nmin_count = 2\ntime_resolution_s = 20\n",
+        ),
+    );
+    let messages = replay_and_record(&broker, "bands", &config);
+    let payloads = occupancy(&messages);
+    assert!(payloads.len() >= 5, "{payloads:?}");
+    let mut values = HashMap::new();
+    for p in &payloads {
+        // Bin-aligned whole seconds: nothing reveals when within a bin someone arrived.
+        let ts = humantime::parse_rfc3339(&p.ts).unwrap();
+        let secs = ts.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+        assert_eq!(secs % 20, 0, "{p:?}");
+        for v in [Some(&p.count), p.min.as_ref(), p.max.as_ref()]
+            .into_iter()
+            .flatten()
+        {
+            *values.entry(serde_json::to_string(v).unwrap()).or_insert(0) += 1;
+        }
+    }
+    // One person in view is published as "<2", never as 1.
+    assert!(values.contains_key("\"<2\""), "{values:?}");
+    assert!(!values.contains_key("1"), "{values:?}");
+    let statement: PrivacyPayload = messages
+        .iter()
+        .find(|m| m.topic.ends_with("/privacy"))
+        .map(|m| serde_json::from_str(&m.payload).unwrap())
+        .unwrap();
+    assert_eq!(statement.safeguards.min_count, 2);
+    assert_eq!(statement.safeguards.time_resolution_s, 20);
+}
+
+#[test]
+fn differential_privacy_spends_a_persisted_daily_budget() {
+    let broker = Broker::start();
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let config = write_config(
+        dir.path(),
+        &sensor_config(
+            &broker,
+            "dp",
+            &format!(
+                "[source]\nfps = 1\n[counting]\nsmoothing_frames = 3\n\
+                 [privacy]\ntime_resolution_s = 10\ndp_epsilon_per_day = 0.5\n\
+                 dp_epsilon_per_release = 0.1\n[state]\ndir = \"{}\"\n",
+                state.display()
+            ),
+        ),
+    );
+    let messages = replay_and_record(&broker, "dp", &config);
+    let payloads = occupancy(&messages);
+    // 0.5 per day at 0.1 per release: five releases, then silence.
+    assert_eq!(payloads.len(), 5, "{payloads:?}");
+    for p in &payloads {
+        assert_eq!(p.dp_epsilon, Some(0.1));
+        assert!(
+            p.min.is_none() && p.max.is_none() && p.mean.is_none(),
+            "{p:?}"
+        );
+    }
+    let statements: Vec<PrivacyPayload> = messages
+        .iter()
+        .filter(|m| m.topic.ends_with("/privacy"))
+        .map(|m| serde_json::from_str(&m.payload).unwrap())
+        .collect();
+    let last = statements.last().unwrap();
+    assert_eq!(last.safeguards.dp_budget_remaining, Some(0.0));
+    // A restart does not refill the budget: nothing more today.
+    let again = occupancy(&replay_and_record(&broker, "dp", &config));
+    assert!(again.is_empty(), "{again:?}");
+}
