@@ -86,3 +86,29 @@ fn run_counts_a_video_and_exits_when_it_ends() {
     let log = String::from_utf8_lossy(&out.stderr);
     assert!(log.contains("pipeline stopped"), "{log}");
 }
+
+#[test]
+fn privacy_report_is_generated_from_the_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(
+        dir.path(),
+        "[sensor]\nsite = \"hq\"\nname = \"lobby\"\n[source]\nurl = \"rtsp://admin:pw@cam/1\"\n\
+         [privacy]\nmin_count = 5\ntime_resolution_s = 900\n\
+         [[privacy.masks]]\nname = \"street\"\npolygon = [[0.0, 0.0], [0.3, 0.0], [0.3, 0.3]]\n",
+    );
+    let mut cmd = headcount();
+    cmd.arg("privacy-report").arg("--config").arg(&config);
+    let out = run_with_timeout(cmd, Duration::from_secs(10));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let md = String::from_utf8_lossy(&out.stdout);
+    assert!(md.starts_with("# headcount: data-flow statement"), "{md}");
+    assert!(md.contains("`hq/lobby`"));
+    assert!(md.contains("counts 1..4 are published as `\"<5\"`"), "{md}");
+    assert!(md.contains("900 s bins"));
+    assert!(md.contains("`street`"));
+    assert!(!md.contains("pw@"), "credentials must not appear: {md}");
+}

@@ -1,0 +1,259 @@
+//! Validation of a parsed [`Config`]: every value against its allowed range, named by its dotted
+//! key, and the broker URL. Never logs values that could be secrets.
+
+use super::{BrokerAddr, Config, ConfigError};
+
+impl Config {
+    /// Checks every value against its allowed range.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        check_topic_level("sensor.site", &self.sensor.site)?;
+        check_topic_level("sensor.name", &self.sensor.name)?;
+        let s = &self.source;
+        if !(s.fps == 0.0 || (0.1..=240.0).contains(&s.fps)) {
+            return invalid(
+                "source.fps",
+                s.fps,
+                "allowed: 0 (the clip's own rate) or 0.1..=240",
+            );
+        }
+        if s.ffmpeg.is_empty() {
+            return invalid("source.ffmpeg", "\"\"", "allowed: a path or command name");
+        }
+        let d = &self.detector;
+        if !(1..=64).contains(&d.threads) {
+            return invalid("detector.threads", d.threads, "allowed: 1..=64");
+        }
+        if !(d.threshold > 0.0 && d.threshold <= 1.0) {
+            return invalid(
+                "detector.threshold",
+                d.threshold,
+                "allowed: 0 < threshold <= 1",
+            );
+        }
+        if !(d.nms_iou > 0.0 && d.nms_iou <= 1.0) {
+            return invalid("detector.nms_iou", d.nms_iou, "allowed: 0 < nms_iou <= 1");
+        }
+        if !(d.nms_containment > 0.0 && d.nms_containment <= 1.0) {
+            return invalid(
+                "detector.nms_containment",
+                d.nms_containment,
+                "allowed: 0 < nms_containment <= 1",
+            );
+        }
+        if d.person_class > 10_000 {
+            return invalid(
+                "detector.person_class",
+                d.person_class,
+                "allowed: 0..=10000",
+            );
+        }
+        let c = &self.counting;
+        if !(1..=255).contains(&c.smoothing_frames) {
+            return invalid(
+                "counting.smoothing_frames",
+                c.smoothing_frames,
+                "allowed: 1..=255",
+            );
+        }
+        let m = &self.mqtt;
+        self.broker()?;
+        if !(1..=86_400).contains(&m.interval_s) {
+            return invalid("mqtt.interval_s", m.interval_s, "allowed: 1..=86400");
+        }
+        if !(5..=3_600).contains(&m.keep_alive_s) {
+            return invalid("mqtt.keep_alive_s", m.keep_alive_s, "allowed: 5..=3600");
+        }
+        if !(1..=300).contains(&m.connect_timeout_s) {
+            return invalid(
+                "mqtt.connect_timeout_s",
+                m.connect_timeout_s,
+                "allowed: 1..=300",
+            );
+        }
+        if m.client_id.len() > 64 {
+            return invalid("mqtt.client_id", &m.client_id, "allowed: at most 64 bytes");
+        }
+        self.validate_privacy()
+    }
+
+    fn validate_privacy(&self) -> Result<(), ConfigError> {
+        let p = &self.privacy;
+        if p.min_count > 100 {
+            return invalid(
+                "privacy.min_count",
+                p.min_count,
+                "allowed: 0 (off) or 2..=100",
+            );
+        }
+        let r = p.time_resolution_s;
+        let r_ok = r == 0 || ((10..=86_400).contains(&r) && 86_400 % r == 0);
+        if !r_ok {
+            return invalid(
+                "privacy.time_resolution_s",
+                r,
+                "allowed: 0 (off) or 10..=86400 dividing a day evenly (60, 300, 900, 3600, …)",
+            );
+        }
+        let (day, release) = (p.dp_epsilon_per_day, p.dp_epsilon_per_release);
+        if !(day == 0.0 || (0.01..=100.0).contains(&day)) {
+            return invalid(
+                "privacy.dp_epsilon_per_day",
+                day,
+                "allowed: 0 (off) or 0.01..=100",
+            );
+        }
+        if !(release == 0.0 || (0.0001..=day.max(0.0001)).contains(&release)) {
+            return invalid(
+                "privacy.dp_epsilon_per_release",
+                release,
+                "allowed: 0 (spread the daily budget) or 0.0001..=dp_epsilon_per_day",
+            );
+        }
+        if day > 0.0 && r == 0 {
+            return invalid(
+                "privacy.time_resolution_s",
+                r,
+                "differential privacy needs a fixed release schedule: set 10..=86400",
+            );
+        }
+        for (i, m) in p.masks.iter().enumerate() {
+            let ok = (3..=64).contains(&m.polygon.len())
+                && m.polygon
+                    .iter()
+                    .all(|[x, y]| (0.0..=1.0).contains(x) && (0.0..=1.0).contains(y));
+            if !ok {
+                return Err(ConfigError::Invalid {
+                    key: "privacy.masks.polygon",
+                    value: format!("mask #{} {:?}", i + 1, m.name),
+                    allowed: "allowed: 3..=64 points [x, y], each coordinate 0..=1".into(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The broker address, or `None` when no broker is configured (`mqtt.url = ""`).
+    pub fn broker(&self) -> Result<Option<BrokerAddr>, ConfigError> {
+        let url = self.mqtt.url.trim();
+        if url.is_empty() {
+            return Ok(None);
+        }
+        let bad = |why: &str| ConfigError::Invalid {
+            key: "mqtt.url",
+            value: format!("{url:?}"),
+            allowed: format!("{why}; allowed: \"\" (no broker) or mqtt://HOST[:PORT]"),
+        };
+        let rest = match url.split_once("://") {
+            Some(("mqtt" | "tcp", rest)) => rest,
+            Some((scheme, _)) => return Err(bad(&format!("unsupported scheme {scheme:?}"))),
+            None => return Err(bad("missing scheme")),
+        };
+        let rest = rest.trim_end_matches('/');
+        if rest.contains('/') || rest.contains('@') {
+            return Err(bad("no path or user info allowed"));
+        }
+        let (host, port) = match rest.rsplit_once(':') {
+            Some((h, p)) if !h.ends_with(']') || h.starts_with('[') => {
+                let port = p
+                    .parse::<u16>()
+                    .map_err(|_| bad("port must be 1..=65535"))?;
+                (h, port)
+            }
+            _ => (rest, 1883),
+        };
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        if host.is_empty() || port == 0 {
+            return Err(bad("host and port must be set"));
+        }
+        Ok(Some(BrokerAddr {
+            host: host.to_string(),
+            port,
+        }))
+    }
+}
+
+fn invalid<T: std::fmt::Debug>(
+    key: &'static str,
+    value: T,
+    allowed: &str,
+) -> Result<(), ConfigError> {
+    Err(ConfigError::Invalid {
+        key,
+        value: format!("{value:?}"),
+        allowed: allowed.to_string(),
+    })
+}
+
+/// Site and sensor names become MQTT topic levels: no wildcards, separators or control characters.
+fn check_topic_level(key: &'static str, value: &str) -> Result<(), ConfigError> {
+    let ok = !value.is_empty()
+        && value.len() <= 64
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if ok {
+        Ok(())
+    } else {
+        invalid(
+            key,
+            value,
+            "allowed: 1..=64 characters of A-Z a-z 0-9 - _ .",
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn out_of_range_values_name_the_key_and_range() {
+        let c = Config::parse("[detector]\nthreshold = 1.5\n").unwrap();
+        let e = c.validate().unwrap_err().to_string();
+        assert!(
+            e.contains("detector.threshold") && e.contains("1.5") && e.contains("<= 1"),
+            "{e}"
+        );
+        let c = Config::parse("[counting]\nsmoothing_frames = 0\n").unwrap();
+        let e = c.validate().unwrap_err().to_string();
+        assert!(
+            e.contains("counting.smoothing_frames") && e.contains("1..=255"),
+            "{e}"
+        );
+        let c = Config::parse("[sensor]\nname = \"a/#\"\n").unwrap();
+        assert!(c
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("sensor.name"));
+    }
+
+    #[test]
+    fn broker_urls() {
+        let mut c = Config::default();
+        assert_eq!(c.broker().unwrap(), None);
+        c.mqtt.url = "mqtt://127.0.0.1:18830".into();
+        assert_eq!(
+            c.broker().unwrap(),
+            Some(BrokerAddr {
+                host: "127.0.0.1".into(),
+                port: 18830
+            })
+        );
+        c.mqtt.url = "mqtt://broker.lan".into();
+        assert_eq!(c.broker().unwrap().unwrap().port, 1883);
+        c.mqtt.url = "mqtt://[::1]:1884".into();
+        assert_eq!(c.broker().unwrap().unwrap().host, "::1");
+        for bad in [
+            "http://x",
+            "127.0.0.1:1883",
+            "mqtt://x:99999",
+            "mqtt://:1883",
+            "mqtt://u@x",
+        ] {
+            c.mqtt.url = bad.into();
+            let e = c.broker().unwrap_err().to_string();
+            assert!(e.contains("mqtt.url"), "{bad}: {e}");
+        }
+    }
+}
