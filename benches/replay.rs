@@ -1,5 +1,6 @@
 //! Replay throughput vs the raw `invoke()` limit, same model and threads, one run, one machine.
 //!
+//! For each runtime (TF 2.9 C, LiteRT):
 //! 1. raw `invoke()` loop on a pre-made input (a real PETS frame already in the input tensor);
 //! 2. `headcount replay` (the real binary, as fast as possible) on the PETS09-S2L1 clip.
 //!
@@ -11,11 +12,17 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use headcount::config::Config;
-use headcount::detect::Detector;
+use headcount::config::{Config, RuntimeKind};
 use headcount::service::open_detector;
 use headcount::source::ffmpeg::{FfmpegOptions, FfmpegSource};
 use headcount::source::FrameSource;
+
+/// One runtime's numbers.
+struct Row {
+    runtime: &'static str,
+    invoke_fps: f64,
+    replay_fps: f64,
+}
 
 fn main() {
     let clip =
@@ -28,90 +35,103 @@ fn main() {
         eprintln!("skipping: {} is missing", clip.display());
         return;
     }
-    let mut config = Config::default();
-    if let Some(t) = std::env::var("HEADCOUNT_THREADS")
+    let threads = std::env::var("HEADCOUNT_THREADS")
         .ok()
         .and_then(|t| t.parse().ok())
-    {
-        config.detector.threads = t;
+        .unwrap_or(Config::default().detector.threads);
+    let mut rows = Vec::new();
+    for (name, kind) in [
+        ("tflite (TF 2.9 C)", RuntimeKind::Tflite),
+        ("litert", RuntimeKind::Litert),
+    ] {
+        let mut config = Config::default();
+        config.detector.threads = threads;
+        config.detector.runtime = kind;
+        let invoke_fps = raw_invoke_fps(&config, &clip);
+        let replay_fps = replay_fps(&clip, threads, name.split(' ').next().unwrap_or(name));
+        rows.push(Row {
+            runtime: name,
+            invoke_fps,
+            replay_fps,
+        });
     }
-    let threads = config.detector.threads;
+    println!(
+        "PETS09-S2L1 (795 frames, 768x576 -> 300x300), SSD MobileNet v1 uint8, {threads} thread(s)"
+    );
+    println!("| runtime           | raw invoke() fps | ms | replay fps | ms | replay / invoke |");
+    println!("|-------------------|-----------------:|---:|-----------:|---:|----------------:|");
+    for r in &rows {
+        println!(
+            "| {:<17} | {:>16.2} | {:>4.1} | {:>10.2} | {:>4.1} | {:>15.3} |",
+            r.runtime,
+            r.invoke_fps,
+            1000.0 / r.invoke_fps,
+            r.replay_fps,
+            1000.0 / r.replay_fps,
+            r.replay_fps / r.invoke_fps
+        );
+    }
+    if let [tf, lr] = rows.as_slice() {
+        println!(
+            "litert / tflite: raw invoke {:.2}x, replay {:.2}x",
+            lr.invoke_fps / tf.invoke_fps,
+            lr.replay_fps / tf.replay_fps
+        );
+    }
+}
 
-    // 1. Raw invoke loop.
-    let mut detector = match open_detector(&config) {
-        Ok(d) => d,
-        Err(e) => {
-            eprintln!("cannot open the detector: {e}");
-            std::process::exit(1);
-        }
-    };
+fn fail(what: impl std::fmt::Display) -> ! {
+    eprintln!("{what}");
+    std::process::exit(1)
+}
+
+/// Raw `invoke()` loop on a real PETS frame already in the input.
+fn raw_invoke_fps(config: &Config, clip: &std::path::Path) -> f64 {
+    let mut detector = open_detector(config).unwrap_or_else(|e| fail(e));
     let mut source = FfmpegSource::open(
         clip.to_str().unwrap_or_default(),
         detector.input_geometry(),
         &FfmpegOptions::default(),
     )
-    .unwrap_or_else(|e| {
-        eprintln!("{e}");
-        std::process::exit(1)
-    });
+    .unwrap_or_else(|e| fail(e));
     let mut dets = Vec::new();
     if let Ok(Some(frame)) = source.next_frame() {
-        // Fills the input tensor with a real frame; also warms the interpreter up.
-        if let Err(e) = detector.detect(&frame, &mut dets) {
-            eprintln!("{e}");
-            std::process::exit(1);
-        }
+        // Fills the input with a real frame; also warms the runtime up.
+        detector
+            .detect(&frame, &mut dets)
+            .unwrap_or_else(|e| fail(e));
     }
     drop(source);
-    let n_invoke = 300;
+    let n = 200;
     let t0 = Instant::now();
-    for _ in 0..n_invoke {
-        if let Err(e) = detector.invoke_only() {
-            eprintln!("{e}");
-            std::process::exit(1);
-        }
+    for _ in 0..n {
+        detector.invoke_only().unwrap_or_else(|e| fail(e));
     }
-    let invoke_s = t0.elapsed().as_secs_f64();
-    drop(detector);
+    n as f64 / t0.elapsed().as_secs_f64()
+}
 
-    // 2. The real binary, as a user runs it (model load and ffmpeg start included).
+/// The real binary, as a user runs it (model load and ffmpeg start included).
+fn replay_fps(clip: &std::path::Path, threads: u32, runtime: &str) -> f64 {
     let dir = std::env::temp_dir().join(format!("headcount-bench-{}", std::process::id()));
     let _ = std::fs::create_dir_all(&dir);
     let cfg = dir.join("bench.toml");
-    let _ = std::fs::write(&cfg, format!("[detector]\nthreads = {threads}\n"));
+    let _ = std::fs::write(
+        &cfg,
+        format!("[detector]\nthreads = {threads}\nruntime = \"{runtime}\"\n"),
+    );
     let t0 = Instant::now();
     let out = Command::new(env!("CARGO_BIN_EXE_headcount"))
         .arg("replay")
-        .arg(&clip)
+        .arg(clip)
         .arg("--config")
         .arg(&cfg)
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .status();
-    let replay_s = t0.elapsed().as_secs_f64();
+    let seconds = t0.elapsed().as_secs_f64();
     let _ = std::fs::remove_dir_all(&dir);
     match out {
-        Ok(s) if s.success() => {}
-        other => {
-            eprintln!("headcount replay failed: {other:?}");
-            std::process::exit(1);
-        }
+        Ok(s) if s.success() => 795.0 / seconds,
+        other => fail(format!("headcount replay failed: {other:?}")),
     }
-    let frames = 795.0;
-    let invoke_fps = n_invoke as f64 / invoke_s;
-    let replay_fps = frames / replay_s;
-    println!(
-        "PETS09-S2L1 (768x576 -> 300x300), SSD MobileNet v1 uint8, TF 2.9 C, {threads} thread(s)"
-    );
-    println!("| what                     | frames | seconds | frames/s | ms/frame |");
-    println!("|--------------------------|-------:|--------:|---------:|---------:|");
-    println!(
-        "| raw invoke() loop        | {n_invoke:>6} | {invoke_s:>7.2} | {invoke_fps:>8.2} | {:>8.2} |",
-        1000.0 / invoke_fps
-    );
-    println!(
-        "| headcount replay (binary)| {frames:>6} | {replay_s:>7.2} | {replay_fps:>8.2} | {:>8.2} |",
-        1000.0 / replay_fps
-    );
-    println!("replay / raw invoke = {:.3}", replay_fps / invoke_fps);
 }

@@ -16,6 +16,8 @@ command -v mosquitto_sub >/dev/null 2>&1 || need_apt+=(mosquitto-clients)
 command -v strace >/dev/null 2>&1 || need_apt+=(strace)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 command -v cc >/dev/null 2>&1 || need_apt+=(gcc)
+command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
+python3 -m pip --version >/dev/null 2>&1 || need_apt+=(python3-pip)
 if [ ${#need_apt[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" = 0 ] || sudo="sudo"
@@ -42,5 +44,24 @@ if [ ! -f "$runtime/linux_amd64/libtensorflowlite_c.so" ] || [ ! -f "$runtime/li
   done
   mkdir -p "$runtime/include"
   cp -r "$tmp/package/cc_deps/include/." "$runtime/include/"
+fi
+# LiteRT (the fast CPU runtime, detector.runtime = "litert"): libLiteRt.so from the ai-edge-litert
+# wheel, both architectures. Only the library is kept; the wheel is a zip.
+litert_version=2.3.0
+if [ ! -f "$runtime/linux_amd64/libLiteRt.so" ] || [ ! -f "$runtime/linux_arm64/libLiteRt.so" ]; then
+  echo "setup: fetching libLiteRt.so from the ai-edge-litert $litert_version wheels" >&2
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' EXIT
+  for pair in linux_amd64:manylinux_2_27_x86_64 linux_arm64:manylinux_2_27_aarch64; do
+    arch=${pair%%:*}; platform=${pair#*:}
+    python3 -m pip download --quiet --no-deps --only-binary=:all: --platform "$platform" \
+      --python-version 3.11 "ai-edge-litert==$litert_version" -d "$tmp/$arch"
+    python3 - "$tmp/$arch" "$runtime/$arch" <<'PY'
+import glob, sys, zipfile
+wheel = glob.glob(sys.argv[1] + "/*.whl")[0]
+with zipfile.ZipFile(wheel) as z, open(sys.argv[2] + "/libLiteRt.so", "wb") as out:
+    out.write(z.read("ai_edge_litert/libLiteRt.so"))
+PY
+  done
 fi
 echo "setup: ok (runtime in $runtime)" >&2

@@ -10,10 +10,10 @@ use std::time::{Duration, SystemTime};
 
 use tokio::sync::mpsc;
 
-use crate::config::Config;
+use crate::config::{Config, RuntimeKind};
 use crate::count::occupancy::Cadence;
 use crate::count::{OccupancyCounter, OccupancyReport};
-use crate::detect::{self, DetectError, Detector, TfliteDetector, TfliteOptions};
+use crate::detect::{self, DetectError, Detector, LiteRtDetector, TfliteDetector, TfliteOptions};
 use crate::pipeline::{self, PipelineError, PipelineStats};
 use crate::privacy::mask::PixelMask;
 use crate::privacy::safeguards::Safeguards;
@@ -52,14 +52,14 @@ pub struct ServiceOptions {
 }
 
 /// Builds the detector the config asks for.
-pub fn open_detector(config: &Config) -> Result<TfliteDetector, DetectError> {
+pub fn open_detector(config: &Config) -> Result<Box<dyn Detector>, DetectError> {
     let d = &config.detector;
     let model = if d.model.is_empty() {
         detect::bundled_model()
     } else {
         PathBuf::from(&d.model)
     };
-    TfliteDetector::open(TfliteOptions {
+    let options = TfliteOptions {
         model,
         runtime_library: d.runtime_library.clone(),
         threads: d.threads,
@@ -67,6 +67,11 @@ pub fn open_detector(config: &Config) -> Result<TfliteDetector, DetectError> {
         nms_iou: d.nms_iou,
         nms_containment: d.nms_containment,
         person_class: d.person_class,
+        litert_library: d.litert_library.clone(),
+    };
+    Ok(match d.runtime {
+        RuntimeKind::Tflite => Box::new(TfliteDetector::open(options)?),
+        RuntimeKind::Litert => Box::new(LiteRtDetector::open(options)?),
     })
 }
 
@@ -100,7 +105,7 @@ pub async fn run(
     let safeguards = Safeguards::new(&config.privacy, state_dir)?;
     let detector = open_detector(&config)?;
     let mask = PixelMask::new(&config.privacy.masks, detector.input_geometry());
-    let source = open_source(&config, &detector)?;
+    let source = open_source(&config, detector.as_ref())?;
     let mqtt = match config.broker().ok().flatten() {
         Some(broker) => Some(
             MqttPublisher::connect(MqttSettings {
@@ -179,7 +184,7 @@ type WorkerResult = (PipelineStats, Result<(), PipelineError>);
 struct Stages {
     source: FfmpegSource,
     mask: PixelMask,
-    detector: TfliteDetector,
+    detector: Box<dyn Detector>,
     counter: OccupancyCounter,
 }
 
@@ -195,7 +200,7 @@ fn spawn_pipeline(
             let out = pipeline::run(
                 &mut stages.source,
                 &stages.mask,
-                &mut stages.detector,
+                stages.detector.as_mut(),
                 &mut stages.counter,
                 &shutdown,
                 &mut emit,

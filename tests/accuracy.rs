@@ -40,7 +40,7 @@ fn stills_with_known_person_counts_are_within_one() {
         let Some(path) = common::shared(&format!("images/{name}")) else {
             continue;
         };
-        let got = count_people(&mut detector, &path);
+        let got = count_people(detector.as_mut(), &path);
         eprintln!("{name}: {got} people (truth {truth})");
         if got.abs_diff(truth) > 1 {
             failures.push(format!("{name}: counted {got}, truth {truth}"));
@@ -159,4 +159,42 @@ fn pets09_per_frame_occupancy_error_is_reported_and_bounded() {
     // Regression bounds; issue 4 raises the bar.
     assert!(raw.mae() <= 0.8, "{}", raw.line("raw"));
     assert!(stable.mae() <= 0.6, "{}", stable.line("stable"));
+}
+
+#[test]
+fn litert_counts_match_tf29_frame_by_frame() {
+    let tf = Config::default();
+    let mut lr = Config::default();
+    lr.detector.runtime = headcount::config::RuntimeKind::Litert;
+    let mut detectors = [open_detector(&tf).unwrap(), open_detector(&lr).unwrap()];
+    assert_eq!(detectors[1].info().backend, "litert");
+    let clip = common::one_by_one();
+    let options = FfmpegOptions {
+        fps: 2.0,
+        ..FfmpegOptions::default()
+    };
+    let mut source = FfmpegSource::open(
+        clip.to_str().unwrap(),
+        detectors[0].input_geometry(),
+        &options,
+    )
+    .unwrap();
+    let (mut frames, mut same, mut people) = (0, 0, 0);
+    let mut dets = Vec::new();
+    while let Some(frame) = source.next_frame().unwrap() {
+        let mut counts = [0; 2];
+        for (d, c) in detectors.iter_mut().zip(counts.iter_mut()) {
+            d.detect(&frame, &mut dets).unwrap();
+            *c = dets.len();
+        }
+        frames += 1;
+        same += usize::from(counts[0] == counts[1]);
+        people += counts[0];
+    }
+    eprintln!("LiteRT vs TF 2.9: same count on {same} of {frames} frames");
+    assert!(
+        frames > 250 && people > 50,
+        "{frames} frames, {people} people"
+    );
+    assert!(same * 100 >= frames * 99, "{same} of {frames} frames agree");
 }

@@ -93,13 +93,28 @@ impl Default for SourceConfig {
     }
 }
 
+/// Which inference runtime runs the model.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum RuntimeKind {
+    /// TF 2.9.0's C API (`libtensorflowlite_c.so`): the Edge TPU-compatible runtime.
+    #[default]
+    Tflite,
+    /// LiteRT (`libLiteRt.so`): faster on CPU, no Edge TPU.
+    Litert,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct DetectorConfig {
     /// Path of the `.tflite` model; empty = the bundled SSD MobileNet v1.
     pub model: String,
+    /// Inference runtime: TF 2.9 C (Edge TPU capable) or LiteRT (fast CPU).
+    pub runtime: RuntimeKind,
     /// Path of `libtensorflowlite_c.so` (TF 2.9.0); empty = search (see README).
     pub runtime_library: String,
+    /// Path of `libLiteRt.so`; empty = search (see README).
+    pub litert_library: String,
     pub threads: u32,
     /// Minimum person score kept, 0..1.
     pub threshold: f32,
@@ -115,7 +130,9 @@ impl Default for DetectorConfig {
     fn default() -> Self {
         Self {
             model: String::new(),
+            runtime: RuntimeKind::Tflite,
             runtime_library: String::new(),
+            litert_library: String::new(),
             threads: 2,
             threshold: 0.5,
             nms_iou: 0.5,
@@ -248,6 +265,7 @@ impl Config {
         };
         resolve(&mut self.detector.model);
         resolve(&mut self.detector.runtime_library);
+        resolve(&mut self.detector.litert_library);
         resolve(&mut self.source.url);
         resolve(&mut self.state.dir);
     }

@@ -9,6 +9,7 @@
 //! per model family live in [`decode`].
 
 pub mod decode;
+pub mod litert;
 pub mod nms;
 pub mod preprocess;
 pub mod runtime;
@@ -18,7 +19,8 @@ use std::path::PathBuf;
 
 use crate::source::{Frame, FrameGeometry};
 
-pub use tflite::{TfliteDetector, TfliteOptions};
+pub use litert::LiteRtDetector;
+pub use tflite::{ModelSpec, TfliteDetector, TfliteOptions};
 
 /// The bundled default model, SSD MobileNet v1 COCO (uint8, 300×300, Apache-2.0).
 pub const BUNDLED_MODEL: &str = "models/ssd_mobilenet_v1_coco_quant/detect.tflite";
@@ -105,12 +107,20 @@ pub struct DetectorInfo {
 #[derive(Debug, thiserror::Error)]
 pub enum DetectError {
     #[error(
-        "TensorFlow Lite C runtime (libtensorflowlite_c.so, TF 2.9.0) not found; looked in: {searched}. \
-         Run scripts/setup.sh, or set detector.runtime_library / HEADCOUNT_TFLITE_LIB"
+        "{what} not found; looked in: {searched}. Run scripts/setup.sh, or set the path in the \
+         config or {env}"
     )]
-    RuntimeNotFound { searched: String },
-    #[error("cannot load TensorFlow Lite C runtime {path}: {cause}")]
-    RuntimeLoad { path: PathBuf, cause: String },
+    RuntimeNotFound {
+        what: &'static str,
+        env: &'static str,
+        searched: String,
+    },
+    #[error("cannot load {what} {path}: {cause}")]
+    RuntimeLoad {
+        what: &'static str,
+        path: PathBuf,
+        cause: String,
+    },
     #[error("model {path} not found")]
     ModelNotFound { path: PathBuf },
     #[error("model {path}: {cause}")]
@@ -143,6 +153,8 @@ pub trait Detector: Send {
     /// Detects people in `frame`, replacing the contents of `out` (reused between frames).
     fn detect(&mut self, frame: &Frame<'_>, out: &mut Vec<Detection>) -> Result<(), DetectError>;
     fn info(&self) -> &DetectorInfo;
+    /// Runs inference once on whatever the input holds (benchmarks: the raw `invoke()` limit).
+    fn invoke_only(&mut self) -> Result<(), DetectError>;
 }
 
 #[cfg(test)]

@@ -1,10 +1,11 @@
-//! Finding and loading the TensorFlow Lite C runtime (`libtensorflowlite_c.so`, TF 2.9.0).
+//! Finding and loading the inference runtimes at run time: the TensorFlow Lite C runtime
+//! (`libtensorflowlite_c.so`, TF 2.9.0) and LiteRT (`libLiteRt.so`).
 //!
 //! TF 2.9's C structs match Coral's libedgetpu (newer runtimes crash with it), so headcount loads
-//! that exact build at run time instead of linking it. Search order: the configured path, the
-//! `HEADCOUNT_TFLITE_LIB` environment variable, beside the executable, the .deb's
-//! `/usr/lib/headcount/`, the project's `.runtime/<arch>/` (made by `scripts/setup.sh`), then the
-//! system's library path. The library is loaded once per process and lives until exit.
+//! that exact build instead of linking it; LiteRT is the faster CPU runtime. Search order: the
+//! configured path, the runtime's environment variable, beside the executable, the checkout's
+//! `.runtime/<arch>/` (made by `scripts/setup.sh`), the .deb's `/usr/lib/headcount/`, then the
+//! source tree's `.runtime/<arch>/`. A library is loaded once per process and lives until exit.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
@@ -13,9 +14,30 @@ use edgefirst_tflite::Library;
 
 use super::DetectError;
 
-/// Environment variable that overrides where the runtime library is found.
-pub const ENV_LIB: &str = "HEADCOUNT_TFLITE_LIB";
-const LIB_NAME: &str = "libtensorflowlite_c.so";
+/// A runtime library headcount can load, and how to find it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Runtime {
+    /// File name of the shared library.
+    pub file: &'static str,
+    /// Environment variable that overrides where it is found.
+    pub env: &'static str,
+    /// What it is, for errors.
+    pub what: &'static str,
+}
+
+/// TF 2.9.0's C API: the Edge TPU-compatible runtime, and the default.
+pub const TFLITE: Runtime = Runtime {
+    file: "libtensorflowlite_c.so",
+    env: "HEADCOUNT_TFLITE_LIB",
+    what: "TensorFlow Lite C runtime (libtensorflowlite_c.so, TF 2.9.0)",
+};
+
+/// LiteRT (from the `ai-edge-litert` wheel): the fast CPU runtime.
+pub const LITERT: Runtime = Runtime {
+    file: "libLiteRt.so",
+    env: "HEADCOUNT_LITERT_LIB",
+    what: "LiteRT runtime (libLiteRt.so)",
+};
 
 /// The `.runtime/` sub-folder for this build's architecture.
 pub fn arch_dir() -> &'static str {
@@ -27,11 +49,11 @@ pub fn arch_dir() -> &'static str {
 }
 
 /// Candidate paths, in search order, for a given configured path (empty = not configured).
-pub fn candidates(configured: &str) -> Vec<PathBuf> {
+pub fn candidates(runtime: Runtime, configured: &str) -> Vec<PathBuf> {
     if !configured.is_empty() {
         return vec![PathBuf::from(configured)];
     }
-    if let Some(env) = std::env::var_os(ENV_LIB).filter(|v| !v.is_empty()) {
+    if let Some(env) = std::env::var_os(runtime.env).filter(|v| !v.is_empty()) {
         return vec![PathBuf::from(env)];
     }
     let mut out = Vec::new();
@@ -39,42 +61,48 @@ pub fn candidates(configured: &str) -> Vec<PathBuf> {
         .ok()
         .and_then(|p| p.parent().map(Path::to_path_buf))
     {
-        out.push(dir.join(LIB_NAME));
+        out.push(dir.join(runtime.file));
         // target/{debug,release}/headcount → the project root's .runtime/
         for up in [dir.parent(), dir.parent().and_then(Path::parent)]
             .into_iter()
             .flatten()
         {
-            out.push(up.join(".runtime").join(arch_dir()).join(LIB_NAME));
+            out.push(up.join(".runtime").join(arch_dir()).join(runtime.file));
         }
     }
-    out.push(PathBuf::from("/usr/lib/headcount").join(LIB_NAME));
+    out.push(PathBuf::from("/usr/lib/headcount").join(runtime.file));
     out.push(
         Path::new(env!("CARGO_MANIFEST_DIR"))
             .join(".runtime")
             .join(arch_dir())
-            .join(LIB_NAME),
+            .join(runtime.file),
     );
     out
 }
 
 static LOADED: OnceLock<Mutex<Vec<(PathBuf, &'static Library)>>> = OnceLock::new();
 
-/// Loads the runtime (once per path per process) and returns it with the path it came from.
-pub fn load(configured: &str) -> Result<(&'static Library, PathBuf), DetectError> {
-    let list = candidates(configured);
+/// Loads `runtime` (once per path per process) and returns it with the path it came from.
+pub fn load(
+    runtime: Runtime,
+    configured: &str,
+) -> Result<(&'static Library, PathBuf), DetectError> {
+    let list = candidates(runtime, configured);
     let explicit =
-        !configured.is_empty() || std::env::var_os(ENV_LIB).is_some_and(|v| !v.is_empty());
+        !configured.is_empty() || std::env::var_os(runtime.env).is_some_and(|v| !v.is_empty());
     let path = match list.iter().find(|p| p.is_file()) {
         Some(p) => p.clone(),
         None if explicit => {
             return Err(DetectError::RuntimeLoad {
+                what: runtime.what,
                 path: list[0].clone(),
                 cause: "no such file".into(),
             })
         }
         None => {
             return Err(DetectError::RuntimeNotFound {
+                what: runtime.what,
+                env: runtime.env,
                 searched: list
                     .iter()
                     .map(|p| p.display().to_string())
@@ -89,13 +117,14 @@ pub fn load(configured: &str) -> Result<(&'static Library, PathBuf), DetectError
         return Ok((*lib, path));
     }
     let lib = Library::from_path(&path).map_err(|e| DetectError::RuntimeLoad {
+        what: runtime.what,
         path: path.clone(),
         cause: e.to_string(),
     })?;
     // One runtime per process, alive until exit: models and interpreters borrow it.
     let lib: &'static Library = Box::leak(Box::new(lib));
     cache.push((path.clone(), lib));
-    tracing::debug!(path = %path.display(), "TensorFlow Lite runtime loaded");
+    tracing::debug!(path = %path.display(), "runtime library loaded");
     Ok((lib, path))
 }
 

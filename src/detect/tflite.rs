@@ -10,10 +10,18 @@ use std::path::{Path, PathBuf};
 use edgefirst_tflite::{Interpreter, Library, Model, TensorType};
 use zeroize::Zeroize;
 
-use super::decode::{self, Head, OutputInfo, PersonFilter, SsdOutputs};
+use super::decode::{self, Head, OutputInfo, PersonFilter, MAX_OUTPUTS};
 use super::preprocess::{InputKind, InputLut};
 use super::{nms, runtime, DetectError, Detection, Detector, DetectorInfo};
 use crate::source::{Fit, Frame, FrameGeometry};
+
+/// A validated model's interface: input geometry, pixel mapping and output head.
+#[derive(Debug, Clone)]
+pub struct ModelSpec {
+    pub geometry: FrameGeometry,
+    pub lut: InputLut,
+    pub head: Head,
+}
 
 /// What the TF Lite backend needs to know beyond the model file.
 #[derive(Debug, Clone)]
@@ -26,6 +34,8 @@ pub struct TfliteOptions {
     pub nms_iou: f32,
     pub nms_containment: f32,
     pub person_class: u32,
+    /// Path of `libLiteRt.so` for the LiteRT backend; empty = search.
+    pub litert_library: String,
 }
 
 /// A loaded model with its interpreter. Field order matters: the interpreter is dropped before
@@ -44,7 +54,7 @@ impl TfliteDetector {
     pub fn open(options: TfliteOptions) -> Result<Self, DetectError> {
         let path = options.model.clone();
         let bytes = read_model(&path)?;
-        let (lib, lib_path) = runtime::load(&options.runtime_library)?;
+        let (lib, lib_path) = runtime::load(runtime::TFLITE, &options.runtime_library)?;
         let invalid = |cause: String| DetectError::ModelInvalid {
             path: path.clone(),
             cause,
@@ -98,12 +108,14 @@ impl TfliteDetector {
         })
     }
 
-    /// Runs the interpreter once on whatever is in the input tensor (used by the benchmark to
-    /// measure the raw `invoke()` limit).
-    pub fn invoke_only(&mut self) -> Result<(), DetectError> {
-        self.interpreter
-            .invoke()
-            .map_err(|e| DetectError::Invoke(e.to_string()))
+    /// What the model needs and produces, as validated: for other backends running the same
+    /// model (LiteRT).
+    pub fn spec(&self) -> ModelSpec {
+        ModelSpec {
+            geometry: self.geometry,
+            lut: self.lut.clone(),
+            head: self.head.clone(),
+        }
     }
 
     fn write_input(&mut self, rgb: &[u8]) -> Result<(), DetectError> {
@@ -133,28 +145,18 @@ impl TfliteDetector {
             .interpreter
             .outputs()
             .map_err(|e| DetectError::Invoke(e.to_string()))?;
-        let slice = |i: usize| -> Result<&[f32], DetectError> {
-            outputs
-                .get(i)
-                .ok_or_else(|| DetectError::Invoke(format!("output {i} missing")))?
+        let mut slices: [&[f32]; MAX_OUTPUTS] = [&[]; MAX_OUTPUTS];
+        for (slot, tensor) in slices.iter_mut().zip(outputs.iter()) {
+            *slot = tensor
                 .as_slice::<f32>()
-                .map_err(|e| DetectError::Invoke(e.to_string()))
-        };
-        match &self.head {
-            Head::Ssd(h) => {
-                let raw = SsdOutputs {
-                    boxes: slice(h.boxes)?,
-                    classes: slice(h.classes)?,
-                    scores: slice(h.scores)?,
-                    count: slice(h.count)?.first().copied().unwrap_or(0.0),
-                };
-                let filter = PersonFilter {
-                    class: self.options.person_class,
-                    threshold: self.options.threshold,
-                };
-                h.decode(&raw, filter, out);
-            }
+                .map_err(|e| DetectError::Invoke(e.to_string()))?;
         }
+        let filter = PersonFilter {
+            class: self.options.person_class,
+            threshold: self.options.threshold,
+        };
+        self.head
+            .decode(&slices[..outputs.len().min(MAX_OUTPUTS)], filter, out);
         Ok(())
     }
 }
@@ -198,6 +200,12 @@ impl Detector for TfliteDetector {
 
     fn info(&self) -> &DetectorInfo {
         &self.info
+    }
+
+    fn invoke_only(&mut self) -> Result<(), DetectError> {
+        self.interpreter
+            .invoke()
+            .map_err(|e| DetectError::Invoke(e.to_string()))
     }
 }
 

@@ -9,6 +9,10 @@
 pub mod ssd;
 
 use super::preprocess::Normalization;
+use super::Detection;
+
+/// The most outputs a supported head has.
+pub const MAX_OUTPUTS: usize = 8;
 
 pub use ssd::{SsdHead, SsdOutputs};
 
@@ -49,6 +53,36 @@ impl Head {
     pub fn normalization(&self) -> Normalization {
         match self {
             Head::Ssd(_) => Normalization::SIGNED_UNIT,
+        }
+    }
+
+    /// The number of f32 values each model output holds, by output index.
+    pub fn output_lens(&self) -> Vec<usize> {
+        match self {
+            Head::Ssd(h) => {
+                let mut lens = vec![0; 4];
+                lens[h.boxes] = h.max_detections * 4;
+                lens[h.classes] = h.max_detections;
+                lens[h.scores] = h.max_detections;
+                lens[h.count] = 1;
+                lens
+            }
+        }
+    }
+
+    /// Decodes the model's outputs (`outputs[i]` = output `i` as f32) into person detections.
+    pub fn decode(&self, outputs: &[&[f32]], filter: PersonFilter, out: &mut Vec<Detection>) {
+        let get = |i: usize| outputs.get(i).copied().unwrap_or(&[]);
+        match self {
+            Head::Ssd(h) => {
+                let raw = SsdOutputs {
+                    boxes: get(h.boxes),
+                    classes: get(h.classes),
+                    scores: get(h.scores),
+                    count: get(h.count).first().copied().unwrap_or(0.0),
+                };
+                h.decode(&raw, filter, out);
+            }
         }
     }
 
