@@ -14,6 +14,7 @@
 //!   differential privacy), the Landlock sandbox and the DPIA data-flow report.
 //!
 //! Around them: [`config`] (the TOML file, validated), [`pipeline`] (the per-frame loop),
+//! [`health`] (frame rate, inference time and source state for the `health` topic),
 //! [`service`] (wires the stages and threads for `run` / `replay`), [`shutdown`] (signals),
 //! [`cli`] (subcommands and exit codes). See ARCHITECTURE.md for threads and frame lifetime.
 //!
@@ -24,6 +25,7 @@ pub mod cli;
 pub mod config;
 pub mod count;
 pub mod detect;
+pub mod health;
 pub mod pipeline;
 pub mod privacy;
 pub mod publish;

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use crate::count::{OccupancyCounter, OccupancyReport};
 use crate::detect::{DetectError, Detection, Detector};
+use crate::health::{HealthMonitor, SourceState};
 use crate::privacy::mask::PixelMask;
 use crate::shutdown::Shutdown;
 use crate::source::{FrameSource, SourceError};
@@ -45,6 +46,7 @@ pub fn run(
     mask: &PixelMask,
     detector: &mut dyn Detector,
     counter: &mut OccupancyCounter,
+    health: &HealthMonitor,
     stop: &Shutdown,
     emit: &mut dyn FnMut(OccupancyReport) -> bool,
 ) -> (PipelineStats, Result<(), PipelineError>) {
@@ -67,8 +69,10 @@ pub fn run(
         if let Err(e) = detector.detect(&frame, &mut detections) {
             break Err(e.into());
         }
-        stats.detect_time += t0.elapsed();
+        let took = t0.elapsed();
+        stats.detect_time += took;
         stats.frames += 1;
+        health.record_frame(took);
         let people = u32::try_from(detections.len()).unwrap_or(u32::MAX);
         detections.clear();
         if let Some(report) = counter.observe(people, frame.t) {
@@ -77,6 +81,14 @@ pub fn run(
             }
         }
     };
+    match &result {
+        Ok(()) if stop.is_triggered() => health.set_source(SourceState::Stopped),
+        Ok(()) => health.set_source(SourceState::Ended),
+        Err(e) => {
+            health.set_source(SourceState::Failed);
+            health.set_error(e.to_string());
+        }
+    }
     if let Some(report) = counter.flush() {
         emit(report);
     }

@@ -14,6 +14,7 @@ use crate::config::{Config, RuntimeKind};
 use crate::count::occupancy::Cadence;
 use crate::count::{OccupancyCounter, OccupancyReport};
 use crate::detect::{self, DetectError, Detector, LiteRtDetector, TfliteDetector, TfliteOptions};
+use crate::health::HealthMonitor;
 use crate::pipeline::{self, PipelineError, PipelineStats};
 use crate::privacy::mask::PixelMask;
 use crate::privacy::safeguards::Safeguards;
@@ -150,11 +151,26 @@ pub async fn run(
         detector,
         counter,
     };
-    let worker = spawn_pipeline(stages, shutdown.clone(), tx)?;
+    let health = HealthMonitor::new();
+    let runtime = detector_runtime(&config);
+    publisher.health(&health.snapshot(), runtime, 0).await?;
+    let worker = spawn_pipeline(stages, health.clone(), shutdown.clone(), tx)?;
 
+    let mut heartbeat = tokio::time::interval(Duration::from_secs(config.mqtt.interval_s.into()));
+    heartbeat.tick().await; // the first tick is immediate; the start was just announced
     let mut publish_result = Ok(());
-    while let Some(report) = rx.recv().await {
-        if let Err(e) = publisher.occupancy(&report).await {
+    loop {
+        let step = tokio::select! {
+            report = rx.recv() => match report {
+                Some(report) => publisher.occupancy(&report).await,
+                None => break,
+            },
+            _ = heartbeat.tick() => {
+                let queue = (rx.max_capacity() - rx.capacity()) as u64;
+                publisher.health(&health.snapshot(), runtime, queue).await
+            }
+        };
+        if let Err(e) = step {
             // Stop counting: what cannot be published must not be silently dropped.
             shutdown.trigger();
             publish_result = Err(e);
@@ -171,6 +187,9 @@ pub async fn run(
         fps = format_args!("{:.1}", stats.fps()),
         "pipeline stopped"
     );
+    if publish_result.is_ok() {
+        publish_result = publisher.health(&health.snapshot(), runtime, 0).await;
+    }
     let close_result = publisher.close(Duration::from_secs(5)).await;
     pipeline_result?;
     publish_result?;
@@ -188,8 +207,17 @@ struct Stages {
     counter: OccupancyCounter,
 }
 
+/// The runtime name published in `health`.
+fn detector_runtime(config: &Config) -> &'static str {
+    match config.detector.runtime {
+        RuntimeKind::Tflite => "tflite",
+        RuntimeKind::Litert => "litert",
+    }
+}
+
 fn spawn_pipeline(
     mut stages: Stages,
+    health: HealthMonitor,
     shutdown: Shutdown,
     tx: mpsc::Sender<OccupancyReport>,
 ) -> Result<std::thread::JoinHandle<WorkerResult>, ServiceError> {
@@ -202,6 +230,7 @@ fn spawn_pipeline(
                 &stages.mask,
                 stages.detector.as_mut(),
                 &mut stages.counter,
+                &health,
                 &shutdown,
                 &mut emit,
             );

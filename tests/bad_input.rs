@@ -100,6 +100,14 @@ fn assert_fails_after_publishing(out: &Output, broker: &Broker, file: &str) {
         Some("offline")
     );
     assert!(broker.retained("headcount/bad/input/occupancy").is_some());
+    // The heartbeat says why the source stopped.
+    let health: serde_json::Value =
+        serde_json::from_str(&broker.retained("headcount/bad/input/health").unwrap()).unwrap();
+    assert_eq!(health["source"], "failed", "{health}");
+    assert!(
+        health["last_error"].as_str().unwrap_or("").contains(file),
+        "{health}"
+    );
 }
 
 #[test]

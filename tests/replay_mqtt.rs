@@ -143,7 +143,7 @@ fn one_by_one_clip_counts_six_people_one_at_a_time_over_mqtt() {
     let messages = sub.messages();
     for m in &messages {
         assert!(
-            ["occupancy", "availability", "privacy"]
+            ["occupancy", "availability", "privacy", "health"]
                 .iter()
                 .any(|t| m.topic == format!("{root}/{t}")),
             "unexpected topic {}",
@@ -183,6 +183,18 @@ fn one_by_one_clip_counts_six_people_one_at_a_time_over_mqtt() {
         .map(|p| (p.seq, p.count.value().expect("exact")))
         .collect();
     assert_eq!(printed, published);
+
+    // The last heartbeat says the clip ended after all its frames, with real inference times.
+    let health: serde_json::Value =
+        serde_json::from_str(&broker.retained(&format!("{root}/health")).unwrap()).unwrap();
+    assert_eq!(health["source"], "ended", "{health}");
+    assert_eq!(health["frames"], 1394, "{health}");
+    assert_eq!(health["runtime"], "tflite");
+    assert!(
+        health["inference_ms_p50"].as_f64().unwrap() > 1.0,
+        "{health}"
+    );
+    assert!(health.get("last_error").is_none(), "{health}");
 
     // After a clean exit: retained `offline`, and the retained occupancy is the final state.
     assert_eq!(

@@ -14,12 +14,13 @@ use std::time::{Duration, SystemTime};
 
 pub use mqtt::{MqttPublisher, MqttSettings};
 pub use schema::{
-    Availability, Banded, Message, OccupancyPayload, PrivacyPayload, SafeguardsPayload, Topic,
-    SCHEMA_VERSION,
+    Availability, Banded, HealthPayload, Message, OccupancyPayload, PrivacyPayload,
+    SafeguardsPayload, Topic, SCHEMA_VERSION,
 };
 
 use crate::config::PrivacyConfig;
 use crate::count::OccupancyReport;
+use crate::health::HealthSnapshot;
 use crate::privacy::safeguards::Safeguards;
 
 #[derive(Debug, thiserror::Error)]
@@ -148,6 +149,33 @@ impl Publisher {
             self.send_privacy(at).await?;
         }
         Ok(())
+    }
+
+    /// Publishes a health heartbeat.
+    pub async fn health(
+        &mut self,
+        h: &HealthSnapshot,
+        runtime: &str,
+        queue: u64,
+    ) -> Result<(), PublishError> {
+        let round = |v: f64| (v * 100.0).round() / 100.0;
+        let payload = HealthPayload {
+            schema: SCHEMA_VERSION,
+            seq: self.next_seq(),
+            ts: rfc3339(SystemTime::now()),
+            uptime_s: h.uptime.as_secs(),
+            fps: round(h.fps),
+            inference_ms_p50: round(h.inference_ms_p50),
+            inference_ms_p95: round(h.inference_ms_p95),
+            runtime: runtime.to_string(),
+            accelerator: "cpu".into(),
+            source: h.source.as_str().into(),
+            frames: h.frames,
+            dropped: h.dropped,
+            queue,
+            last_error: h.last_error.clone(),
+        };
+        self.send(&Message::Health(payload)).await
     }
 
     fn next_seq(&mut self) -> u64 {

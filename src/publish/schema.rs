@@ -18,6 +18,8 @@ pub enum Topic {
     Occupancy,
     /// Retained [`PrivacyPayload`]: what this sensor does and does not publish.
     Privacy,
+    /// Retained [`HealthPayload`] heartbeat.
+    Health,
 }
 
 impl Topic {
@@ -26,6 +28,7 @@ impl Topic {
             Topic::Availability => "availability",
             Topic::Occupancy => "occupancy",
             Topic::Privacy => "privacy",
+            Topic::Health => "health",
         }
     }
 
@@ -136,12 +139,43 @@ pub struct PrivacyPayload {
     pub sandbox: String,
 }
 
+/// `…/health`: a heartbeat saying how the pipeline is doing. Timings and states only.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HealthPayload {
+    pub schema: u32,
+    pub seq: u64,
+    pub ts: String,
+    pub uptime_s: u64,
+    /// Frames processed per second since the previous heartbeat.
+    pub fps: f64,
+    /// Detector time per frame (preprocess + inference + decode), over recent frames.
+    pub inference_ms_p50: f64,
+    pub inference_ms_p95: f64,
+    /// "tflite" or "litert".
+    pub runtime: String,
+    /// Where inference runs: "cpu" (the Edge TPU joins later).
+    pub accelerator: String,
+    /// Frame source state: "starting", "running", "ended", "failed", "stopped".
+    pub source: String,
+    /// Frames processed since start.
+    pub frames: u64,
+    /// Frames skipped because inference was busy (live sources).
+    pub dropped: u64,
+    /// Reports waiting to be published.
+    pub queue: u64,
+    /// The last error, one line; absent when none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+}
+
 /// A message ready to go out: one topic, one typed payload.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Message {
     Availability(Availability),
     Occupancy(OccupancyPayload),
     Privacy(PrivacyPayload),
+    Health(HealthPayload),
 }
 
 impl Message {
@@ -150,6 +184,7 @@ impl Message {
             Message::Availability(_) => Topic::Availability,
             Message::Occupancy(_) => Topic::Occupancy,
             Message::Privacy(_) => Topic::Privacy,
+            Message::Health(_) => Topic::Health,
         }
     }
 
@@ -159,6 +194,7 @@ impl Message {
             Message::Availability(a) => a.as_str().as_bytes().to_vec(),
             Message::Occupancy(p) => serde_json::to_vec(p).unwrap_or_default(),
             Message::Privacy(p) => serde_json::to_vec(p).unwrap_or_default(),
+            Message::Health(p) => serde_json::to_vec(p).unwrap_or_default(),
         }
     }
 
@@ -176,6 +212,11 @@ impl Message {
                 }
             }
             Message::Privacy(p) => {
+                if let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(p) {
+                    obj.extend(fields);
+                }
+            }
+            Message::Health(p) => {
                 if let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(p) {
                     obj.extend(fields);
                 }

@@ -295,7 +295,7 @@ pub struct Schemas {
 impl Schemas {
     pub fn load() -> Schemas {
         let mut validators = Vec::new();
-        for topic in ["availability", "occupancy", "privacy"] {
+        for topic in ["availability", "occupancy", "privacy", "health"] {
             let path = root().join(format!("schema/{topic}.schema.json"));
             let text = std::fs::read_to_string(&path).expect("schema file");
             let schema: serde_json::Value = serde_json::from_str(&text).expect("schema is JSON");
