@@ -291,11 +291,18 @@ fn sigterm_flushes_the_last_interval_and_exits_cleanly() {
         sub.messages().iter().any(|m| m.payload == "offline")
     }));
     let messages = sub.messages();
-    // The partial interval since the last report was flushed before `offline`.
+    // The partial interval since the last report was flushed, then a final heartbeat saying the
+    // source was stopped, then `offline`.
     let after: Vec<&Received> = messages[before..].iter().collect();
+    let topics: Vec<&str> = after
+        .iter()
+        .map(|m| m.topic.rsplit('/').next().unwrap_or(""))
+        .collect();
     assert!(
-        after.len() >= 2 && after[after.len() - 2].topic.ends_with("/occupancy"),
+        topics.ends_with(&["occupancy", "health", "availability"]),
         "{after:?}"
     );
+    let health: serde_json::Value = serde_json::from_str(&after[after.len() - 2].payload).unwrap();
+    assert_eq!(health["source"], "stopped", "{health}");
     occupancy_payloads(&messages, &format!("{root}/occupancy"));
 }
