@@ -53,6 +53,7 @@ pub fn run(
     let started = Instant::now();
     let mut stats = PipelineStats::default();
     let mut detections: Vec<Detection> = Vec::with_capacity(64);
+    let mut dropped = 0;
     let result = loop {
         if stop.is_triggered() {
             break Ok(());
@@ -75,7 +76,13 @@ pub fn run(
         health.record_frame(took);
         let people = u32::try_from(detections.len()).unwrap_or(u32::MAX);
         detections.clear();
-        if let Some(report) = counter.observe(people, frame.t) {
+        let report = counter.observe(people, frame.t);
+        let now_dropped = source.dropped();
+        if now_dropped > dropped {
+            health.record_dropped(now_dropped - dropped);
+            dropped = now_dropped;
+        }
+        if let Some(report) = report {
             if !emit(report) {
                 break Ok(());
             }

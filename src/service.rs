@@ -23,7 +23,7 @@ use crate::privacy::PrivacyError;
 use crate::publish::{MqttPublisher, MqttSettings, PrivacyStatement, PublishError, Publisher};
 use crate::shutdown::Shutdown;
 use crate::source::ffmpeg::{FfmpegOptions, FfmpegSource};
-use crate::source::{FrameSource, SourceError};
+use crate::source::{FrameSource, LatestFrame, SourceError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
@@ -107,6 +107,14 @@ pub async fn run(
     let detector = open_detector(&config)?;
     let mask = PixelMask::new(&config.privacy.masks, detector.input_geometry());
     let source = open_source(&config, detector.as_ref())?;
+    // Live input (a stream, or a file paced in real time): the newest frame wins when inference
+    // is slower. A file read as fast as possible keeps every frame.
+    let live = config.source.realtime || config.source.url.contains("://");
+    let source: Box<dyn FrameSource> = if live {
+        Box::new(LatestFrame::spawn(source, detector.input_geometry())?)
+    } else {
+        Box::new(source)
+    };
     let mqtt = match config.broker().ok().flatten() {
         Some(broker) => Some(
             MqttPublisher::connect(MqttSettings {
@@ -201,7 +209,7 @@ type WorkerResult = (PipelineStats, Result<(), PipelineError>);
 
 /// Everything the pipeline thread owns.
 struct Stages {
-    source: FfmpegSource,
+    source: Box<dyn FrameSource>,
     mask: PixelMask,
     detector: Box<dyn Detector>,
     counter: OccupancyCounter,
@@ -226,7 +234,7 @@ fn spawn_pipeline(
         .spawn(move || {
             let mut emit = |report| tx.blocking_send(report).is_ok();
             let out = pipeline::run(
-                &mut stages.source,
+                stages.source.as_mut(),
                 &stages.mask,
                 stages.detector.as_mut(),
                 &mut stages.counter,

@@ -306,3 +306,38 @@ fn sigterm_flushes_the_last_interval_and_exits_cleanly() {
     assert_eq!(health["source"], "stopped", "{health}");
     occupancy_payloads(&messages, &format!("{root}/occupancy"));
 }
+
+#[test]
+fn live_input_faster_than_inference_drops_old_frames_instead_of_lagging() {
+    // 30 frames/s paced in real time is more than inference manages here: the newest frame wins.
+    let broker = Broker::start();
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(
+        dir.path(),
+        &format!(
+            "[sensor]\nsite = \"{SITE}\"\nname = \"live\"\n[source]\nfps = 30\n[mqtt]\nurl = \"{}\"\n",
+            broker.url()
+        ),
+    );
+    let root = format!("headcount/{SITE}/live");
+    let sub = broker.subscribe(&format!("{root}/#"));
+    let clip = one_by_one();
+    let (mut child, _) = start_replay(&[clip.to_str().unwrap(), "--realtime"], &config);
+    assert!(sub.wait_for(Duration::from_secs(60), |m| m.topic.ends_with("/occupancy")));
+    std::thread::sleep(Duration::from_secs(4));
+    let pid = child.id().to_string();
+    assert!(std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    assert!(child.wait().unwrap().success());
+    let health: serde_json::Value =
+        serde_json::from_str(&broker.retained(&format!("{root}/health")).unwrap()).unwrap();
+    let (frames, dropped) = (
+        health["frames"].as_u64().unwrap(),
+        health["dropped"].as_u64().unwrap(),
+    );
+    assert!(frames > 10, "{health}");
+    assert!(dropped > 10, "frames must be dropped, not queued: {health}");
+}

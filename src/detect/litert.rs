@@ -163,7 +163,7 @@ impl Detector for LiteRtDetector {
 impl Drop for LiteRtDetector {
     /// The staging buffer and the input buffer hold the last frame: overwrite both.
     fn drop(&mut self) {
-        self.staging.zeroize();
+        self.staging.as_mut_slice().zeroize();
         let _ = self.inputs[0].write_bytes(&self.staging);
     }
 }

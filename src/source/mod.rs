@@ -5,13 +5,16 @@
 //! never write frames anywhere but that buffer: not to disk, logs or sockets.
 //!
 //! Backends, one file each: [`ffmpeg`] (video files and streams). The V4L2 camera joins here.
+//! [`latest`] wraps a live source so the newest frame wins when inference is slower.
 
 pub mod ffmpeg;
+pub mod latest;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 pub use ffmpeg::FfmpegSource;
+pub use latest::LatestFrame;
 
 /// How a frame is fitted to the detector's input size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,4 +89,8 @@ pub trait FrameSource: Send {
     fn fps(&self) -> f64;
     /// Human-readable name of the input, for logs and errors (a path or URL without credentials).
     fn name(&self) -> &str;
+    /// Frames the source skipped so far because the consumer was busy (live sources).
+    fn dropped(&self) -> u64 {
+        0
+    }
 }
