@@ -147,9 +147,13 @@ impl TfliteDetector {
             .map_err(|e| DetectError::Invoke(e.to_string()))?;
         let mut slices: [&[f32]; MAX_OUTPUTS] = [&[]; MAX_OUTPUTS];
         for (slot, tensor) in slices.iter_mut().zip(outputs.iter()) {
-            *slot = tensor
-                .as_slice::<f32>()
+            // Raw bytes viewed as f32 (outputs were checked to be float32 at open): unlike
+            // `as_slice`, this does not build the tensor's shape on every frame.
+            let bytes = tensor
+                .as_bytes()
                 .map_err(|e| DetectError::Invoke(e.to_string()))?;
+            *slot = bytemuck::try_cast_slice(bytes)
+                .map_err(|e| DetectError::Invoke(format!("output tensor layout: {e}")))?;
         }
         let filter = PersonFilter {
             class: self.options.person_class,

@@ -1,0 +1,135 @@
+//! Heap allocations per frame in steady state, counted by a global allocator, for each runtime:
+//! the real source (ffmpeg on the committed one-by-one clip), detector, counter and pipeline loop,
+//! as `headcount replay` runs them (without MQTT). Prints allocations per frame after warm-up.
+//!
+//! Run with `cargo bench --bench allocations`.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use headcount::config::{Config, RuntimeKind};
+use headcount::count::OccupancyCounter;
+use headcount::health::HealthMonitor;
+use headcount::pipeline;
+use headcount::privacy::mask::PixelMask;
+use headcount::service::open_detector;
+use headcount::shutdown::Shutdown;
+use headcount::source::ffmpeg::{FfmpegOptions, FfmpegSource};
+use headcount::source::{Frame, FrameSource, SourceError};
+
+struct Counting;
+
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: forwarding to the system allocator with the caller's layout.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` came from `System.alloc` with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: as above.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Wraps a source to snapshot the allocation counter when frame `mark` is requested.
+struct Marking<S> {
+    inner: S,
+    mark: u64,
+    at_mark: Option<u64>,
+    frames: u64,
+}
+
+impl<S: FrameSource> FrameSource for Marking<S> {
+    fn next_frame(&mut self) -> Result<Option<Frame<'_>>, SourceError> {
+        if self.frames == self.mark {
+            self.at_mark = Some(ALLOCATIONS.load(Ordering::Relaxed));
+        }
+        self.frames += 1;
+        self.inner.next_frame()
+    }
+    fn fps(&self) -> f64 {
+        self.inner.fps()
+    }
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+}
+
+fn main() {
+    let clip = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/one-by-one/one-by-one-person-detection.mp4");
+    println!("| runtime | frames measured | allocations | per frame |");
+    println!("|---|---:|---:|---:|");
+    for (name, kind) in [
+        ("tflite", RuntimeKind::Tflite),
+        ("litert", RuntimeKind::Litert),
+    ] {
+        let mut config = Config::default();
+        config.detector.runtime = kind;
+        let mut detector = match open_detector(&config) {
+            Ok(d) => d,
+            Err(e) => {
+                eprintln!("{name}: {e}");
+                continue;
+            }
+        };
+        let options = FfmpegOptions {
+            fps: 2.0,
+            ..FfmpegOptions::default()
+        };
+        let source = match FfmpegSource::open(
+            clip.to_str().unwrap_or_default(),
+            detector.input_geometry(),
+            &options,
+        ) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("{e}");
+                std::process::exit(1);
+            }
+        };
+        let warm_up = 20;
+        let mut source = Marking {
+            inner: source,
+            mark: warm_up,
+            at_mark: None,
+            frames: 0,
+        };
+        let mask = PixelMask::new(&[], detector.input_geometry());
+        let mut counter = OccupancyCounter::new(9, Duration::from_secs(3600));
+        let health = HealthMonitor::new();
+        // Reports (a few per clip) are not per-frame work: count frames only.
+        let mut emit = |_| true;
+        let (stats, result) = pipeline::run(
+            &mut source,
+            &mask,
+            detector.as_mut(),
+            &mut counter,
+            &health,
+            &Shutdown::new(),
+            &mut emit,
+        );
+        let end = ALLOCATIONS.load(Ordering::Relaxed);
+        if let Err(e) = result {
+            eprintln!("{e}");
+            std::process::exit(1);
+        }
+        let measured = stats.frames.saturating_sub(warm_up);
+        let allocations = end - source.at_mark.unwrap_or(end);
+        println!(
+            "| {name} | {measured} | {allocations} | {:.2} |",
+            allocations as f64 / measured.max(1) as f64
+        );
+    }
+}
