@@ -46,6 +46,16 @@ fn start_replay(args: &[&str], config: &std::path::Path) -> (Child, Arc<Mutex<Ve
     (child, lines)
 }
 
+/// Sends SIGTERM, as systemd does to stop a service.
+fn sigterm(child: &Child) {
+    let pid = child.id().to_string();
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+}
+
 fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + limit;
     while Instant::now() < deadline {
@@ -269,12 +279,7 @@ fn sigterm_flushes_the_last_interval_and_exits_cleanly() {
     } = start_live_sensor("term");
     std::thread::sleep(Duration::from_secs(2));
     let before = sub.messages().len();
-    let pid = child.id().to_string();
-    assert!(std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap()
-        .success());
+    sigterm(&child);
     let started = Instant::now();
     let status = loop {
         if let Some(s) = child.try_wait().unwrap() {
@@ -325,12 +330,7 @@ fn live_input_faster_than_inference_drops_old_frames_instead_of_lagging() {
     let (mut child, _) = start_replay(&[clip.to_str().unwrap(), "--realtime"], &config);
     assert!(sub.wait_for(Duration::from_secs(60), |m| m.topic.ends_with("/occupancy")));
     std::thread::sleep(Duration::from_secs(4));
-    let pid = child.id().to_string();
-    assert!(std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap()
-        .success());
+    sigterm(&child);
     assert!(child.wait().unwrap().success());
     let health: serde_json::Value =
         serde_json::from_str(&broker.retained(&format!("{root}/health")).unwrap()).unwrap();

@@ -118,16 +118,7 @@ impl Detector for LiteRtDetector {
     }
 
     fn detect(&mut self, frame: &Frame<'_>, out: &mut Vec<Detection>) -> Result<(), DetectError> {
-        if frame.geometry.width != self.geometry.width
-            || frame.geometry.height != self.geometry.height
-        {
-            return Err(DetectError::FrameSize {
-                got: frame.geometry.width,
-                got_h: frame.geometry.height,
-                want: self.geometry.width,
-                want_h: self.geometry.height,
-            });
-        }
+        super::check_frame_size(frame, self.geometry)?;
         out.clear();
         self.lut.apply(frame.rgb, &mut self.staging);
         self.inputs[0]

@@ -146,6 +146,21 @@ pub enum DetectError {
     },
 }
 
+/// Checks that a frame has the size a detector was opened for.
+pub fn check_frame_size(frame: &Frame<'_>, want: FrameGeometry) -> Result<(), DetectError> {
+    let got = frame.geometry;
+    if got.width == want.width && got.height == want.height {
+        Ok(())
+    } else {
+        Err(DetectError::FrameSize {
+            got: got.width,
+            got_h: got.height,
+            want: want.width,
+            want_h: want.height,
+        })
+    }
+}
+
 /// A person detector. Implementations are one file each (TF 2.9 C, later LiteRT, Edge TPU).
 pub trait Detector: Send {
     /// The frame size and fit the detector wants; sources deliver exactly this.
