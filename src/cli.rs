@@ -102,7 +102,13 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                     path.display()
                 )));
             }
-            serve(config, ServiceOptions { print_json: false })
+            serve(
+                config,
+                ServiceOptions {
+                    print_json: false,
+                    end_is_error: true,
+                },
+            )
         }
         Command::Replay {
             video,
@@ -116,7 +122,13 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             };
             config.source.url = video;
             config.source.realtime |= realtime;
-            serve(config, ServiceOptions { print_json: true })
+            serve(
+                config,
+                ServiceOptions {
+                    print_json: true,
+                    end_is_error: false,
+                },
+            )
         }
     }
 }

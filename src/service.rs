@@ -43,6 +43,10 @@ pub enum ServiceError {
     Thread(std::io::Error),
     #[error("the pipeline thread stopped unexpectedly")]
     PipelineLost,
+    #[error(
+        "video {url} ended after {frames} frames (end of stream); counts up to then were published"
+    )]
+    SourceEnded { url: String, frames: u64 },
 }
 
 /// How the service presents its output.
@@ -50,6 +54,9 @@ pub enum ServiceError {
 pub struct ServiceOptions {
     /// Print one JSON line per published message on stdout (replay).
     pub print_json: bool,
+    /// The end of the input is a failure (the daemon: a camera stream should not end), not the
+    /// normal end of a replay.
+    pub end_is_error: bool,
 }
 
 /// Builds the detector the config asks for.
@@ -200,6 +207,12 @@ pub async fn run(
     }
     let close_result = publisher.close(Duration::from_secs(5)).await;
     pipeline_result?;
+    if options.end_is_error && !shutdown.is_triggered() && publish_result.is_ok() {
+        return Err(ServiceError::SourceEnded {
+            url: crate::source::ffmpeg::redact_url(&config.source.url),
+            frames: stats.frames,
+        });
+    }
     publish_result?;
     close_result?;
     Ok(stats)

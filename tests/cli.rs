@@ -66,8 +66,9 @@ fn usage_errors_exit_2() {
 }
 
 #[test]
-fn run_counts_a_video_and_exits_when_it_ends() {
-    // The daemon path on the committed clip at 1 fps, no broker: exits 0 when the input ends.
+fn run_counts_a_video_and_reports_its_end_as_a_failure() {
+    // The daemon path on the committed clip at 1 fps, no broker. A daemon's input should not
+    // end: when it does, it says so, names the input, and exits 1 (systemd restarts it).
     let dir = tempfile::tempdir().unwrap();
     let clip = common::root().join("tests/fixtures/one-by-one/one-by-one-person-detection.mp4");
     let config = write_config(
@@ -77,14 +78,22 @@ fn run_counts_a_video_and_exits_when_it_ends() {
     let mut cmd = headcount();
     cmd.arg("run").arg("--config").arg(&config);
     let out = run_with_timeout(cmd, Duration::from_secs(120));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.stdout.is_empty(), "run prints no counts on stdout");
     let log = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{log}");
+    assert!(out.stdout.is_empty(), "run prints no counts on stdout");
     assert!(log.contains("pipeline stopped"), "{log}");
+    let last = log.lines().last().unwrap_or("");
+    assert!(
+        last.starts_with("error: video ") && last.contains("one-by-one-person-detection.mp4"),
+        "{last}"
+    );
+    let frames: u64 = last
+        .split("ended after ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!((130..=141).contains(&frames), "{last}");
 }
 
 #[test]
