@@ -20,7 +20,9 @@ use crate::privacy::mask::PixelMask;
 use crate::privacy::safeguards::Safeguards;
 use crate::privacy::sandbox::SandboxStatus;
 use crate::privacy::PrivacyError;
-use crate::publish::{MqttPublisher, MqttSettings, PrivacyStatement, PublishError, Publisher};
+use crate::publish::{
+    discovery, MqttPublisher, MqttSettings, PrivacyStatement, PublishError, Publisher,
+};
 use crate::shutdown::Shutdown;
 use crate::source::ffmpeg::{FfmpegOptions, FfmpegSource};
 use crate::source::{FrameSource, LatestFrame, SourceError};
@@ -126,6 +128,10 @@ pub async fn run(
         Some(broker) => Some(
             MqttPublisher::connect(MqttSettings {
                 broker,
+                ha_status_topic: config
+                    .mqtt
+                    .discovery
+                    .then(|| discovery::status_topic(&config)),
                 client_id: config.client_id(),
                 topic_root: config.topic_root(),
                 keep_alive: Duration::from_secs(config.mqtt.keep_alive_s.into()),
@@ -140,6 +146,12 @@ pub async fn run(
         masks: u32::try_from(mask.count()).unwrap_or(u32::MAX),
         sandbox: sandbox.describe(),
     };
+    let ha_online = mqtt.as_ref().map(MqttPublisher::ha_online);
+    let discovery_configs = if config.mqtt.discovery && mqtt.is_some() {
+        discovery::configs(&config)
+    } else {
+        Vec::new()
+    };
     let mut publisher = Publisher::new(
         config.topic_root(),
         options.print_json,
@@ -147,6 +159,7 @@ pub async fn run(
         epoch,
         safeguards,
         statement,
+        discovery_configs,
     );
     publisher.announce().await?;
 
@@ -180,6 +193,7 @@ pub async fn run(
                 Some(report) => publisher.occupancy(&report).await,
                 None => break,
             },
+            _ = ha_came_online(ha_online.as_deref()) => publisher.announce_discovery().await,
             _ = heartbeat.tick() => {
                 let queue = (rx.max_capacity() - rx.capacity()) as u64;
                 publisher.health(&health.snapshot(), runtime, queue).await
@@ -226,6 +240,14 @@ struct Stages {
     mask: PixelMask,
     detector: Box<dyn Detector>,
     counter: OccupancyCounter,
+}
+
+/// Resolves when Home Assistant announces itself `online`; never without discovery.
+async fn ha_came_online(notify: Option<&tokio::sync::Notify>) {
+    match notify {
+        Some(n) => n.notified().await,
+        None => std::future::pending().await,
+    }
 }
 
 /// The runtime name published in `health`.

@@ -8,7 +8,7 @@ use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{headcount, one_by_one, write_config, Broker, Received};
+use common::{headcount, one_by_one, wait_until, write_config, Broker, Received};
 use headcount::publish::{OccupancyPayload, SCHEMA_VERSION};
 
 const SITE: &str = "test";
@@ -54,17 +54,6 @@ fn sigterm(child: &Child) {
         .status()
         .unwrap();
     assert!(sent.success());
-}
-
-fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + limit;
-    while Instant::now() < deadline {
-        if f() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    false
 }
 
 /// Validates every message against the committed JSON Schema of its topic, then parses the

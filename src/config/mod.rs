@@ -169,6 +169,10 @@ pub struct MqttConfig {
     pub keep_alive_s: u32,
     /// How long to wait for the broker's CONNACK at start before giving up.
     pub connect_timeout_s: u32,
+    /// Announce the sensor to Home Assistant (MQTT discovery).
+    pub discovery: bool,
+    /// Home Assistant's discovery prefix.
+    pub discovery_prefix: String,
 }
 
 impl Default for MqttConfig {
@@ -179,6 +183,8 @@ impl Default for MqttConfig {
             interval_s: 60,
             keep_alive_s: 30,
             connect_timeout_s: 10,
+            discovery: true,
+            discovery_prefix: "homeassistant".into(),
         }
     }
 }

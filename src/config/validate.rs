@@ -73,6 +73,7 @@ impl Config {
         if m.client_id.len() > 64 {
             return invalid("mqtt.client_id", &m.client_id, "allowed: at most 64 bytes");
         }
+        check_topic_level("mqtt.discovery_prefix", &m.discovery_prefix)?;
         self.validate_privacy()
     }
 

@@ -90,7 +90,8 @@ pub fn markdown(config: &Config) -> String {
          | topic | content |\n|---|---|\n\
          | `availability` | `online` / `offline` |\n\
          | `occupancy` | number of people in view; min / max / mean over the window; window length; sequence number; time |\n\
-         | `privacy` | version, `image_output: \"none\"`, the safeguards below, number of masks, sandbox state |\n\n\
+         | `privacy` | version, `image_output: \"none\"`, the safeguards below, number of masks, sandbox state |\n\
+         | `health` | frame rate, inference time, source state, frames processed and dropped, last error |\n\n\
          Occupancy is published {cadence}. Nothing per person is published: no image, box, \
          position, track, identifier or appearance feature.\n"
     );

@@ -6,6 +6,7 @@
 //!
 //! Transports: [`mqtt`]. A persisted store-and-forward queue joins here.
 
+pub mod discovery;
 pub mod mqtt;
 pub mod schema;
 
@@ -58,6 +59,8 @@ pub struct Publisher {
     epoch: SystemTime,
     safeguards: Safeguards,
     statement: PrivacyStatement,
+    /// Home Assistant discovery configs to announce (empty when discovery is off).
+    discovery: Vec<(String, discovery::SensorConfig)>,
 }
 
 impl Publisher {
@@ -68,6 +71,7 @@ impl Publisher {
         epoch: SystemTime,
         safeguards: Safeguards,
         statement: PrivacyStatement,
+        discovery: Vec<(String, discovery::SensorConfig)>,
     ) -> Self {
         Self {
             root,
@@ -77,7 +81,21 @@ impl Publisher {
             epoch,
             safeguards,
             statement,
+            discovery,
         }
+    }
+
+    /// Publishes the Home Assistant discovery configs (at start, and whenever Home Assistant
+    /// comes online).
+    pub async fn announce_discovery(&mut self) -> Result<(), PublishError> {
+        for (topic, config) in self.discovery.clone() {
+            let message = Message::Discovery {
+                topic,
+                config: Box::new(config),
+            };
+            self.send(&message).await?;
+        }
+        Ok(())
     }
 
     /// Announces the sensor `online` (retained; the Last Will says `offline`) and publishes its
@@ -86,7 +104,8 @@ impl Publisher {
         self.send(&Message::Availability(Availability::Online))
             .await?;
         let now = SystemTime::now();
-        self.send_privacy(now).await
+        self.send_privacy(now).await?;
+        self.announce_discovery().await
     }
 
     async fn send_privacy(&mut self, at: SystemTime) -> Result<(), PublishError> {

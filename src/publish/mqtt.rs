@@ -14,7 +14,7 @@ use rumqttc::{
     AsyncClient, ConnectReturnCode, ConnectionError, Event, EventLoop, LastWill, MqttOptions,
     Outgoing, Packet, QoS,
 };
-use tokio::sync::watch;
+use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 
 use super::schema::{Availability, Message, Topic};
@@ -25,6 +25,8 @@ use crate::config::BrokerAddr;
 #[derive(Debug, Clone)]
 pub struct MqttSettings {
     pub broker: BrokerAddr,
+    /// Home Assistant's status topic to watch (discovery on), re-announcing on `online`.
+    pub ha_status_topic: Option<String>,
     pub client_id: String,
     pub topic_root: String,
     pub keep_alive: Duration,
@@ -45,6 +47,7 @@ pub struct MqttPublisher {
     acked: watch::Receiver<u64>,
     connected: Arc<AtomicBool>,
     driver: JoinHandle<()>,
+    ha_online: Arc<Notify>,
 }
 
 impl MqttPublisher {
@@ -100,7 +103,20 @@ impl MqttPublisher {
         tracing::info!(broker = %url, client_id = %settings.client_id, "connected to MQTT broker");
         let (acked_tx, acked) = watch::channel(0u64);
         let connected = Arc::new(AtomicBool::new(true));
-        let driver = tokio::spawn(drive(eventloop, acked_tx, Arc::clone(&connected), url));
+        let ha_online = Arc::new(Notify::new());
+        if let Some(status) = &settings.ha_status_topic {
+            client
+                .subscribe(status.clone(), QoS::AtLeastOnce)
+                .await
+                .map_err(|e| PublishError::Closed(e.to_string()))?;
+        }
+        let watch = Watch {
+            acked: acked_tx,
+            connected: Arc::clone(&connected),
+            ha_status: settings.ha_status_topic.clone(),
+            ha_online: Arc::clone(&ha_online),
+        };
+        let driver = tokio::spawn(drive(eventloop, watch, url));
         Ok(Self {
             client,
             settings,
@@ -108,17 +124,22 @@ impl MqttPublisher {
             acked,
             connected,
             driver,
+            ha_online,
         })
+    }
+
+    /// Notified whenever Home Assistant announces itself `online` (discovery on).
+    pub fn ha_online(&self) -> Arc<Notify> {
+        Arc::clone(&self.ha_online)
     }
 
     /// Queues one message (QoS 1, retained as its topic says).
     pub async fn publish(&mut self, message: &Message) -> Result<(), PublishError> {
-        let topic = message.topic();
         self.client
             .publish(
-                topic.path(&self.settings.topic_root),
+                message.path(&self.settings.topic_root),
                 QoS::AtLeastOnce,
-                topic.retained(),
+                message.retained(),
                 message.payload(),
             )
             .await
@@ -160,18 +181,34 @@ impl MqttPublisher {
     }
 }
 
-/// Drives the event loop: counts acknowledgements, reconnects with backoff after a drop.
-async fn drive(
-    mut eventloop: EventLoop,
+/// What the event-loop driver reports to the rest of the publisher.
+struct Watch {
     acked: watch::Sender<u64>,
     connected: Arc<AtomicBool>,
-    url: String,
-) {
+    ha_status: Option<String>,
+    ha_online: Arc<Notify>,
+}
+
+/// Drives the event loop: counts acknowledgements, watches Home Assistant's status, reconnects
+/// with backoff after a drop.
+async fn drive(mut eventloop: EventLoop, w: Watch, url: String) {
+    let Watch {
+        acked,
+        connected,
+        ha_status,
+        ha_online,
+    } = w;
     let mut backoff = Duration::from_millis(500);
     loop {
         match eventloop.poll().await {
             Ok(Event::Incoming(Packet::PubAck(_))) => {
                 acked.send_modify(|n| *n += 1);
+            }
+            Ok(Event::Incoming(Packet::Publish(p)))
+                if ha_status.as_deref() == Some(p.topic.as_str())
+                    && p.payload.as_ref() == b"online" =>
+            {
+                ha_online.notify_one();
             }
             Ok(Event::Incoming(Packet::ConnAck(_))) => {
                 connected.store(true, Ordering::Relaxed);

@@ -35,11 +35,6 @@ impl Topic {
     pub fn path(self, root: &str) -> String {
         format!("{root}/{}", self.suffix())
     }
-
-    /// Every topic is retained: a dashboard that subscribes late sees the current state.
-    pub fn retained(self) -> bool {
-        true
-    }
 }
 
 /// `…/availability` payloads.
@@ -176,16 +171,29 @@ pub enum Message {
     Occupancy(OccupancyPayload),
     Privacy(PrivacyPayload),
     Health(HealthPayload),
+    /// A Home Assistant discovery config, on its own topic outside the sensor's tree.
+    Discovery {
+        topic: String,
+        config: Box<crate::publish::discovery::SensorConfig>,
+    },
 }
 
 impl Message {
-    pub fn topic(&self) -> Topic {
-        match self {
+    /// The full topic this message is published on, under the sensor's `root`.
+    pub fn path(&self, root: &str) -> String {
+        let topic = match self {
             Message::Availability(_) => Topic::Availability,
             Message::Occupancy(_) => Topic::Occupancy,
             Message::Privacy(_) => Topic::Privacy,
             Message::Health(_) => Topic::Health,
-        }
+            Message::Discovery { topic, .. } => return topic.clone(),
+        };
+        topic.path(root)
+    }
+
+    /// Every message is retained: a subscriber arriving late sees the current state.
+    pub fn retained(&self) -> bool {
+        true
     }
 
     /// The bytes published on MQTT.
@@ -195,13 +203,14 @@ impl Message {
             Message::Occupancy(p) => serde_json::to_vec(p).unwrap_or_default(),
             Message::Privacy(p) => serde_json::to_vec(p).unwrap_or_default(),
             Message::Health(p) => serde_json::to_vec(p).unwrap_or_default(),
+            Message::Discovery { config, .. } => serde_json::to_vec(config).unwrap_or_default(),
         }
     }
 
     /// The line `replay` prints: `{"topic": …, <payload fields>}` (availability as `"payload"`).
     pub fn json_line(&self, root: &str) -> String {
         let mut obj = serde_json::Map::new();
-        obj.insert("topic".into(), self.topic().path(root).into());
+        obj.insert("topic".into(), self.path(root).into());
         match self {
             Message::Availability(a) => {
                 obj.insert("payload".into(), a.as_str().into());
@@ -218,6 +227,11 @@ impl Message {
             }
             Message::Health(p) => {
                 if let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(p) {
+                    obj.extend(fields);
+                }
+            }
+            Message::Discovery { config, .. } => {
+                if let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(config) {
                     obj.extend(fields);
                 }
             }

@@ -1,0 +1,189 @@
+//! Home Assistant MQTT discovery: retained config messages under
+//! `<prefix>/sensor/<node>/<object>/config` that make the sensor appear in Home Assistant with its
+//! device, availability and state class, re-sent whenever Home Assistant announces itself
+//! (`<prefix>/status` = `online`).
+//!
+//! Describes only the aggregate topics headcount already publishes; adds no data of its own.
+
+use serde::{Deserialize, Serialize};
+
+use super::schema::Topic;
+use crate::config::Config;
+
+/// The device block shared by every entity of one sensor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Device {
+    pub identifiers: Vec<String>,
+    pub name: String,
+    pub manufacturer: String,
+    pub model: String,
+    pub sw_version: String,
+}
+
+/// One discovery config (the fields Home Assistant's MQTT sensor documents).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SensorConfig {
+    pub name: String,
+    pub unique_id: String,
+    pub object_id: String,
+    pub state_topic: String,
+    pub value_template: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_class: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit_of_measurement: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entity_category: Option<String>,
+    pub icon: String,
+    pub availability_topic: String,
+    pub payload_available: String,
+    pub payload_not_available: String,
+    /// Seconds after which Home Assistant marks the value unavailable without an update.
+    pub expire_after: u64,
+    pub device: Device,
+}
+
+/// The discovery topic Home Assistant publishes its own `online` / `offline` on.
+pub fn status_topic(config: &Config) -> String {
+    format!("{}/status", config.mqtt.discovery_prefix)
+}
+
+/// (topic, config) for every entity of this sensor.
+pub fn configs(config: &Config) -> Vec<(String, SensorConfig)> {
+    let root = config.topic_root();
+    let node =
+        format!("headcount_{}_{}", config.sensor.site, config.sensor.name).replace(['.', '-'], "_");
+    let device = Device {
+        identifiers: vec![node.clone()],
+        name: format!("headcount {}/{}", config.sensor.site, config.sensor.name),
+        manufacturer: "headcount".into(),
+        model: "people counter".into(),
+        sw_version: env!("CARGO_PKG_VERSION").into(),
+    };
+    let p = &config.privacy;
+    // Publication gaps: the heartbeat interval, or a time bin, whichever is longer; HA may wait
+    // three of them before calling the value stale.
+    let period = u64::from(config.mqtt.interval_s.max(p.time_resolution_s));
+    let expire_after = 3 * period + 30;
+    // With k-banding a count can be the text "<k": then the entity is text, not a measurement.
+    let banded = p.min_count > 1;
+    let entity = |object: &str,
+                  name: &str,
+                  topic: Topic,
+                  template: &str,
+                  icon: &str,
+                  numeric: bool,
+                  unit: Option<&str>,
+                  diagnostic: bool| {
+        let numeric = numeric && !(banded && topic == Topic::Occupancy);
+        (
+            format!(
+                "{}/sensor/{node}/{object}/config",
+                config.mqtt.discovery_prefix
+            ),
+            SensorConfig {
+                name: name.into(),
+                unique_id: format!("{node}_{object}"),
+                object_id: format!("{node}_{object}"),
+                state_topic: topic.path(&root),
+                value_template: template.into(),
+                state_class: numeric.then(|| "measurement".to_string()),
+                unit_of_measurement: if numeric {
+                    unit.map(str::to_string)
+                } else {
+                    None
+                },
+                entity_category: diagnostic.then(|| "diagnostic".to_string()),
+                icon: icon.into(),
+                availability_topic: Topic::Availability.path(&root),
+                payload_available: "online".into(),
+                payload_not_available: "offline".into(),
+                expire_after,
+                device: device.clone(),
+            },
+        )
+    };
+    vec![
+        entity(
+            "occupancy",
+            "Occupancy",
+            Topic::Occupancy,
+            "{{ value_json.count }}",
+            "mdi:account-group",
+            true,
+            Some("people"),
+            false,
+        ),
+        entity(
+            "fps",
+            "Frames per second",
+            Topic::Health,
+            "{{ value_json.fps }}",
+            "mdi:speedometer",
+            true,
+            Some("fps"),
+            true,
+        ),
+        entity(
+            "inference_ms",
+            "Inference time",
+            Topic::Health,
+            "{{ value_json.inference_ms_p50 }}",
+            "mdi:timer-outline",
+            true,
+            Some("ms"),
+            true,
+        ),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn occupancy_entity_follows_home_assistants_fields() {
+        let mut c = Config::default();
+        c.sensor.site = "hq".into();
+        c.sensor.name = "room-4.12".into();
+        let all = configs(&c);
+        let (topic, occ) = &all[0];
+        assert_eq!(
+            topic,
+            "homeassistant/sensor/headcount_hq_room_4_12/occupancy/config"
+        );
+        assert_eq!(occ.state_topic, "headcount/hq/room-4.12/occupancy");
+        assert_eq!(
+            occ.availability_topic,
+            "headcount/hq/room-4.12/availability"
+        );
+        assert_eq!(occ.state_class.as_deref(), Some("measurement"));
+        assert_eq!(occ.unit_of_measurement.as_deref(), Some("people"));
+        assert_eq!(
+            occ.device.identifiers,
+            vec!["headcount_hq_room_4_12".to_string()]
+        );
+        assert_eq!(occ.expire_after, 3 * 60 + 30);
+        assert!(all
+            .iter()
+            .skip(1)
+            .all(|(_, s)| s.entity_category.as_deref() == Some("diagnostic")));
+        let ids: std::collections::HashSet<_> =
+            all.iter().map(|(_, s)| s.unique_id.clone()).collect();
+        assert_eq!(ids.len(), all.len(), "unique ids must be unique");
+    }
+
+    #[test]
+    fn banded_counts_are_text_not_measurements() {
+        let mut c = Config::default();
+        c.privacy.min_count = 3;
+        c.privacy.time_resolution_s = 900;
+        let (_, occ) = &configs(&c)[0];
+        assert_eq!(occ.state_class, None);
+        assert_eq!(occ.unit_of_measurement, None);
+        assert_eq!(occ.expire_after, 3 * 900 + 30);
+        assert_eq!(status_topic(&c), "homeassistant/status");
+    }
+}
