@@ -120,6 +120,11 @@ impl HealthMonitor {
         self.with(|s| s.last_error = Some(error));
     }
 
+    /// Frames processed since start.
+    pub fn frames(&self) -> u64 {
+        self.with(|s| s.frames)
+    }
+
     /// A snapshot; the frame rate covers the time since the previous snapshot.
     pub fn snapshot(&self) -> HealthSnapshot {
         self.with(|s| {

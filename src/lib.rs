@@ -14,7 +14,8 @@
 //!   differential privacy), the Landlock sandbox and the DPIA data-flow report.
 //!
 //! Around them: [`config`] (the TOML file, validated), [`pipeline`] (the per-frame loop),
-//! [`health`] (frame rate, inference time and source state for the `health` topic),
+//! [`health`] (frame rate, inference time and source state for the `health` topic), [`notify`]
+//! (systemd readiness and watchdog),
 //! [`service`] (wires the stages and threads for `run` / `replay`), [`shutdown`] (signals),
 //! [`cli`] (subcommands and exit codes). See ARCHITECTURE.md for threads and frame lifetime.
 //!
@@ -26,6 +27,7 @@ pub mod config;
 pub mod count;
 pub mod detect;
 pub mod health;
+pub mod notify;
 pub mod pipeline;
 pub mod privacy;
 pub mod publish;

@@ -15,6 +15,7 @@ use crate::count::occupancy::Cadence;
 use crate::count::{OccupancyCounter, OccupancyReport};
 use crate::detect::{self, DetectError, Detector, LiteRtDetector, TfliteDetector, TfliteOptions};
 use crate::health::HealthMonitor;
+use crate::notify::Notifier;
 use crate::pipeline::{self, PipelineError, PipelineStats};
 use crate::privacy::mask::PixelMask;
 use crate::privacy::safeguards::Safeguards;
@@ -186,6 +187,9 @@ pub async fn run(
 
     let mut heartbeat = tokio::time::interval(Duration::from_secs(config.mqtt.interval_s.into()));
     heartbeat.tick().await; // the first tick is immediate; the start was just announced
+    let mut notifier = Notifier::from_env();
+    notifier.ready();
+    let mut watchdog = tokio::time::interval(watchdog_period());
     let mut publish_result = Ok(());
     loop {
         let step = tokio::select! {
@@ -194,6 +198,10 @@ pub async fn run(
                 None => break,
             },
             _ = ha_came_online(ha_online.as_deref()) => publisher.announce_discovery().await,
+            _ = watchdog.tick() => {
+                notifier.progress(health.frames());
+                Ok(())
+            }
             _ = heartbeat.tick() => {
                 let queue = (rx.max_capacity() - rx.capacity()) as u64;
                 publisher.health(&health.snapshot(), runtime, queue).await
@@ -207,6 +215,7 @@ pub async fn run(
         }
     }
     drop(rx);
+    notifier.stopping();
     let (stats, pipeline_result) = tokio::task::spawn_blocking(move || worker.join())
         .await
         .map_err(|_| ServiceError::PipelineLost)?
@@ -240,6 +249,16 @@ struct Stages {
     mask: PixelMask,
     detector: Box<dyn Detector>,
     counter: OccupancyCounter,
+}
+
+/// How often to check for progress and keep systemd's watchdog happy: half of `WATCHDOG_USEC`
+/// when systemd sets it, else every 10 s.
+fn watchdog_period() -> Duration {
+    std::env::var("WATCHDOG_USEC")
+        .ok()
+        .and_then(|us| us.parse::<u64>().ok())
+        .filter(|&us| us >= 2_000)
+        .map_or(Duration::from_secs(10), |us| Duration::from_micros(us / 2))
 }
 
 /// Resolves when Home Assistant announces itself `online`; never without discovery.

@@ -121,3 +121,46 @@ fn privacy_report_is_generated_from_the_config() {
     assert!(md.contains("`street`"));
     assert!(!md.contains("pw@"), "credentials must not appear: {md}");
 }
+
+#[test]
+fn systemd_hears_ready_then_watchdog_keep_alives_while_frames_flow() {
+    use std::os::unix::net::UnixDatagram;
+    let dir = tempfile::tempdir().unwrap();
+    let socket_path = dir.path().join("notify.sock");
+    let systemd = UnixDatagram::bind(&socket_path).unwrap();
+    systemd
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    let clip = common::root().join("tests/fixtures/one-by-one/one-by-one-person-detection.mp4");
+    let config = write_config(
+        dir.path(),
+        &format!("[source]\nurl = \"{}\"\nrealtime = true\n", clip.display()),
+    );
+    let mut child = headcount()
+        .arg("run")
+        .arg("--config")
+        .arg(&config)
+        .env("NOTIFY_SOCKET", &socket_path)
+        .env("WATCHDOG_USEC", "1000000") // keep-alive checks every 0.5 s
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut heard = Vec::new();
+    let mut buf = [0u8; 64];
+    while heard.iter().filter(|m| *m == "WATCHDOG=1").count() < 2 {
+        let Ok(n) = systemd.recv(&mut buf) else { break };
+        heard.push(String::from_utf8_lossy(&buf[..n]).to_string());
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(
+        heard.first().map(String::as_str),
+        Some("READY=1"),
+        "{heard:?}"
+    );
+    assert!(
+        heard.iter().filter(|m| *m == "WATCHDOG=1").count() >= 2,
+        "{heard:?}"
+    );
+}

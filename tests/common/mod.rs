@@ -40,7 +40,10 @@ pub fn shared(rel: &str) -> Option<PathBuf> {
 pub fn headcount() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_headcount"));
     cmd.env_remove("HEADCOUNT_LOG")
-        .env_remove("HEADCOUNT_TFLITE_LIB");
+        .env_remove("HEADCOUNT_TFLITE_LIB")
+        .env_remove("HEADCOUNT_LITERT_LIB")
+        .env_remove("NOTIFY_SOCKET")
+        .env_remove("WATCHDOG_USEC");
     cmd
 }
 
