@@ -6,6 +6,7 @@
 //! Never copies the frame anywhere but the input tensor, never logs a box.
 
 use std::path::{Path, PathBuf};
+use std::ptr::NonNull;
 
 use edgefirst_tflite::{Interpreter, Library, Model, TensorType};
 use zeroize::Zeroize;
@@ -43,6 +44,10 @@ pub struct TfliteOptions {
 pub struct TfliteDetector {
     interpreter: Interpreter<'static>,
     _model: Model<'static>,
+    /// The input and output tensors' memory in the interpreter's arena, located once after
+    /// allocation (tensors are never resized), so a frame needs no tensor lookups: no allocation.
+    input_memory: TensorMemory,
+    output_memory: Vec<TensorMemory>,
     head: Head,
     lut: InputLut,
     geometry: FrameGeometry,
@@ -97,9 +102,14 @@ impl TfliteDetector {
             "detector ready"
         );
         let _ = lib_version(lib);
+        let mut interpreter = interpreter;
+        let (input_memory, output_memory) =
+            tensor_memory(&mut interpreter).map_err(|e| invalid(e.to_string()))?;
         Ok(Self {
             interpreter,
             _model: model,
+            input_memory,
+            output_memory,
             lut: InputLut::new(kind, head.normalization()),
             head,
             geometry,
@@ -119,39 +129,41 @@ impl TfliteDetector {
     }
 
     fn write_input(&mut self, rgb: &[u8]) -> Result<(), DetectError> {
-        let mut inputs = self
-            .interpreter
-            .inputs_mut()
-            .map_err(|e| DetectError::Invoke(e.to_string()))?;
-        let tensor = inputs
-            .first_mut()
-            .ok_or_else(|| DetectError::Invoke("model has no input tensor".into()))?;
-        let bytes = tensor
-            .as_bytes_mut()
-            .map_err(|e| DetectError::Invoke(e.to_string()))?;
-        if bytes.len() != rgb.len() * self.lut.element_size() {
+        let m = self.input_memory;
+        if m.len != rgb.len() * self.lut.element_size() {
             return Err(DetectError::Invoke(format!(
                 "input tensor holds {} bytes, frame gives {}",
-                bytes.len(),
+                m.len,
                 rgb.len()
             )));
         }
+        // SAFETY: `m` is the input tensor's arena memory, located after AllocateTensors; the
+        // interpreter (owned by `self`, never resized) keeps it valid and in place, and `&mut self`
+        // makes this the only access while the slice lives.
+        let bytes = unsafe { std::slice::from_raw_parts_mut(m.ptr.as_ptr(), m.len) };
         self.lut.apply(rgb, bytes);
         Ok(())
     }
 
-    fn read_output(&self, out: &mut Vec<Detection>) -> Result<(), DetectError> {
-        let outputs = self
-            .interpreter
-            .outputs()
-            .map_err(|e| DetectError::Invoke(e.to_string()))?;
-        let mut slices: [&[f32]; MAX_OUTPUTS] = [&[]; MAX_OUTPUTS];
-        for (slot, tensor) in slices.iter_mut().zip(outputs.iter()) {
-            // Raw bytes viewed as f32 (outputs were checked to be float32 at open): unlike
-            // `as_slice`, this does not build the tensor's shape on every frame.
-            let bytes = tensor
-                .as_bytes()
+    /// In debug builds (the test suite), checks on every frame that the tensors have not moved,
+    /// which the cached memory relies on.
+    fn check_memory(&mut self) -> Result<(), DetectError> {
+        if cfg!(debug_assertions) {
+            let now = tensor_memory(&mut self.interpreter)
                 .map_err(|e| DetectError::Invoke(e.to_string()))?;
+            if now != (self.input_memory, self.output_memory.clone()) {
+                return Err(DetectError::Invoke("tensor memory moved".into()));
+            }
+        }
+        Ok(())
+    }
+
+    fn read_output(&self, out: &mut Vec<Detection>) -> Result<(), DetectError> {
+        let mut slices: [&[f32]; MAX_OUTPUTS] = [&[]; MAX_OUTPUTS];
+        for (slot, m) in slices.iter_mut().zip(self.output_memory.iter()) {
+            // SAFETY: an output tensor's arena memory, valid and in place for the interpreter's
+            // life (see `write_input`); read-only here, and `invoke` needs `&mut self`.
+            let bytes = unsafe { std::slice::from_raw_parts(m.ptr.as_ptr(), m.len) };
             *slot = bytemuck::try_cast_slice(bytes)
                 .map_err(|e| DetectError::Invoke(format!("output tensor layout: {e}")))?;
         }
@@ -159,11 +171,50 @@ impl TfliteDetector {
             class: self.options.person_class,
             threshold: self.options.threshold,
         };
-        self.head
-            .decode(&slices[..outputs.len().min(MAX_OUTPUTS)], filter, out);
+        let n = self.output_memory.len().min(MAX_OUTPUTS);
+        self.head.decode(&slices[..n], filter, out);
         Ok(())
     }
 }
+
+/// A tensor's data in the interpreter's arena.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct TensorMemory {
+    ptr: NonNull<u8>,
+    len: usize,
+}
+
+/// Locates the input tensor's and every output tensor's memory.
+fn tensor_memory(
+    interpreter: &mut Interpreter<'_>,
+) -> Result<(TensorMemory, Vec<TensorMemory>), edgefirst_tflite::Error> {
+    let input = {
+        let mut inputs = interpreter.inputs_mut()?;
+        let bytes = match inputs.first_mut() {
+            Some(t) => t.as_bytes_mut()?,
+            None => &mut [],
+        };
+        TensorMemory {
+            ptr: NonNull::new(bytes.as_mut_ptr()).unwrap_or(NonNull::dangling()),
+            len: bytes.len(),
+        }
+    };
+    let outputs = interpreter
+        .outputs()?
+        .iter()
+        .map(|t| {
+            t.as_bytes().map(|b| TensorMemory {
+                ptr: NonNull::new(b.as_ptr().cast_mut()).unwrap_or(NonNull::dangling()),
+                len: b.len(),
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((input, outputs))
+}
+
+// SAFETY: the raw pointers point into the arena of the interpreter this struct owns (which is
+// `Send`); they are only dereferenced through `&mut self` / `&self` methods of this struct.
+unsafe impl Send for TfliteDetector {}
 
 impl Drop for TfliteDetector {
     /// The input tensor holds the last frame (as model input): overwrite it before it is freed.
@@ -186,6 +237,7 @@ impl Detector for TfliteDetector {
     fn detect(&mut self, frame: &Frame<'_>, out: &mut Vec<Detection>) -> Result<(), DetectError> {
         super::check_frame_size(frame, self.geometry)?;
         out.clear();
+        self.check_memory()?;
         self.write_input(frame.rgb)?;
         self.invoke_only()?;
         self.read_output(out)?;
