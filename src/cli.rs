@@ -134,7 +134,12 @@ fn dispatch(command: Command) -> Result<(), Failure> {
 }
 
 fn load_config(path: &std::path::Path) -> Result<Config, Failure> {
-    Config::load(path).map_err(|e| Failure::Usage(e.into()))
+    let config = Config::load(path).map_err(|e| Failure::Usage(e.into()))?;
+    // A password that cannot be read is a configuration error, found before anything starts.
+    config
+        .mqtt_credentials()
+        .map_err(|e| Failure::Usage(e.into()))?;
+    Ok(config)
 }
 
 fn serve(config: Config, options: ServiceOptions) -> Result<(), Failure> {

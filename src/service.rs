@@ -42,6 +42,8 @@ pub enum ServiceError {
     Pipeline(#[from] PipelineError),
     #[error(transparent)]
     Privacy(#[from] PrivacyError),
+    #[error(transparent)]
+    Config(crate::config::ConfigError),
     #[error("cannot start the pipeline thread: {0}")]
     Thread(std::io::Error),
     #[error("the pipeline thread stopped unexpectedly")]
@@ -129,6 +131,7 @@ pub async fn run(
         Some(broker) => Some(
             MqttPublisher::connect(MqttSettings {
                 broker,
+                credentials: config.mqtt_credentials().map_err(ServiceError::Config)?,
                 ha_status_topic: config
                     .mqtt
                     .discovery

@@ -10,6 +10,9 @@ use serde::{Deserialize, Serialize};
 
 mod validate;
 
+/// Environment variable holding the broker password (preferred over `mqtt.password_file`).
+pub const ENV_MQTT_PASSWORD: &str = "HEADCOUNT_MQTT_PASSWORD";
+
 /// Why a configuration could not be used. Always names the key and what is allowed.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -164,6 +167,11 @@ pub struct MqttConfig {
     pub url: String,
     /// MQTT client id; empty = `headcount-<site>-<name>`.
     pub client_id: String,
+    /// User name for the broker; empty = anonymous.
+    pub username: String,
+    /// File holding the password (first line); the `HEADCOUNT_MQTT_PASSWORD` environment variable
+    /// is used instead when set. The password itself is never in the config, logs or output.
+    pub password_file: String,
     /// Occupancy is published on change and at least every `interval_s` seconds.
     pub interval_s: u32,
     pub keep_alive_s: u32,
@@ -180,6 +188,8 @@ impl Default for MqttConfig {
         Self {
             url: String::new(),
             client_id: String::new(),
+            username: String::new(),
+            password_file: String::new(),
             interval_s: 60,
             keep_alive_s: 30,
             connect_timeout_s: 10,
@@ -274,6 +284,29 @@ impl Config {
         resolve(&mut self.detector.litert_library);
         resolve(&mut self.source.url);
         resolve(&mut self.state.dir);
+        resolve(&mut self.mqtt.password_file);
+    }
+
+    /// The broker credentials: `mqtt.username` with the password from `HEADCOUNT_MQTT_PASSWORD`
+    /// or the first line of `mqtt.password_file`; `None` for anonymous access.
+    pub fn mqtt_credentials(&self) -> Result<Option<(String, String)>, ConfigError> {
+        let m = &self.mqtt;
+        if m.username.is_empty() {
+            return Ok(None);
+        }
+        if let Some(p) = std::env::var_os(ENV_MQTT_PASSWORD).filter(|p| !p.is_empty()) {
+            return Ok(Some((m.username.clone(), p.to_string_lossy().into_owned())));
+        }
+        if m.password_file.is_empty() {
+            return Ok(Some((m.username.clone(), String::new())));
+        }
+        let text = std::fs::read_to_string(&m.password_file).map_err(|e| ConfigError::Invalid {
+            key: "mqtt.password_file",
+            value: format!("{:?}", m.password_file),
+            allowed: format!("a readable file holding the password ({e})"),
+        })?;
+        let password = text.lines().next().unwrap_or("").to_string();
+        Ok(Some((m.username.clone(), password)))
     }
 
     /// `headcount/<site>/<name>`: the root every topic of this sensor lives under.

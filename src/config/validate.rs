@@ -74,6 +74,13 @@ impl Config {
             return invalid("mqtt.client_id", &m.client_id, "allowed: at most 64 bytes");
         }
         check_topic_level("mqtt.discovery_prefix", &m.discovery_prefix)?;
+        if !m.password_file.is_empty() && m.username.is_empty() {
+            return invalid(
+                "mqtt.password_file",
+                &m.password_file,
+                "allowed only with mqtt.username set",
+            );
+        }
         self.validate_privacy()
     }
 

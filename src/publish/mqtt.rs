@@ -27,6 +27,8 @@ pub struct MqttSettings {
     pub broker: BrokerAddr,
     /// Home Assistant's status topic to watch (discovery on), re-announcing on `online`.
     pub ha_status_topic: Option<String>,
+    /// User name and password; `None` = anonymous. Never logged.
+    pub credentials: Option<(String, String)>,
     pub client_id: String,
     pub topic_root: String,
     pub keep_alive: Duration,
@@ -67,6 +69,9 @@ impl MqttPublisher {
                 QoS::AtLeastOnce,
                 true,
             ));
+        if let Some((user, password)) = &settings.credentials {
+            options.set_credentials(user.clone(), password.clone());
+        }
         let (client, mut eventloop) = AsyncClient::new(options, 256);
         let url = settings.url();
         let wait = async {
@@ -235,7 +240,9 @@ fn refusal(code: ConnectReturnCode) -> &'static str {
         ConnectReturnCode::BadClientId => "broker refused the client id",
         ConnectReturnCode::ServiceUnavailable => "broker unavailable",
         ConnectReturnCode::BadUserNamePassword => "bad user name or password",
-        ConnectReturnCode::NotAuthorized => "not authorised",
+        ConnectReturnCode::NotAuthorized => {
+            "not authorised (wrong user name or password, or anonymous access refused)"
+        }
     }
 }
 
