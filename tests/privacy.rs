@@ -53,6 +53,15 @@ fn occupancy(messages: &[Received]) -> Vec<OccupancyPayload> {
         .collect()
 }
 
+/// The privacy statements published, in order.
+fn statements(messages: &[Received]) -> Vec<PrivacyPayload> {
+    messages
+        .iter()
+        .filter(|m| m.topic.ends_with("/privacy"))
+        .map(|m| serde_json::from_str(&m.payload).unwrap())
+        .collect()
+}
+
 /// What one line of `strace -f -yy` says.
 struct Syscall<'a> {
     pid: u32,
@@ -332,11 +341,7 @@ fn masking_the_walkway_drops_the_count_to_zero() {
     for p in &masked {
         assert_eq!(p.max.as_ref().and_then(|m| m.value()), Some(0), "{p:?}");
     }
-    let statement: PrivacyPayload = messages
-        .iter()
-        .find(|m| m.topic.ends_with("/privacy"))
-        .map(|m| serde_json::from_str(&m.payload).unwrap())
-        .unwrap();
+    let statement = statements(&messages).remove(0);
     assert_eq!(statement.masks, 1);
     assert_eq!(statement.image_output, "none");
 }
@@ -438,11 +443,7 @@ fn safeguards_band_small_counts_and_bin_time() {
     // One person in view is published as "<2", never as 1.
     assert!(values.contains_key("\"<2\""), "{values:?}");
     assert!(!values.contains_key("1"), "{values:?}");
-    let statement: PrivacyPayload = messages
-        .iter()
-        .find(|m| m.topic.ends_with("/privacy"))
-        .map(|m| serde_json::from_str(&m.payload).unwrap())
-        .unwrap();
+    let statement = statements(&messages).remove(0);
     assert_eq!(statement.safeguards.min_count, 2);
     assert_eq!(statement.safeguards.time_resolution_s, 20);
 }
@@ -476,11 +477,7 @@ fn differential_privacy_spends_a_persisted_daily_budget() {
             "{p:?}"
         );
     }
-    let statements: Vec<PrivacyPayload> = messages
-        .iter()
-        .filter(|m| m.topic.ends_with("/privacy"))
-        .map(|m| serde_json::from_str(&m.payload).unwrap())
-        .collect();
+    let statements = statements(&messages);
     let last = statements.last().unwrap();
     assert_eq!(last.safeguards.dp_budget_remaining, Some(0.0));
     // A restart does not refill the budget: nothing more today.
