@@ -219,13 +219,10 @@ unsafe impl Send for TfliteDetector {}
 impl Drop for TfliteDetector {
     /// The input tensor holds the last frame (as model input): overwrite it before it is freed.
     fn drop(&mut self) {
-        if let Ok(mut inputs) = self.interpreter.inputs_mut() {
-            for tensor in inputs.iter_mut() {
-                if let Ok(bytes) = tensor.as_bytes_mut() {
-                    bytes.zeroize();
-                }
-            }
-        }
+        let m = self.input_memory;
+        // SAFETY: the input tensor's arena memory (see `write_input`); the interpreter is still
+        // alive here, since fields are dropped after `drop` returns.
+        unsafe { std::slice::from_raw_parts_mut(m.ptr.as_ptr(), m.len) }.zeroize();
     }
 }
 
