@@ -8,14 +8,16 @@
 //! (skips with a message when missing, fails when `CI=true`). Set `HEADCOUNT_THREADS` to change
 //! the interpreter thread count for both (default: the config default).
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use headcount::config::{Config, RuntimeKind};
-use headcount::service::open_detector;
-use headcount::source::ffmpeg::{FfmpegOptions, FfmpegSource};
 use headcount::source::FrameSource;
+
+use common::{fail, open_on};
 
 /// One runtime's numbers.
 struct Row {
@@ -80,20 +82,9 @@ fn main() {
     }
 }
 
-fn fail(what: impl std::fmt::Display) -> ! {
-    eprintln!("{what}");
-    std::process::exit(1)
-}
-
 /// Raw `invoke()` loop on a real PETS frame already in the input.
 fn raw_invoke_fps(config: &Config, clip: &std::path::Path) -> f64 {
-    let mut detector = open_detector(config).unwrap_or_else(|e| fail(e));
-    let mut source = FfmpegSource::open(
-        clip.to_str().unwrap_or_default(),
-        detector.input_geometry(),
-        &FfmpegOptions::default(),
-    )
-    .unwrap_or_else(|e| fail(e));
+    let (mut detector, mut source) = open_on(config, clip);
     let mut dets = Vec::new();
     if let Ok(Some(frame)) = source.next_frame() {
         // Fills the input with a real frame; also warms the runtime up.

@@ -6,19 +6,16 @@
 //! Installs its own venv (`target/python-ref`, `ai-edge-litert==2.3.0`). Needs
 //! `../shared/footage/pets09-s2l1/vtest.avi`. Run with `cargo bench --bench versus_python`.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use headcount::config::{Config, RuntimeKind};
-use headcount::service::open_detector;
-use headcount::source::ffmpeg::{FfmpegOptions, FfmpegSource};
 use headcount::source::FrameSource;
 
-fn fail(what: impl std::fmt::Display) -> ! {
-    eprintln!("{what}");
-    std::process::exit(1)
-}
+use common::{fail, open_on};
 
 /// Runs a command to the end, sampling its peak RSS (VmHWM, KiB); returns (stdout, seconds, KiB).
 fn run_measured(cmd: &mut Command) -> (String, f64, u64) {
@@ -85,13 +82,7 @@ fn venv(root: &Path) -> PathBuf {
 
 /// headcount's own per-frame person counts (the library path `replay` runs).
 fn headcount_counts(config: &Config, clip: &Path) -> Vec<usize> {
-    let mut detector = open_detector(config).unwrap_or_else(|e| fail(e));
-    let mut source = FfmpegSource::open(
-        clip.to_str().unwrap_or_default(),
-        detector.input_geometry(),
-        &FfmpegOptions::default(),
-    )
-    .unwrap_or_else(|e| fail(e));
+    let (mut detector, mut source) = open_on(config, clip);
     let mut counts = Vec::new();
     let mut dets = Vec::new();
     while let Some(frame) = source.next_frame().unwrap_or_else(|e| fail(e)) {
