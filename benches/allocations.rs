@@ -9,7 +9,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use headcount::config::{Config, RuntimeKind};
-use headcount::count::OccupancyCounter;
+use headcount::config::{CountingConfig, LineConfig, ZoneConfig};
+use headcount::count::{Cadence, SceneCounter};
 use headcount::health::HealthMonitor;
 use headcount::pipeline;
 use headcount::privacy::mask::PixelMask;
@@ -107,7 +108,23 @@ fn main() {
             frames: 0,
         };
         let mask = PixelMask::new(&[], detector.input_geometry());
-        let mut counter = OccupancyCounter::new(9, Duration::from_secs(3600));
+        // The whole counting stage: tracker, occupancy, a zone and an entrance line.
+        let counting = CountingConfig {
+            zones: vec![ZoneConfig {
+                name: "left".into(),
+                polygon: vec![[0.0, 0.0], [0.5, 0.0], [0.5, 1.0], [0.0, 1.0]],
+            }],
+            lines: vec![LineConfig {
+                name: "door".into(),
+                from: [0.0, 0.9],
+                to: [1.0, 0.9],
+            }],
+            ..CountingConfig::default()
+        };
+        let cadence = Cadence::OnChange {
+            interval: Duration::from_secs(3600),
+        };
+        let mut counter = SceneCounter::new(counting.scene(cadence), std::time::SystemTime::now());
         let health = HealthMonitor::new();
         // Reports (a few per clip) are not per-frame work: count frames only.
         let mut emit = |_| true;

@@ -11,6 +11,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use crate::config::Config;
+use crate::eval;
 use crate::privacy::sandbox;
 use crate::service::{self, ServiceOptions};
 
@@ -46,6 +47,24 @@ pub enum Command {
         /// Print JSON lines (the default; kept for the CLI contract).
         #[arg(long)]
         json: bool,
+    },
+    /// Measure the pipeline against MOT ground truth: occupancy MAE / bias / exact frames,
+    /// entrance-line in / out vs the truth tracks' crossings, and timing.
+    Eval {
+        #[arg(value_name = "VIDEO")]
+        video: String,
+        /// MOT ground truth (`frame,id,left,top,width,height,…`; frame 1 = first video frame).
+        #[arg(long, value_name = "GT.txt")]
+        truth: PathBuf,
+        /// An entrance line X1,Y1,X2,Y2 (normalised; "in" = left to right of the directed
+        /// segment, image coordinates). Repeatable; replaces the config's lines.
+        #[arg(long = "line", value_name = "X1,Y1,X2,Y2")]
+        lines: Vec<String>,
+        /// Print one JSON document instead of the table.
+        #[arg(long)]
+        json: bool,
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
     },
     /// Validate a config file and print the effective configuration.
     CheckConfig {
@@ -94,6 +113,13 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             print!("{}", crate::privacy::report::markdown(&config));
             Ok(())
         }
+        Command::Eval {
+            video,
+            truth,
+            lines,
+            json,
+            config,
+        } => evaluate(video, truth, lines, json, config),
         Command::Run { config: path } => {
             let config = load_config(&path)?;
             if config.source.url.is_empty() {
@@ -131,6 +157,40 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             )
         }
     }
+}
+
+fn evaluate(
+    video: String,
+    truth: PathBuf,
+    lines: Vec<String>,
+    json: bool,
+    config: Option<PathBuf>,
+) -> Result<(), Failure> {
+    let mut config = match config {
+        Some(path) => load_config(&path)?,
+        None => Config::default(),
+    };
+    config.source.url = video;
+    if !lines.is_empty() {
+        config.counting.lines = lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| eval::parse_line(l, i + 1))
+            .collect::<Result<_, _>>()
+            .map_err(|e| Failure::Usage(e.into()))?;
+    }
+    config.validate().map_err(|e| Failure::Usage(e.into()))?;
+    let truth = eval::Truth::load(&truth).map_err(|e| Failure::Usage(e.into()))?;
+    let report = eval::run(config, &truth).map_err(|e| Failure::Runtime(e.into()))?;
+    if json {
+        let text = serde_json::to_string(&report)
+            .context("cannot render the report")
+            .map_err(Failure::Runtime)?;
+        println!("{text}");
+    } else {
+        print!("{}", report.table());
+    }
+    Ok(())
 }
 
 fn load_config(path: &std::path::Path) -> Result<Config, Failure> {

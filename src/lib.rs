@@ -8,7 +8,8 @@
 //! - [`source`]: frames are born here, in one reused buffer (ffmpeg pipe; V4L2 camera later).
 //! - [`detect`]: a frame is read once into the model's input tensor; person boxes come out
 //!   (TF Lite backend, per-family output decoders, NMS).
-//! - [`count`]: boxes become counts (stabilised occupancy); boxes die here.
+//! - [`count`]: boxes become counts (tracker → occupancy, zones, entrance lines); boxes and
+//!   tracks die here.
 //! - [`publish`]: counts become typed, schema'd messages on stdout and MQTT.
 //! - [`privacy`]: masks (pixels blacked out before detection), publishing safeguards (k-bands,
 //!   differential privacy), the Landlock sandbox and the DPIA data-flow report.
@@ -17,7 +18,7 @@
 //! [`health`] (frame rate, inference time and source state for the `health` topic), [`notify`]
 //! (systemd readiness and watchdog),
 //! [`service`] (wires the stages and threads for `run` / `replay`), [`shutdown`] (signals),
-//! [`cli`] (subcommands and exit codes). See ARCHITECTURE.md for threads and frame lifetime.
+//! [`cli`] (subcommands and exit codes), [`eval`] (the pipeline scored against MOT ground truth). See ARCHITECTURE.md for threads and frame lifetime.
 //!
 //! Nothing here writes pixels, crops or boxes to disk, logs or any socket, and nothing opens a
 //! listening socket.
@@ -26,6 +27,7 @@ pub mod cli;
 pub mod config;
 pub mod count;
 pub mod detect;
+pub mod eval;
 pub mod health;
 pub mod notify;
 pub mod pipeline;

@@ -1,13 +1,13 @@
 //! The per-frame loop: source → detect → count, on one thread.
 //!
 //! Each frame is borrowed from the source, read once by the detector into its input tensor, and
-//! released before the next read; only the frame's person count reaches the counter, and only
-//! counter reports leave through `emit`. Must never hold a frame across iterations, and never
-//! pass boxes anywhere but the counter.
+//! released before the next read; only the frame's person boxes reach the counting stage (which
+//! drops them once its counts are made), and only count reports leave through `emit`. Must never
+//! hold a frame across iterations, and never pass boxes anywhere but the counting stage.
 
 use std::time::{Duration, Instant};
 
-use crate::count::{OccupancyCounter, OccupancyReport};
+use crate::count::{CountReport, SceneCounter};
 use crate::detect::{DetectError, Detection, Detector};
 use crate::health::{HealthMonitor, SourceState};
 use crate::privacy::mask::PixelMask;
@@ -45,14 +45,16 @@ pub fn run(
     source: &mut dyn FrameSource,
     mask: &PixelMask,
     detector: &mut dyn Detector,
-    counter: &mut OccupancyCounter,
+    counter: &mut SceneCounter,
     health: &HealthMonitor,
     stop: &Shutdown,
-    emit: &mut dyn FnMut(OccupancyReport) -> bool,
+    emit: &mut dyn FnMut(CountReport) -> bool,
 ) -> (PipelineStats, Result<(), PipelineError>) {
     let started = Instant::now();
     let mut stats = PipelineStats::default();
     let mut detections: Vec<Detection> = Vec::with_capacity(64);
+    let mut reports: Vec<CountReport> = Vec::with_capacity(16);
+    let picture = source.picture();
     let mut dropped = 0;
     let result = loop {
         if stop.is_triggered() {
@@ -74,18 +76,16 @@ pub fn run(
         stats.detect_time += took;
         stats.frames += 1;
         health.record_frame(took);
-        let people = u32::try_from(detections.len()).unwrap_or(u32::MAX);
+        picture.unmap(&mut detections);
+        counter.observe(&detections, frame.t, &mut reports);
         detections.clear();
-        let report = counter.observe(people, frame.t);
         let now_dropped = source.dropped();
         if now_dropped > dropped {
             health.record_dropped(now_dropped - dropped);
             dropped = now_dropped;
         }
-        if let Some(report) = report {
-            if !emit(report) {
-                break Ok(());
-            }
+        if !reports.drain(..).all(&mut *emit) {
+            break Ok(());
         }
     };
     match &result {
@@ -96,7 +96,8 @@ pub fn run(
             health.set_error(e.to_string());
         }
     }
-    if let Some(report) = counter.flush() {
+    counter.flush(&mut reports);
+    for report in reports.drain(..) {
         emit(report);
     }
     stats.elapsed = started.elapsed();

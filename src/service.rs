@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 
 use crate::config::{Config, RuntimeKind};
 use crate::count::occupancy::Cadence;
-use crate::count::{OccupancyCounter, OccupancyReport};
+use crate::count::{CountReport, SceneCounter};
 use crate::detect::{self, DetectError, Detector, LiteRtDetector, TfliteDetector, TfliteOptions};
 use crate::health::HealthMonitor;
 use crate::notify::Notifier;
@@ -164,6 +164,20 @@ pub async fn run(
         safeguards,
         statement,
         discovery_configs,
+    )
+    .with_counters(
+        config
+            .counting
+            .zones
+            .iter()
+            .map(|z| z.name.clone())
+            .collect(),
+        config
+            .counting
+            .lines
+            .iter()
+            .map(|l| l.name.clone())
+            .collect(),
     );
     publisher.announce().await?;
 
@@ -175,8 +189,8 @@ pub async fn run(
         },
         s => Cadence::bins_aligned(Duration::from_secs(s.into()), epoch),
     };
-    let counter = OccupancyCounter::with_cadence(config.counting.smoothing_frames, cadence);
-    let (tx, mut rx) = mpsc::channel::<OccupancyReport>(64);
+    let counter = SceneCounter::new(config.counting.scene(cadence), epoch);
+    let (tx, mut rx) = mpsc::channel::<CountReport>(64);
     let stages = Stages {
         source,
         mask,
@@ -197,7 +211,7 @@ pub async fn run(
     loop {
         let step = tokio::select! {
             report = rx.recv() => match report {
-                Some(report) => publisher.occupancy(&report).await,
+                Some(report) => publisher.report(&report).await,
                 None => break,
             },
             _ = ha_came_online(ha_online.as_deref()) => publisher.announce_discovery().await,
@@ -251,7 +265,7 @@ struct Stages {
     source: Box<dyn FrameSource>,
     mask: PixelMask,
     detector: Box<dyn Detector>,
-    counter: OccupancyCounter,
+    counter: SceneCounter,
 }
 
 /// How often to check for progress and keep systemd's watchdog happy: half of `WATCHDOG_USEC`
@@ -284,7 +298,7 @@ fn spawn_pipeline(
     mut stages: Stages,
     health: HealthMonitor,
     shutdown: Shutdown,
-    tx: mpsc::Sender<OccupancyReport>,
+    tx: mpsc::Sender<CountReport>,
 ) -> Result<std::thread::JoinHandle<WorkerResult>, ServiceError> {
     std::thread::Builder::new()
         .name("pipeline".into())

@@ -8,8 +8,11 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+mod counting;
 mod credentials;
 mod validate;
+
+pub use counting::{CountingConfig, LineConfig, OccupancySource, ZoneConfig};
 
 pub use credentials::ENV_MQTT_PASSWORD;
 
@@ -141,21 +144,6 @@ impl Default for DetectorConfig {
             nms_iou: 0.5,
             nms_containment: 0.7,
             person_class: 0,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
-pub struct CountingConfig {
-    /// Occupancy is the median of the last N per-frame counts, so one missed frame does not flicker it.
-    pub smoothing_frames: u32,
-}
-
-impl Default for CountingConfig {
-    fn default() -> Self {
-        Self {
-            smoothing_frames: 9,
         }
     }
 }

@@ -47,14 +47,7 @@ impl Config {
                 "allowed: 0..=10000",
             );
         }
-        let c = &self.counting;
-        if !(1..=255).contains(&c.smoothing_frames) {
-            return invalid(
-                "counting.smoothing_frames",
-                c.smoothing_frames,
-                "allowed: 1..=255",
-            );
-        }
+        self.counting.validate()?;
         let m = &self.mqtt;
         self.broker()?;
         if !(1..=86_400).contains(&m.interval_s) {
@@ -115,6 +108,14 @@ impl Config {
                 "privacy.dp_epsilon_per_release",
                 release,
                 "allowed: 0 (spread the daily budget) or 0.0001..=dp_epsilon_per_day",
+            );
+        }
+        if day > 0.0 && !self.counting.lines.is_empty() {
+            return invalid(
+                "privacy.dp_epsilon_per_day",
+                day,
+                "entrance line totals are not noised: use 0 (off) with [[counting.lines]], or \
+                 remove the lines",
             );
         }
         if day > 0.0 && r == 0 {

@@ -1,11 +1,24 @@
 //! Counting: person detections of one frame → aggregate numbers.
 //!
-//! Only counts leave this module; the boxes it is given are dropped when the frame's count is
-//! made. It must never keep per-person data beyond what the count needs, and never log it.
+//! Only counts leave this module; the boxes it is given are dropped when the frame's counts are
+//! made, and track positions live only inside the tracker. It must never keep per-person data
+//! beyond what the counts need, and never log or publish it.
 //!
-//! Counters, one file each: [`occupancy`] (people in view now). Zones, lines and the tracker join
-//! here.
+//! One file per concept: [`tracker`] (identity across frames, with [`assign`] for the optimal
+//! pairing), [`occupancy`] (stabilised counts and report cadence), [`zones`] (polygons),
+//! [`lines`] (directed entrance lines and their in / out totals), [`door`] (in − out occupancy)
+//! and [`scene`], which runs them all per frame.
 
+pub mod assign;
+pub mod door;
+pub mod lines;
 pub mod occupancy;
+pub mod scene;
+pub mod tracker;
+pub mod zones;
 
-pub use occupancy::{OccupancyCounter, OccupancyReport};
+pub use lines::{LineReport, Segment};
+pub use occupancy::{Cadence, OccupancyCounter, OccupancyReport};
+pub use scene::{CountReport, OccupancyMode, SceneConfig, SceneCounter};
+pub use tracker::TrackerConfig;
+pub use zones::Zone;

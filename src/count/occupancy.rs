@@ -198,12 +198,12 @@ impl OccupancyCounter {
 }
 
 /// Index of the bin holding source time `t`.
-fn bin_of(t: Duration, width: Duration, phase: Duration) -> u64 {
+pub(crate) fn bin_of(t: Duration, width: Duration, phase: Duration) -> u64 {
     ((phase + t).as_nanos() / width.as_nanos().max(1)) as u64
 }
 
 /// Source time at which bin `bin` ends.
-fn bin_end(bin: u64, width: Duration, phase: Duration) -> Duration {
+pub(crate) fn bin_end(bin: u64, width: Duration, phase: Duration) -> Duration {
     let end = (u128::from(bin) + 1) * width.as_nanos();
     Duration::from_nanos(end.saturating_sub(phase.as_nanos()) as u64)
 }

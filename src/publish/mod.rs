@@ -1,8 +1,8 @@
 //! Publishing: aggregate reports → typed messages → stdout (replay) and MQTT.
 //!
 //! The only way out of the process for anything derived from frames. It accepts only
-//! [`OccupancyReport`]s (numbers) and turns them into the schema types of [`schema`]; it never
-//! receives a frame or a box, and never logs a payload.
+//! [`CountReport`]s (numbers) and turns them into the schema types of [`schema`]; it never
+//! receives a frame, a box or a track, and never logs a payload.
 //!
 //! Transports: [`mqtt`]. A persisted store-and-forward queue joins here.
 
@@ -15,12 +15,12 @@ use std::time::{Duration, SystemTime};
 
 pub use mqtt::{MqttPublisher, MqttSettings};
 pub use schema::{
-    Availability, Banded, HealthPayload, Message, OccupancyPayload, PrivacyPayload,
+    Availability, Banded, HealthPayload, LinePayload, Message, OccupancyPayload, PrivacyPayload,
     SafeguardsPayload, Topic, SCHEMA_VERSION,
 };
 
 use crate::config::PrivacyConfig;
-use crate::count::OccupancyReport;
+use crate::count::{CountReport, LineReport, OccupancyReport};
 use crate::health::HealthSnapshot;
 use crate::privacy::safeguards::Safeguards;
 
@@ -61,6 +61,9 @@ pub struct Publisher {
     statement: PrivacyStatement,
     /// Home Assistant discovery configs to announce (empty when discovery is off).
     discovery: Vec<(String, discovery::SensorConfig)>,
+    /// Names of the configured zones and lines, by index (their topic levels).
+    zones: Vec<String>,
+    lines: Vec<String>,
 }
 
 impl Publisher {
@@ -82,6 +85,30 @@ impl Publisher {
             safeguards,
             statement,
             discovery,
+            zones: Vec::new(),
+            lines: Vec::new(),
+        }
+    }
+
+    /// Names the zones and lines whose reports this publisher will receive, by index.
+    pub fn with_counters(mut self, zones: Vec<String>, lines: Vec<String>) -> Self {
+        self.zones = zones;
+        self.lines = lines;
+        self
+    }
+
+    /// Publishes one count report on its topic.
+    pub async fn report(&mut self, r: &CountReport) -> Result<(), PublishError> {
+        match r {
+            CountReport::Occupancy(o) => self.occupancy(o).await,
+            CountReport::Zone(i, o) => match self.zones.get(*i).cloned() {
+                Some(name) => self.zone(name, o).await,
+                None => Ok(()),
+            },
+            CountReport::Line(i, l) => match self.lines.get(*i).cloned() {
+                Some(name) => self.line(name, l).await,
+                None => Ok(()),
+            },
         }
     }
 
@@ -142,11 +169,50 @@ impl Publisher {
     /// Publishes one occupancy report through the safeguards (it may be withheld when the
     /// differential-privacy budget is spent).
     pub async fn occupancy(&mut self, r: &OccupancyReport) -> Result<(), PublishError> {
-        let at = self.epoch + r.t;
-        let ts = rfc3339(at);
-        let Some(released) = self.safeguards.release(r, &ts[..10]) else {
+        let Some((payload, dp)) = self.release(r) else {
             return Ok(());
         };
+        self.send(&Message::Occupancy(payload)).await?;
+        if dp {
+            // The remaining budget changed: keep the retained statement current.
+            self.send_privacy(self.epoch + r.t).await?;
+        }
+        Ok(())
+    }
+
+    /// One zone's occupancy, through the same safeguards as the total.
+    async fn zone(&mut self, name: String, r: &OccupancyReport) -> Result<(), PublishError> {
+        let Some((payload, dp)) = self.release(r) else {
+            return Ok(());
+        };
+        self.send(&Message::Zone { name, payload }).await?;
+        if dp {
+            self.send_privacy(self.epoch + r.t).await?;
+        }
+        Ok(())
+    }
+
+    /// One line's totals (not banded: cumulative totals are released per window or bin).
+    async fn line(&mut self, name: String, r: &LineReport) -> Result<(), PublishError> {
+        let payload = LinePayload {
+            schema: SCHEMA_VERSION,
+            seq: self.next_seq(),
+            ts: rfc3339(self.epoch + r.t),
+            in_total: r.in_total,
+            out_total: r.out_total,
+            in_delta: r.in_delta,
+            out_delta: r.out_delta,
+            epoch: rfc3339(self.epoch + r.epoch),
+            window_s: (r.window.as_secs_f64() * 1000.0).round() / 1000.0,
+        };
+        self.send(&Message::Line { name, payload }).await
+    }
+
+    /// An occupancy report as released by the safeguards, and whether it spent DP budget.
+    fn release(&mut self, r: &OccupancyReport) -> Option<(OccupancyPayload, bool)> {
+        let at = self.epoch + r.t;
+        let ts = rfc3339(at);
+        let released = self.safeguards.release(r, &ts[..10])?;
         let dp = released.dp_epsilon.is_some();
         let payload = OccupancyPayload {
             schema: SCHEMA_VERSION,
@@ -162,12 +228,7 @@ impl Publisher {
             window_s: (r.window.as_secs_f64() * 1000.0).round() / 1000.0,
             dp_epsilon: released.dp_epsilon,
         };
-        self.send(&Message::Occupancy(payload)).await?;
-        if dp {
-            // The remaining budget changed: keep the retained statement current.
-            self.send_privacy(at).await?;
-        }
-        Ok(())
+        Some((payload, dp))
     }
 
     /// Publishes a health heartbeat.

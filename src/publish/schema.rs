@@ -22,6 +22,16 @@ pub enum Topic {
     Health,
 }
 
+/// `…/zone/<name>` carries an [`OccupancyPayload`] for that zone; `…/line/<name>` a
+/// [`LinePayload`]. Their names come from the config (validated as topic levels).
+pub fn zone_path(root: &str, name: &str) -> String {
+    format!("{root}/zone/{name}")
+}
+
+pub fn line_path(root: &str, name: &str) -> String {
+    format!("{root}/line/{name}")
+}
+
 impl Topic {
     pub fn suffix(self) -> &'static str {
         match self {
@@ -95,6 +105,28 @@ pub struct OccupancyPayload {
     /// ε spent on this release (differential privacy on).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dp_epsilon: Option<f64>,
+}
+
+/// `…/line/<name>`: people who crossed an entrance line, per direction. Totals count since
+/// `epoch` (start, or the daily reset), so a dashboard can use them as `total_increasing`;
+/// `in` / `out` are the crossings since the previous message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinePayload {
+    pub schema: u32,
+    pub seq: u64,
+    /// End of the window, RFC 3339, whole seconds, UTC.
+    pub ts: String,
+    pub in_total: u64,
+    pub out_total: u64,
+    #[serde(rename = "in")]
+    pub in_delta: u64,
+    #[serde(rename = "out")]
+    pub out_delta: u64,
+    /// When the totals last started from 0, RFC 3339, whole seconds, UTC.
+    pub epoch: String,
+    /// Seconds covered by `in` / `out`.
+    pub window_s: f64,
 }
 
 /// Which publishing safeguards are on (all values as configured).
@@ -171,6 +203,16 @@ pub enum Message {
     Occupancy(OccupancyPayload),
     Privacy(PrivacyPayload),
     Health(HealthPayload),
+    /// Occupancy of one zone.
+    Zone {
+        name: String,
+        payload: OccupancyPayload,
+    },
+    /// Totals of one entrance line.
+    Line {
+        name: String,
+        payload: LinePayload,
+    },
     /// A Home Assistant discovery config, on its own topic outside the sensor's tree.
     Discovery {
         topic: String,
@@ -187,6 +229,8 @@ impl Message {
             Message::Privacy(_) => Topic::Privacy,
             Message::Health(_) => Topic::Health,
             Message::Discovery { topic, .. } => return topic.clone(),
+            Message::Zone { name, .. } => return zone_path(root, name),
+            Message::Line { name, .. } => return line_path(root, name),
         };
         topic.path(root)
     }
@@ -204,6 +248,8 @@ impl Message {
             Message::Privacy(p) => serde_json::to_vec(p).unwrap_or_default(),
             Message::Health(p) => serde_json::to_vec(p).unwrap_or_default(),
             Message::Discovery { config, .. } => serde_json::to_vec(config).unwrap_or_default(),
+            Message::Zone { payload, .. } => serde_json::to_vec(payload).unwrap_or_default(),
+            Message::Line { payload, .. } => serde_json::to_vec(payload).unwrap_or_default(),
         }
     }
 
@@ -211,30 +257,21 @@ impl Message {
     pub fn json_line(&self, root: &str) -> String {
         let mut obj = serde_json::Map::new();
         obj.insert("topic".into(), self.path(root).into());
-        match self {
+        let fields = match self {
             Message::Availability(a) => {
                 obj.insert("payload".into(), a.as_str().into());
+                None
             }
-            Message::Occupancy(p) => {
-                if let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(p) {
-                    obj.extend(fields);
-                }
+            Message::Occupancy(p) | Message::Zone { payload: p, .. } => {
+                serde_json::to_value(p).ok()
             }
-            Message::Privacy(p) => {
-                if let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(p) {
-                    obj.extend(fields);
-                }
-            }
-            Message::Health(p) => {
-                if let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(p) {
-                    obj.extend(fields);
-                }
-            }
-            Message::Discovery { config, .. } => {
-                if let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(config) {
-                    obj.extend(fields);
-                }
-            }
+            Message::Line { payload, .. } => serde_json::to_value(payload).ok(),
+            Message::Privacy(p) => serde_json::to_value(p).ok(),
+            Message::Health(p) => serde_json::to_value(p).ok(),
+            Message::Discovery { config, .. } => serde_json::to_value(config).ok(),
+        };
+        if let Some(serde_json::Value::Object(fields)) = fields {
+            obj.extend(fields);
         }
         serde_json::Value::Object(obj).to_string()
     }
@@ -333,5 +370,49 @@ mod schema_file_tests {
             assert!(emitted.contains(&field), "{field}");
         }
         assert_eq!(schema["properties"]["schema"]["const"], SCHEMA_VERSION);
+    }
+
+    #[test]
+    fn committed_line_schema_matches_the_payload_type() {
+        let text = include_str!("../../schema/line.schema.json");
+        let schema: serde_json::Value = serde_json::from_str(text).unwrap();
+        assert_eq!(schema["additionalProperties"], false);
+        let mut declared: Vec<&str> = schema["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let payload = LinePayload {
+            schema: SCHEMA_VERSION,
+            seq: 1,
+            ts: "2026-01-01T00:00:00Z".into(),
+            in_total: 3,
+            out_total: 1,
+            in_delta: 1,
+            out_delta: 0,
+            epoch: "2026-01-01T00:00:00Z".into(),
+            window_s: 60.0,
+        };
+        let value = serde_json::to_value(&payload).unwrap();
+        let mut emitted: Vec<&str> = value
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        declared.sort_unstable();
+        emitted.sort_unstable();
+        assert_eq!(declared, emitted);
+        assert_eq!(value["in"], 1);
+        let line = Message::Line {
+            name: "door".into(),
+            payload,
+        }
+        .json_line("headcount/hq/r1");
+        assert!(
+            line.contains("\"topic\":\"headcount/hq/r1/line/door\""),
+            "{line}"
+        );
     }
 }

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use zeroize::Zeroize;
 
-use super::{Fit, Frame, FrameGeometry, FrameSource, SourceError};
+use super::{Fit, Frame, FrameGeometry, FrameSource, Picture, SourceError};
 
 /// Options for opening a video through ffmpeg.
 #[derive(Debug, Clone)]
@@ -48,6 +48,9 @@ pub struct FfmpegSource {
     stderr_thread: Option<JoinHandle<()>>,
     buffer: Vec<u8>,
     geometry: FrameGeometry,
+    picture: Picture,
+    /// The input's own size, pixels (0 when ffprobe did not say).
+    size: (u32, u32),
     fps: f64,
     next_index: u64,
     media_clock: bool,
@@ -72,7 +75,8 @@ impl FfmpegSource {
                 path: PathBuf::from(url),
             });
         }
-        let native_fps = probe_fps(url, &name, &options.ffmpeg)?;
+        let probe = probe(url, &name, &options.ffmpeg)?;
+        let native_fps = probe.fps;
         let fps = if options.fps > 0.0 {
             options.fps
         } else {
@@ -144,12 +148,19 @@ impl FfmpegSource {
             stderr_thread,
             buffer: vec![0; geometry.rgb_len()],
             geometry,
+            picture: Picture::letterboxed(probe.width, probe.height, geometry),
+            size: (probe.width, probe.height),
             fps,
             next_index: 0,
             media_clock: !options.realtime && !is_stream,
             started: Instant::now(),
             finished: false,
         })
+    }
+
+    /// The input's own width and height in pixels, as ffprobe reported them (0 if unknown).
+    pub fn size(&self) -> (u32, u32) {
+        self.size
     }
 
     /// The first thing ffmpeg wrote to stderr: the cause of a failure.
@@ -254,6 +265,10 @@ impl FrameSource for FfmpegSource {
     fn name(&self) -> &str {
         &self.name
     }
+
+    fn picture(&self) -> Picture {
+        self.picture
+    }
 }
 
 impl Drop for FfmpegSource {
@@ -292,12 +307,23 @@ fn ffprobe_for(ffmpeg: &str) -> String {
     }
 }
 
-/// Asks ffprobe for the first video stream's frame rate; fails clearly on unreadable input.
-fn probe_fps(url: &str, name: &str, ffmpeg: &str) -> Result<f64, SourceError> {
+/// What ffprobe says about the first video stream.
+struct Probe {
+    fps: f64,
+    width: u32,
+    height: u32,
+}
+
+/// Asks ffprobe for the first video stream's frame rate and size; fails clearly on unreadable
+/// input.
+fn probe(url: &str, name: &str, ffmpeg: &str) -> Result<Probe, SourceError> {
     let ffprobe = ffprobe_for(ffmpeg);
     let out = Command::new(&ffprobe)
         .args(["-v", "error", "-select_streams", "v:0"])
-        .args(["-show_entries", "stream=avg_frame_rate,r_frame_rate"])
+        .args([
+            "-show_entries",
+            "stream=avg_frame_rate,r_frame_rate,width,height",
+        ])
         .args(["-of", "default=noprint_wrappers=1", url])
         .stdin(Stdio::null())
         .output()
@@ -328,9 +354,20 @@ fn probe_fps(url: &str, name: &str, ffmpeg: &str) -> Result<f64, SourceError> {
             .find_map(|l| l.strip_prefix(key))
             .and_then(parse_rate)
     };
-    Ok(rate("avg_frame_rate=")
-        .or_else(|| rate("r_frame_rate="))
-        .unwrap_or(25.0))
+    let size = |key: &str| {
+        stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .and_then(|v| v.trim().parse::<u32>().ok())
+            .unwrap_or(0)
+    };
+    Ok(Probe {
+        fps: rate("avg_frame_rate=")
+            .or_else(|| rate("r_frame_rate="))
+            .unwrap_or(25.0),
+        width: size("width="),
+        height: size("height="),
+    })
 }
 
 /// Parses ffprobe's "30000/1001" (or "10") into frames per second; `None` for 0/0 and nonsense.

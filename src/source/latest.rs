@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use zeroize::Zeroize;
 
-use super::{Frame, FrameGeometry, FrameSource, SourceError};
+use super::{Frame, FrameGeometry, FrameSource, Picture, SourceError};
 
 const POOL: usize = 3;
 
@@ -44,6 +44,7 @@ pub struct LatestFrame {
     /// The current frame, copied out of the pool (whose buffer goes straight back).
     frame: Vec<u8>,
     geometry: FrameGeometry,
+    picture: Picture,
     fps: f64,
     name: String,
 }
@@ -56,6 +57,7 @@ impl LatestFrame {
     ) -> Result<Self, SourceError> {
         let name = source.name().to_string();
         let fps = source.fps();
+        let picture = source.picture();
         let len = geometry.rgb_len();
         let shared = Arc::new((
             Mutex::new(Shared {
@@ -80,6 +82,7 @@ impl LatestFrame {
             shared,
             frame: vec![0; len],
             geometry,
+            picture,
             fps,
             name,
         })
@@ -167,6 +170,10 @@ impl FrameSource for LatestFrame {
 
     fn name(&self) -> &str {
         &self.name
+    }
+
+    fn picture(&self) -> Picture {
+        self.picture
     }
 
     fn dropped(&self) -> u64 {

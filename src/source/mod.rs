@@ -39,6 +39,61 @@ impl FrameGeometry {
     }
 }
 
+/// The part of a frame that holds the picture, in normalised frame coordinates: all of it for a
+/// stretched frame, less the padding for a letterboxed one.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Picture {
+    pub x0: f32,
+    pub y0: f32,
+    pub width: f32,
+    pub height: f32,
+}
+
+impl Picture {
+    pub const FULL: Picture = Picture {
+        x0: 0.0,
+        y0: 0.0,
+        width: 1.0,
+        height: 1.0,
+    };
+
+    /// Where a `src_w` × `src_h` picture lands when letterboxed into `geometry` (scaled to fit,
+    /// centred, the rest padded), as ffmpeg's `force_original_aspect_ratio=decrease` + `pad` do.
+    pub fn letterboxed(src_w: u32, src_h: u32, geometry: FrameGeometry) -> Picture {
+        if geometry.fit == Fit::Stretch || src_w == 0 || src_h == 0 {
+            return Picture::FULL;
+        }
+        let (w, h) = (f64::from(geometry.width), f64::from(geometry.height));
+        let scale = (w / f64::from(src_w)).min(h / f64::from(src_h));
+        let (iw, ih) = (
+            (f64::from(src_w) * scale).round().min(w),
+            (f64::from(src_h) * scale).round().min(h),
+        );
+        let (x0, y0) = (((w - iw) / 2.0).floor(), ((h - ih) / 2.0).floor());
+        Picture {
+            x0: (x0 / w) as f32,
+            y0: (y0 / h) as f32,
+            width: (iw / w) as f32,
+            height: (ih / h) as f32,
+        }
+    }
+
+    /// Maps detections from frame coordinates to picture coordinates (0..1 over the picture
+    /// alone), so zones and lines mean the same on every model.
+    pub fn unmap(&self, detections: &mut [crate::detect::Detection]) {
+        if *self == Picture::FULL {
+            return;
+        }
+        let fx = |x: f32| ((x - self.x0) / self.width).clamp(0.0, 1.0);
+        let fy = |y: f32| ((y - self.y0) / self.height).clamp(0.0, 1.0);
+        for d in detections {
+            let b = &mut d.bbox;
+            (b.xmin, b.xmax) = (fx(b.xmin), fx(b.xmax));
+            (b.ymin, b.ymax) = (fy(b.ymin), fy(b.ymax));
+        }
+    }
+}
+
 /// One frame, borrowed from its source's buffer until the next frame is read.
 #[derive(Debug)]
 pub struct Frame<'a> {
@@ -92,5 +147,48 @@ pub trait FrameSource: Send {
     /// Frames the source skipped so far because the consumer was busy (live sources).
     fn dropped(&self) -> u64 {
         0
+    }
+    /// Where the picture lies inside each frame (letterboxing).
+    fn picture(&self) -> Picture {
+        Picture::FULL
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::{BBox, Detection};
+
+    #[test]
+    fn letterboxed_picture_and_unmapping() {
+        let g = FrameGeometry {
+            width: 640,
+            height: 640,
+            fit: Fit::Letterbox,
+        };
+        // 768x576 into 640x640: scaled to 640x480, 80 px of padding above and below.
+        let p = Picture::letterboxed(768, 576, g);
+        assert_eq!((p.x0, p.width), (0.0, 1.0));
+        assert!(
+            (p.y0 - 0.125).abs() < 1e-6 && (p.height - 0.75).abs() < 1e-6,
+            "{p:?}"
+        );
+        let mut d = [Detection {
+            bbox: BBox {
+                xmin: 0.5,
+                ymin: 0.125,
+                xmax: 0.6,
+                ymax: 0.5,
+            },
+            score: 1.0,
+            class: 0,
+        }];
+        p.unmap(&mut d);
+        assert!((d[0].bbox.ymin - 0.0).abs() < 1e-6 && (d[0].bbox.ymax - 0.5).abs() < 1e-6);
+        let stretch = FrameGeometry {
+            fit: Fit::Stretch,
+            ..g
+        };
+        assert_eq!(Picture::letterboxed(768, 576, stretch), Picture::FULL);
     }
 }

@@ -298,7 +298,7 @@ pub struct Schemas {
 impl Schemas {
     pub fn load() -> Schemas {
         let mut validators = Vec::new();
-        for topic in ["availability", "occupancy", "privacy", "health"] {
+        for topic in ["availability", "occupancy", "privacy", "health", "line"] {
             let path = root().join(format!("schema/{topic}.schema.json"));
             let text = std::fs::read_to_string(&path).expect("schema file");
             let schema: serde_json::Value = serde_json::from_str(&text).expect("schema is JSON");
@@ -311,7 +311,14 @@ impl Schemas {
 
     /// Panics unless `m`'s payload is valid for its topic's schema (and its topic has one).
     pub fn validate(&self, m: &Received) {
-        let suffix = m.topic.rsplit('/').next().unwrap_or("");
+        let mut levels = m.topic.rsplit('/');
+        let last = levels.next().unwrap_or("");
+        // `…/zone/<name>` carries an occupancy payload, `…/line/<name>` a line payload.
+        let suffix = match levels.next() {
+            Some("zone") => "occupancy",
+            Some("line") => "line",
+            _ => last,
+        };
         let (_, validator) = self
             .validators
             .iter()

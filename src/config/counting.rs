@@ -1,0 +1,354 @@
+//! The `[counting]` section: occupancy mode, tracker tuning, zones and entrance lines, and its
+//! validation (every key named with its allowed values). Holds geometry only, never positions of
+//! people.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::ConfigError;
+use crate::count::door::DoorConfig;
+use crate::count::lines::MAX_LINES;
+use crate::count::{Cadence, OccupancyMode, SceneConfig, Segment, TrackerConfig, Zone};
+
+/// Where the published occupancy comes from.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum OccupancySource {
+    /// Each frame's detections (median-smoothed): the most accurate on crowded scenes.
+    #[default]
+    Detections,
+    /// Detections plus established tracks held through short misses (people sitting still or
+    /// briefly occluded in a quiet room).
+    Tracks,
+    /// Ins − outs over the entrance lines, clamped at 0 (door-only sensors).
+    InMinusOut,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct CountingConfig {
+    /// Occupancy is the median of the last N per-frame counts, so one missed frame does not flicker it.
+    pub smoothing_frames: u32,
+    pub occupancy: OccupancySource,
+    /// Seconds a tracked person is still counted after the detector last saw them.
+    pub track_hold_s: f32,
+    /// Frames in a row a person must be detected before they count.
+    pub track_min_hits: u32,
+    /// Minimum overlap (IoU) to continue a track with a detection.
+    pub track_iou: f32,
+    /// Otherwise, the largest move between frames, in person heights, to continue a track.
+    pub track_distance: f32,
+    /// Half-width of the band around each line inside which nobody changes side (normalised).
+    pub line_band: f32,
+    /// Local time "HH:MM" at which in − out occupancy and line totals restart from 0; "" = never.
+    pub daily_reset: String,
+    /// In `in_minus_out` mode, set occupancy to 0 once nobody has been seen for this long; 0 = off.
+    pub empty_correction_s: u32,
+    pub zones: Vec<ZoneConfig>,
+    pub lines: Vec<LineConfig>,
+}
+
+impl Default for CountingConfig {
+    fn default() -> Self {
+        let t = TrackerConfig::default();
+        Self {
+            smoothing_frames: 9,
+            occupancy: OccupancySource::Detections,
+            track_hold_s: t.hold.as_secs_f32(),
+            track_min_hits: t.min_hits,
+            track_iou: t.iou_min,
+            track_distance: t.distance_max,
+            line_band: 0.02,
+            daily_reset: String::new(),
+            empty_correction_s: 0,
+            zones: Vec::new(),
+            lines: Vec::new(),
+        }
+    }
+}
+
+/// A zone: its own occupancy, published on `zone/<name>`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ZoneConfig {
+    pub name: String,
+    /// Vertices [x, y], normalised 0..1, y down.
+    pub polygon: Vec<[f32; 2]>,
+}
+
+/// An entrance line: in / out totals, published on `line/<name>`. "in" = crossing from the left
+/// of `from → to` to its right (image coordinates, y down).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LineConfig {
+    pub name: String,
+    pub from: [f32; 2],
+    pub to: [f32; 2],
+}
+
+fn invalid(key: &'static str, value: impl std::fmt::Debug, allowed: &str) -> ConfigError {
+    ConfigError::Invalid {
+        key,
+        value: format!("{value:?}"),
+        allowed: allowed.to_string(),
+    }
+}
+
+fn in_unit(p: &[f32; 2]) -> bool {
+    p.iter().all(|v| (0.0..=1.0).contains(v))
+}
+
+/// Zone and line names are MQTT topic levels.
+fn check_name(key: &'static str, name: &str, seen: &mut Vec<String>) -> Result<(), ConfigError> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'));
+    if !ok {
+        return Err(invalid(
+            key,
+            name,
+            "allowed: 1..=64 characters of A-Z a-z 0-9 - _",
+        ));
+    }
+    if seen.iter().any(|s| s == name) {
+        return Err(invalid(key, name, "allowed: each name once"));
+    }
+    seen.push(name.to_string());
+    Ok(())
+}
+
+/// Parses "HH:MM" into seconds after midnight.
+pub fn parse_time_of_day(s: &str) -> Option<u32> {
+    let (h, m) = s.trim().split_once(':')?;
+    let (h, m) = (h.parse::<u32>().ok()?, m.parse::<u32>().ok()?);
+    (h < 24 && m < 60 && s.trim().len() == 5).then_some(h * 3600 + m * 60)
+}
+
+impl CountingConfig {
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if !(1..=255).contains(&self.smoothing_frames) {
+            return Err(invalid(
+                "counting.smoothing_frames",
+                self.smoothing_frames,
+                "allowed: 1..=255",
+            ));
+        }
+        if !(0.0..=600.0).contains(&self.track_hold_s) {
+            return Err(invalid(
+                "counting.track_hold_s",
+                self.track_hold_s,
+                "allowed: 0..=600",
+            ));
+        }
+        if !(1..=30).contains(&self.track_min_hits) {
+            return Err(invalid(
+                "counting.track_min_hits",
+                self.track_min_hits,
+                "allowed: 1..=30",
+            ));
+        }
+        if !(self.track_iou > 0.0 && self.track_iou < 1.0) {
+            return Err(invalid(
+                "counting.track_iou",
+                self.track_iou,
+                "allowed: 0 < track_iou < 1",
+            ));
+        }
+        if !(0.0..=5.0).contains(&self.track_distance) {
+            return Err(invalid(
+                "counting.track_distance",
+                self.track_distance,
+                "allowed: 0..=5 (person heights)",
+            ));
+        }
+        if !(0.0..=0.2).contains(&self.line_band) {
+            return Err(invalid(
+                "counting.line_band",
+                self.line_band,
+                "allowed: 0..=0.2",
+            ));
+        }
+        if !self.daily_reset.is_empty() && parse_time_of_day(&self.daily_reset).is_none() {
+            return Err(invalid(
+                "counting.daily_reset",
+                &self.daily_reset,
+                "allowed: \"\" (never) or \"HH:MM\" local time, e.g. \"03:00\"",
+            ));
+        }
+        if self.empty_correction_s > 86_400 {
+            return Err(invalid(
+                "counting.empty_correction_s",
+                self.empty_correction_s,
+                "allowed: 0 (off) ..=86400",
+            ));
+        }
+        let mut names = Vec::new();
+        if self.zones.len() > 32 {
+            return Err(invalid(
+                "counting.zones",
+                self.zones.len(),
+                "allowed: at most 32 zones",
+            ));
+        }
+        for z in &self.zones {
+            check_name("counting.zones.name", &z.name, &mut names)?;
+            if !(3..=64).contains(&z.polygon.len()) || !z.polygon.iter().all(in_unit) {
+                return Err(ConfigError::Invalid {
+                    key: "counting.zones.polygon",
+                    value: format!("zone {:?}", z.name),
+                    allowed: "allowed: 3..=64 points [x, y], each coordinate 0..=1".into(),
+                });
+            }
+        }
+        let mut names = Vec::new();
+        if self.lines.len() > MAX_LINES {
+            return Err(invalid(
+                "counting.lines",
+                self.lines.len(),
+                &format!("allowed: at most {MAX_LINES} lines"),
+            ));
+        }
+        for l in &self.lines {
+            check_name("counting.lines.name", &l.name, &mut names)?;
+            let long = ((l.to[0] - l.from[0]).powi(2) + (l.to[1] - l.from[1]).powi(2)).sqrt();
+            if !in_unit(&l.from) || !in_unit(&l.to) || long < 0.01 {
+                return Err(ConfigError::Invalid {
+                    key: "counting.lines.from",
+                    value: format!("line {:?} {:?} -> {:?}", l.name, l.from, l.to),
+                    allowed: "allowed: two distinct points [x, y] at least 0.01 apart, each \
+                              coordinate 0..=1"
+                        .into(),
+                });
+            }
+        }
+        if self.occupancy == OccupancySource::InMinusOut && self.lines.is_empty() {
+            return Err(invalid(
+                "counting.occupancy",
+                "in_minus_out",
+                "needs at least one [[counting.lines]]; allowed: \"tracks\", \"detections\", \
+                 \"in_minus_out\"",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The counting stage's configuration, reporting on `cadence`.
+    pub fn scene(&self, cadence: Cadence) -> SceneConfig {
+        SceneConfig {
+            mode: match self.occupancy {
+                OccupancySource::Tracks => OccupancyMode::Tracks,
+                OccupancySource::Detections => OccupancyMode::Detections,
+                OccupancySource::InMinusOut => OccupancyMode::InMinusOut,
+            },
+            smoothing_frames: self.smoothing_frames,
+            cadence,
+            tracker: TrackerConfig {
+                iou_min: self.track_iou,
+                distance_max: self.track_distance,
+                min_hits: self.track_min_hits,
+                hold: Duration::from_secs_f32(self.track_hold_s),
+            },
+            line_band: self.line_band,
+            zones: self
+                .zones
+                .iter()
+                .map(|z| Zone::new(z.polygon.iter().map(|&[x, y]| (x, y))))
+                .collect(),
+            lines: self.lines.iter().map(LineConfig::segment).collect(),
+            door: DoorConfig {
+                reset_at: parse_time_of_day(&self.daily_reset),
+                empty_correction: (self.empty_correction_s > 0)
+                    .then(|| Duration::from_secs(self.empty_correction_s.into())),
+                utc_offset_s: crate::count::door::local_utc_offset(),
+            },
+        }
+    }
+}
+
+impl LineConfig {
+    pub fn segment(&self) -> Segment {
+        Segment {
+            from: (self.from[0], self.from[1]),
+            to: (self.to[0], self.to[1]),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Config;
+    use super::*;
+
+    fn err(toml: &str) -> String {
+        Config::parse(toml)
+            .and_then(|c| c.validate().map_err(|e| e.to_string()))
+            .unwrap_err()
+    }
+
+    #[test]
+    fn zones_and_lines_parse_and_validate() {
+        let c = Config::parse(
+            "[counting]\noccupancy = \"in_minus_out\"\ndaily_reset = \"03:00\"\n\
+             [[counting.zones]]\nname = \"desk\"\npolygon = [[0.1,0.2],[0.5,0.2],[0.5,0.9]]\n\
+             [[counting.lines]]\nname = \"door\"\nfrom = [0.5, 0.0]\nto = [0.5, 1.0]\n",
+        )
+        .unwrap();
+        c.validate().unwrap();
+        let scene = c.counting.scene(Cadence::OnChange {
+            interval: Duration::from_secs(60),
+        });
+        assert_eq!(scene.mode, OccupancyMode::InMinusOut);
+        assert_eq!(scene.door.reset_at, Some(3 * 3600));
+        assert_eq!(scene.lines.len(), 1);
+        assert!(scene.zones[0].contains((0.4, 0.5)));
+    }
+
+    #[test]
+    fn bad_counting_values_name_the_key_and_the_allowed_values() {
+        let e = err("[counting]\noccupancy = \"guess\"\n");
+        assert!(
+            e.contains("counting.occupancy") && e.contains("in_minus_out"),
+            "{e}"
+        );
+        let e = err("[counting]\noccupancy = \"in_minus_out\"\n");
+        assert!(
+            e.contains("counting.occupancy") && e.contains("counting.lines"),
+            "{e}"
+        );
+        let e = err("[counting]\ndaily_reset = \"3am\"\n");
+        assert!(
+            e.contains("counting.daily_reset") && e.contains("HH:MM"),
+            "{e}"
+        );
+        let e = err("[[counting.lines]]\nname = \"door\"\nfrom = [0.5, 0.0]\nto = [0.5, 0.0]\n");
+        assert!(
+            e.contains("counting.lines.from") && e.contains("door"),
+            "{e}"
+        );
+        let e = err("[[counting.zones]]\nname = \"a/b\"\npolygon = [[0,0],[1,0],[1,1]]\n");
+        assert!(e.contains("counting.zones.name"), "{e}");
+        let e = err(
+            "[[counting.zones]]\nname = \"a\"\npolygon = [[0,0],[1,0],[1,1]]\n\
+             [[counting.zones]]\nname = \"a\"\npolygon = [[0,0],[1,0],[1,1]]\n",
+        );
+        assert!(e.contains("each name once"), "{e}");
+        let e = err("[[counting.zones]]\nname = \"z\"\npolygon = [[0,0],[2,0],[1,1]]\n");
+        assert!(
+            e.contains("counting.zones.polygon") && e.contains("0..=1"),
+            "{e}"
+        );
+        let e = err("[counting]\ntrack_iou = 0\n");
+        assert!(e.contains("counting.track_iou"), "{e}");
+    }
+
+    #[test]
+    fn time_of_day() {
+        assert_eq!(parse_time_of_day("00:00"), Some(0));
+        assert_eq!(parse_time_of_day("23:59"), Some(86_340));
+        assert_eq!(parse_time_of_day("24:00"), None);
+        assert_eq!(parse_time_of_day("3:00"), None);
+    }
+}

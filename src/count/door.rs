@@ -1,0 +1,173 @@
+//! Door-only occupancy: people inside = ins − outs over the entrance lines, clamped at 0.
+//!
+//! For a sensor that watches the door rather than the room. Counting errors accumulate, so the
+//! count starts again at 0 at a configurable time of day (local time), and — when the camera also
+//! sees the room — is corrected to 0 once the room has been seen empty for a while. Holds one
+//! number; never sees a frame or a box.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// When and how the door count is corrected.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DoorConfig {
+    /// Seconds after local midnight at which the count resets to 0; `None` = never.
+    pub reset_at: Option<u32>,
+    /// Set the count to 0 after the tracked room has been empty this long; `None` = never.
+    pub empty_correction: Option<Duration>,
+    /// Seconds east of UTC of the local time zone (for `reset_at`).
+    pub utc_offset_s: i64,
+}
+
+/// The running in − out count.
+#[derive(Debug, Clone)]
+pub struct DoorOccupancy {
+    config: DoorConfig,
+    /// Wall-clock time of source time zero.
+    epoch: SystemTime,
+    count: u64,
+    day: Option<i64>,
+    empty_since: Option<Duration>,
+}
+
+/// What changed at a frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DoorEvent {
+    None,
+    /// The daily reset happened: line totals start again too.
+    DailyReset,
+}
+
+impl DoorOccupancy {
+    pub fn new(config: DoorConfig, epoch: SystemTime) -> Self {
+        Self {
+            config,
+            epoch,
+            count: 0,
+            day: None,
+            empty_since: None,
+        }
+    }
+
+    pub fn count(&self) -> u32 {
+        u32::try_from(self.count).unwrap_or(u32::MAX)
+    }
+
+    /// Index of the "counting day" holding source time `t`: days start at `reset_at` local time.
+    fn day_of(&self, t: Duration) -> Option<i64> {
+        let reset = i64::from(self.config.reset_at?);
+        let unix = (self.epoch + t)
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        Some((unix + self.config.utc_offset_s - reset).div_euclid(86_400))
+    }
+
+    /// Folds in a frame's crossings (summed over all lines) and how many people the tracker
+    /// sees, at source time `t`.
+    pub fn observe(&mut self, ins: u64, outs: u64, seen: u32, t: Duration) -> DoorEvent {
+        let mut event = DoorEvent::None;
+        if let Some(day) = self.day_of(t) {
+            if self.day.is_some_and(|d| d != day) {
+                self.count = 0;
+                event = DoorEvent::DailyReset;
+            }
+            self.day = Some(day);
+        }
+        self.count = (self.count + ins).saturating_sub(outs);
+        if let Some(after) = self.config.empty_correction {
+            if seen == 0 && ins == 0 {
+                let since = *self.empty_since.get_or_insert(t);
+                if t.saturating_sub(since) >= after {
+                    self.count = 0;
+                }
+            } else {
+                self.empty_since = None;
+            }
+        }
+        event
+    }
+}
+
+/// Seconds east of UTC of the local time zone now (0 when unknown).
+pub fn local_utc_offset() -> i64 {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as libc::time_t)
+        .unwrap_or(0);
+    // SAFETY: localtime_r writes only into `tm`, which lives on this stack frame.
+    unsafe {
+        let mut tm: libc::tm = std::mem::zeroed();
+        if libc::localtime_r(&now, &mut tm).is_null() {
+            0
+        } else {
+            tm.tm_gmtoff
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(secs: u64) -> Duration {
+        Duration::from_secs(secs)
+    }
+
+    #[test]
+    fn ins_minus_outs_clamped_at_zero() {
+        let mut d = DoorOccupancy::new(
+            DoorConfig {
+                reset_at: None,
+                empty_correction: None,
+                utc_offset_s: 0,
+            },
+            UNIX_EPOCH,
+        );
+        d.observe(2, 0, 2, s(1));
+        d.observe(0, 1, 1, s(2));
+        assert_eq!(d.count(), 1);
+        d.observe(0, 3, 0, s(3));
+        assert_eq!(d.count(), 0, "more outs than ins never goes negative");
+        d.observe(1, 0, 1, s(4));
+        assert_eq!(d.count(), 1);
+    }
+
+    #[test]
+    fn resets_daily_at_the_local_time_configured() {
+        // Reset at 03:00 local, in UTC+1: 02:00 UTC. Start at 01:00 UTC on day 0.
+        let mut d = DoorOccupancy::new(
+            DoorConfig {
+                reset_at: Some(3 * 3600),
+                empty_correction: None,
+                utc_offset_s: 3600,
+            },
+            UNIX_EPOCH + s(3600),
+        );
+        assert_eq!(d.observe(3, 0, 3, s(0)), DoorEvent::None);
+        assert_eq!(d.observe(0, 0, 3, s(3599)), DoorEvent::None);
+        assert_eq!(d.count(), 3);
+        assert_eq!(d.observe(0, 0, 3, s(3600)), DoorEvent::DailyReset);
+        assert_eq!(d.count(), 0);
+    }
+
+    #[test]
+    fn a_room_seen_empty_long_enough_corrects_drift() {
+        let mut d = DoorOccupancy::new(
+            DoorConfig {
+                reset_at: None,
+                empty_correction: Some(s(60)),
+                utc_offset_s: 0,
+            },
+            UNIX_EPOCH,
+        );
+        d.observe(2, 1, 0, s(0)); // one out was missed: the count drifts to 1
+        d.observe(0, 0, 0, s(30));
+        assert_eq!(d.count(), 1);
+        d.observe(0, 0, 1, s(40)); // someone seen: the empty period starts again
+        d.observe(0, 0, 0, s(50));
+        d.observe(0, 0, 0, s(100));
+        assert_eq!(d.count(), 1);
+        d.observe(0, 0, 0, s(110));
+        assert_eq!(d.count(), 0);
+    }
+}

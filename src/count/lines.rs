@@ -1,0 +1,366 @@
+//! Entrance lines: directed segments, and in / out counters fed by tracked foot points.
+//!
+//! A line is a segment `from → to` in normalised image coordinates (y down). Its sides are those
+//! of the cross product `(to − from) × (p − from)`: positive = **left**, negative = right, so for
+//! `from = [0.5, 0]`, `to = [0.5, 1]` the left side is `x < 0.5`. A crossing from left to right is
+//! **in**, right to left is **out**.
+//!
+//! Jitter is suppressed with a band of half-width `band` around the line: a person's side changes
+//! only once their foot point is clearly on the other side, and the move from where they were last
+//! clearly on one side to where they are now must pass through the segment itself (not the line's
+//! extension). Touching the line and turning back counts nothing. Never logs or keeps a position
+//! beyond the per-track memory the tracker drops with its track.
+
+use std::time::Duration;
+
+use super::occupancy::{bin_end, bin_of, Cadence};
+
+/// The most lines one sensor can have (per-track memory is a fixed array).
+pub const MAX_LINES: usize = 16;
+
+/// Which side of a directed line a point is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    Left,
+    Right,
+}
+
+/// A counted crossing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Crossing {
+    /// Left → right.
+    In,
+    /// Right → left.
+    Out,
+}
+
+/// A directed segment.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Segment {
+    pub from: (f32, f32),
+    pub to: (f32, f32),
+}
+
+/// What one track remembers about one line.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct LineMemory {
+    side: Option<Side>,
+    /// Where the track was last clearly on `side`.
+    at: (f32, f32),
+    /// Crossings made before the track was confirmed, counted once it is.
+    pending_in: u16,
+    pending_out: u16,
+}
+
+impl LineMemory {
+    /// Crossings held back while the track was tentative; cleared by the call.
+    pub fn take_pending(&mut self) -> (u16, u16) {
+        let p = (self.pending_in, self.pending_out);
+        self.pending_in = 0;
+        self.pending_out = 0;
+        p
+    }
+
+    pub fn hold(&mut self, c: Crossing) {
+        match c {
+            Crossing::In => self.pending_in = self.pending_in.saturating_add(1),
+            Crossing::Out => self.pending_out = self.pending_out.saturating_add(1),
+        }
+    }
+}
+
+impl Segment {
+    fn length(&self) -> f32 {
+        let (dx, dy) = (self.to.0 - self.from.0, self.to.1 - self.from.1);
+        (dx * dx + dy * dy).sqrt()
+    }
+
+    /// Signed distance of `p` from the line: positive on the left.
+    pub fn signed_distance(&self, p: (f32, f32)) -> f32 {
+        let (dx, dy) = (self.to.0 - self.from.0, self.to.1 - self.from.1);
+        let cross = dx * (p.1 - self.from.1) - dy * (p.0 - self.from.0);
+        cross / self.length().max(1e-9)
+    }
+
+    /// The side `p` is clearly on, or `None` within `band` of the line.
+    pub fn side(&self, p: (f32, f32), band: f32) -> Option<Side> {
+        let d = self.signed_distance(p);
+        if d.abs() <= band || d == 0.0 {
+            None
+        } else if d > 0.0 {
+            Some(Side::Left)
+        } else {
+            Some(Side::Right)
+        }
+    }
+
+    /// Whether the move `a → b` meets the line within the segment (not its extension).
+    pub fn crossed_within(&self, a: (f32, f32), b: (f32, f32)) -> bool {
+        let (da, db) = (self.signed_distance(a), self.signed_distance(b));
+        if da == db {
+            return false;
+        }
+        let k = da / (da - db);
+        let hit = (a.0 + k * (b.0 - a.0), a.1 + k * (b.1 - a.1));
+        let (dx, dy) = (self.to.0 - self.from.0, self.to.1 - self.from.1);
+        let len2 = (dx * dx + dy * dy).max(1e-12);
+        let u = ((hit.0 - self.from.0) * dx + (hit.1 - self.from.1) * dy) / len2;
+        (0.0..=1.0).contains(&u)
+    }
+
+    /// Folds a new foot point into a track's memory of this line; returns a crossing when the
+    /// track has moved clearly from one side to the other through the segment.
+    pub fn observe(&self, memory: &mut LineMemory, p: (f32, f32), band: f32) -> Option<Crossing> {
+        let side = self.side(p, band)?;
+        let previous = memory.side.replace(side);
+        let from = std::mem::replace(&mut memory.at, p);
+        match previous {
+            Some(prev) if prev != side && self.crossed_within(from, p) => Some(match prev {
+                Side::Left => Crossing::In,
+                Side::Right => Crossing::Out,
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// One report of a line: cumulative totals since `epoch`, and the crossings since the previous
+/// report.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LineReport {
+    pub in_total: u64,
+    pub out_total: u64,
+    pub in_delta: u64,
+    pub out_delta: u64,
+    /// Source time at which the totals were last reset (start, or the daily reset).
+    pub epoch: Duration,
+    pub window: Duration,
+    /// Source time the report closes at.
+    pub t: Duration,
+}
+
+/// Totals and the report schedule of one line.
+#[derive(Debug, Clone)]
+pub struct LineCounter {
+    pub segment: Segment,
+    cadence: Cadence,
+    in_total: u64,
+    out_total: u64,
+    in_delta: u64,
+    out_delta: u64,
+    epoch: Duration,
+    window_start: Option<Duration>,
+    current_bin: Option<u64>,
+    last_t: Duration,
+}
+
+impl LineCounter {
+    pub fn new(segment: Segment, cadence: Cadence) -> Self {
+        Self {
+            segment,
+            cadence,
+            in_total: 0,
+            out_total: 0,
+            in_delta: 0,
+            out_delta: 0,
+            epoch: Duration::ZERO,
+            window_start: None,
+            current_bin: None,
+            last_t: Duration::ZERO,
+        }
+    }
+
+    pub fn totals(&self) -> (u64, u64) {
+        (self.in_total, self.out_total)
+    }
+
+    /// Starts the totals again from zero at source time `t` (daily reset).
+    pub fn reset(&mut self, t: Duration) {
+        self.in_total = 0;
+        self.out_total = 0;
+        self.epoch = t;
+    }
+
+    /// Adds one frame's crossings at source time `t`; returns a report when one is due: on a
+    /// crossing and at least every interval, or once per bin.
+    pub fn observe(&mut self, ins: u64, outs: u64, t: Duration) -> Option<LineReport> {
+        let mut report = None;
+        let first = self.window_start.is_none();
+        if first {
+            self.window_start = Some(t);
+        }
+        if let Cadence::Bins { width, phase } = self.cadence {
+            let bin = bin_of(t, width, phase);
+            if let Some(current) = self.current_bin.filter(|&c| c != bin) {
+                report = Some(self.close(bin_end(current, width, phase)));
+            }
+            self.current_bin = Some(bin);
+        }
+        self.in_total += ins;
+        self.out_total += outs;
+        self.in_delta += ins;
+        self.out_delta += outs;
+        self.last_t = t;
+        if let Cadence::OnChange { interval } = self.cadence {
+            let start = self.window_start.unwrap_or(t);
+            if first || ins + outs > 0 || t.saturating_sub(start) >= interval {
+                report = Some(self.close(t));
+            }
+        }
+        report
+    }
+
+    /// Closes the current window at the last frame (or the current bin's end).
+    pub fn flush(&mut self) -> Option<LineReport> {
+        let start = self.window_start?;
+        let t = match (self.cadence, self.current_bin) {
+            (Cadence::Bins { width, phase }, Some(bin)) => bin_end(bin, width, phase),
+            _ => self.last_t,
+        };
+        if t <= start && self.in_delta + self.out_delta == 0 {
+            return None;
+        }
+        Some(self.close(t))
+    }
+
+    fn close(&mut self, t: Duration) -> LineReport {
+        let start = self.window_start.unwrap_or(t);
+        let r = LineReport {
+            in_total: self.in_total,
+            out_total: self.out_total,
+            in_delta: self.in_delta,
+            out_delta: self.out_delta,
+            epoch: self.epoch,
+            window: t.saturating_sub(start),
+            t,
+        };
+        self.in_delta = 0;
+        self.out_delta = 0;
+        self.window_start = Some(t);
+        r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A vertical door at x = 0.5 spanning y 0.2..0.8; "in" = left to right.
+    fn door() -> Segment {
+        Segment {
+            from: (0.5, 0.2),
+            to: (0.5, 0.8),
+        }
+    }
+
+    fn walk(seg: &Segment, path: &[(f32, f32)]) -> Vec<Crossing> {
+        let mut m = LineMemory::default();
+        path.iter()
+            .filter_map(|&p| seg.observe(&mut m, p, 0.02))
+            .collect()
+    }
+
+    #[test]
+    fn sides_follow_the_cross_product_in_image_coordinates() {
+        let s = door();
+        assert_eq!(s.side((0.3, 0.5), 0.0), Some(Side::Left));
+        assert_eq!(s.side((0.7, 0.5), 0.0), Some(Side::Right));
+        assert_eq!(s.side((0.51, 0.5), 0.02), None);
+        // Horizontal, directed to the right: left is below (larger y) in image coordinates.
+        let h = Segment {
+            from: (0.0, 0.5),
+            to: (1.0, 0.5),
+        };
+        assert_eq!(h.side((0.5, 0.9), 0.0), Some(Side::Left));
+    }
+
+    #[test]
+    fn crossing_left_to_right_is_in_and_back_is_out() {
+        let path: Vec<(f32, f32)> = (0..10).map(|i| (0.3 + 0.05 * i as f32, 0.5)).collect();
+        assert_eq!(walk(&door(), &path), vec![Crossing::In]);
+        let back: Vec<(f32, f32)> = path.iter().rev().copied().collect();
+        assert_eq!(walk(&door(), &back), vec![Crossing::Out]);
+    }
+
+    #[test]
+    fn touching_the_line_and_turning_back_counts_nothing() {
+        // Up to the line, a step over it within the band, and back: jitter, not a crossing.
+        let path = [
+            (0.3, 0.5),
+            (0.45, 0.5),
+            (0.49, 0.5),
+            (0.515, 0.5),
+            (0.49, 0.5),
+            (0.3, 0.5),
+        ];
+        assert!(walk(&door(), &path).is_empty());
+        // Standing on the line and wobbling across it for a while: still nothing.
+        let wobble: Vec<(f32, f32)> = (0..20)
+            .map(|i| (0.5 + if i % 2 == 0 { 0.015 } else { -0.015 }, 0.5))
+            .collect();
+        assert!(walk(&door(), &wobble).is_empty());
+    }
+
+    #[test]
+    fn passing_beside_the_segment_is_not_a_crossing() {
+        // Crosses x = 0.5 at y = 0.95, below the door's end (0.8).
+        let path: Vec<(f32, f32)> = (0..10).map(|i| (0.3 + 0.05 * i as f32, 0.95)).collect();
+        assert!(walk(&door(), &path).is_empty());
+    }
+
+    #[test]
+    fn a_person_first_seen_on_one_side_is_not_counted_until_they_cross() {
+        let path = [(0.7, 0.5), (0.72, 0.5), (0.75, 0.5)];
+        assert!(walk(&door(), &path).is_empty());
+    }
+
+    #[test]
+    fn counter_reports_on_a_crossing_and_at_least_every_interval() {
+        let mut c = LineCounter::new(
+            door(),
+            Cadence::OnChange {
+                interval: Duration::from_secs(10),
+            },
+        );
+        let s = Duration::from_secs;
+        assert!(
+            c.observe(0, 0, s(0)).is_some(),
+            "first frame announces the totals"
+        );
+        assert!(c.observe(0, 0, s(1)).is_none());
+        let r = c.observe(1, 0, s(2)).unwrap();
+        assert_eq!((r.in_total, r.in_delta, r.out_total), (1, 1, 0));
+        assert!(c.observe(0, 0, s(5)).is_none());
+        let r = c.observe(0, 2, s(12)).unwrap();
+        assert_eq!(
+            (r.in_total, r.out_total, r.in_delta, r.out_delta),
+            (1, 2, 0, 2)
+        );
+        let r = c.observe(0, 0, s(22)).unwrap();
+        assert_eq!((r.in_delta, r.out_delta, r.window), (0, 0, s(10)));
+        c.reset(s(23));
+        let r = c.observe(1, 0, s(24)).unwrap();
+        assert_eq!((r.in_total, r.out_total, r.epoch), (1, 0, s(23)));
+    }
+
+    #[test]
+    fn counter_in_bins_reports_each_bin_at_its_end() {
+        let mut c = LineCounter::new(
+            door(),
+            Cadence::Bins {
+                width: Duration::from_secs(10),
+                phase: Duration::ZERO,
+            },
+        );
+        let s = Duration::from_secs;
+        assert!(c.observe(1, 0, s(1)).is_none());
+        assert!(c.observe(1, 0, s(9)).is_none());
+        let r = c.observe(0, 1, s(11)).unwrap();
+        assert_eq!((r.in_delta, r.out_delta, r.t), (2, 0, s(10)));
+        let r = c.flush().unwrap();
+        assert_eq!(
+            (r.in_total, r.out_total, r.out_delta, r.t),
+            (2, 1, 1, s(20))
+        );
+    }
+}

@@ -1,0 +1,369 @@
+//! The counting stage as one unit: a frame's detections in, due reports out.
+//!
+//! Per frame: the tracker folds in the detections; occupancy is made from the people present
+//! (confirmed tracks seen within the hold time), from the raw detections, or from in − out at
+//! the entrance lines; each zone counts the present people whose foot point is inside it; each
+//! line counts the tracks that crossed it. The detections are not kept: only counts come out, as
+//! [`CountReport`]s. Track positions stay inside the tracker and die with their tracks; nothing
+//! here logs or publishes a position.
+
+use std::time::{Duration, SystemTime};
+
+use super::door::{DoorConfig, DoorEvent, DoorOccupancy};
+use super::lines::{Crossing, LineCounter, LineMemory, LineReport, Segment, MAX_LINES};
+use super::occupancy::{Cadence, OccupancyCounter, OccupancyReport};
+use super::tracker::{Tracker, TrackerConfig};
+use super::zones::Zone;
+use crate::detect::Detection;
+
+/// Where the occupancy number comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OccupancyMode {
+    /// People present: confirmed tracks, held through short occlusions.
+    #[default]
+    Tracks,
+    /// The detections of each frame, as they are.
+    Detections,
+    /// Ins − outs over the entrance lines, clamped at 0 (door-only sensors).
+    InMinusOut,
+}
+
+/// Everything the counting stage is configured with.
+#[derive(Debug, Clone)]
+pub struct SceneConfig {
+    pub mode: OccupancyMode,
+    pub smoothing_frames: u32,
+    pub cadence: Cadence,
+    pub tracker: TrackerConfig,
+    /// Half-width of the no-change band around each line (normalised units).
+    pub line_band: f32,
+    pub zones: Vec<Zone>,
+    pub lines: Vec<Segment>,
+    pub door: DoorConfig,
+}
+
+/// One aggregate ready to publish.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum CountReport {
+    Occupancy(OccupancyReport),
+    /// Occupancy of zone `index` (in configuration order).
+    Zone(usize, OccupancyReport),
+    /// Totals of line `index` (in configuration order).
+    Line(usize, LineReport),
+}
+
+type Memo = [LineMemory; MAX_LINES];
+
+/// Detections a track needs before occupancy holds it through missed frames: transient boxes
+/// (a group seen as one, a duplicate) rarely last this long, people do.
+const ESTABLISHED: u32 = 10;
+
+/// Tracker, occupancy, zones, lines and the door count, fed one frame at a time.
+#[derive(Debug)]
+pub struct SceneCounter {
+    mode: OccupancyMode,
+    band: f32,
+    tracker: Tracker<Memo>,
+    occupancy: OccupancyCounter,
+    zones: Vec<(Zone, OccupancyCounter)>,
+    lines: Vec<LineCounter>,
+    /// Crossings this frame, per line: (in, out).
+    crossings: Vec<(u64, u64)>,
+    door: DoorOccupancy,
+}
+
+impl SceneCounter {
+    /// `epoch` is the wall-clock time of source time zero (for the daily reset).
+    pub fn new(config: SceneConfig, epoch: SystemTime) -> Self {
+        let counter = || OccupancyCounter::with_cadence(config.smoothing_frames, config.cadence);
+        let lines: Vec<LineCounter> = config
+            .lines
+            .iter()
+            .take(MAX_LINES)
+            .map(|s| LineCounter::new(*s, config.cadence))
+            .collect();
+        Self {
+            mode: config.mode,
+            band: config.line_band,
+            tracker: Tracker::new(config.tracker),
+            occupancy: counter(),
+            zones: config.zones.into_iter().map(|z| (z, counter())).collect(),
+            crossings: vec![(0, 0); lines.len()],
+            lines,
+            door: DoorOccupancy::new(config.door, epoch),
+        }
+    }
+
+    /// The stable occupancy after the frames seen so far.
+    pub fn occupancy(&self) -> u32 {
+        self.occupancy.current()
+    }
+
+    /// Current (in, out) totals of each line.
+    pub fn line_totals(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
+        self.lines.iter().map(LineCounter::totals)
+    }
+
+    /// Folds in one frame's detections at source time `t`; due reports are pushed onto `out`.
+    pub fn observe(&mut self, detections: &[Detection], t: Duration, out: &mut Vec<CountReport>) {
+        self.tracker.update(detections, t);
+        self.count_crossings();
+        let present = u32::try_from(self.tracker.present().count()).unwrap_or(u32::MAX);
+        let (ins, outs) = self
+            .crossings
+            .iter()
+            .fold((0, 0), |(i, o), &(a, b)| (i + a, o + b));
+        if self.door.observe(ins, outs, present, t) == DoorEvent::DailyReset {
+            for line in &mut self.lines {
+                line.reset(t);
+            }
+        }
+        let raw = match self.mode {
+            OccupancyMode::Tracks => {
+                // This frame's detections, plus the people the tracker still holds although
+                // the detector missed them (occluded, or still and faint) — not duplicates of a
+                // detection.
+                let held = self
+                    .tracker
+                    .present()
+                    .filter(|tr| !tr.updated() && tr.hits() >= ESTABLISHED)
+                    .filter(|tr| {
+                        let b = tr.bbox();
+                        detections
+                            .iter()
+                            .all(|d| d.bbox.intersection(&b) < 0.5 * b.area().min(d.bbox.area()))
+                    })
+                    .count();
+                u32::try_from(detections.len() + held).unwrap_or(u32::MAX)
+            }
+            OccupancyMode::Detections => u32::try_from(detections.len()).unwrap_or(u32::MAX),
+            OccupancyMode::InMinusOut => self.door.count(),
+        };
+        if let Some(r) = self.occupancy.observe(raw, t) {
+            out.push(CountReport::Occupancy(r));
+        }
+        for (i, (zone, counter)) in self.zones.iter_mut().enumerate() {
+            let inside = match self.mode {
+                OccupancyMode::Detections => detections
+                    .iter()
+                    .filter(|d| zone.contains(d.bbox.foot()))
+                    .count(),
+                _ => self
+                    .tracker
+                    .present()
+                    .filter(|tr| zone.contains(tr.foot()))
+                    .count(),
+            };
+            let inside = u32::try_from(inside).unwrap_or(u32::MAX);
+            if let Some(r) = counter.observe(inside, t) {
+                out.push(CountReport::Zone(i, r));
+            }
+        }
+        for (i, (line, &(ins, outs))) in self.lines.iter_mut().zip(&self.crossings).enumerate() {
+            if let Some(r) = line.observe(ins, outs, t) {
+                out.push(CountReport::Line(i, r));
+            }
+        }
+    }
+
+    /// Updates every measured track's line memories and collects this frame's crossings.
+    /// Crossings by a tentative track wait in its memory and count once it is confirmed.
+    fn count_crossings(&mut self) {
+        for c in &mut self.crossings {
+            *c = (0, 0);
+        }
+        let band = self.band;
+        for track in self.tracker.tracks_mut() {
+            if !track.updated() {
+                continue;
+            }
+            let foot = track.foot();
+            let confirmed = track.confirmed();
+            let just_confirmed = track.just_confirmed();
+            for (i, line) in self.lines.iter().enumerate() {
+                let memory = &mut track.memo[i];
+                let crossing = line.segment.observe(memory, foot, band);
+                if let Some(c) = crossing {
+                    if confirmed {
+                        let slot = &mut self.crossings[i];
+                        match c {
+                            Crossing::In => slot.0 += 1,
+                            Crossing::Out => slot.1 += 1,
+                        }
+                    } else {
+                        memory.hold(c);
+                    }
+                }
+                if just_confirmed {
+                    let (pin, pout) = memory.take_pending();
+                    self.crossings[i].0 += u64::from(pin);
+                    self.crossings[i].1 += u64::from(pout);
+                }
+            }
+        }
+    }
+
+    /// Closes every window (end of stream, shutdown) so no partial interval is lost.
+    pub fn flush(&mut self, out: &mut Vec<CountReport>) {
+        if let Some(r) = self.occupancy.flush() {
+            out.push(CountReport::Occupancy(r));
+        }
+        for (i, (_, counter)) in self.zones.iter_mut().enumerate() {
+            if let Some(r) = counter.flush() {
+                out.push(CountReport::Zone(i, r));
+            }
+        }
+        for (i, line) in self.lines.iter_mut().enumerate() {
+            if let Some(r) = line.flush() {
+                out.push(CountReport::Line(i, r));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::BBox;
+
+    fn person(cx: f32, foot_y: f32) -> Detection {
+        Detection {
+            bbox: BBox {
+                xmin: cx - 0.04,
+                ymin: foot_y - 0.25,
+                xmax: cx + 0.04,
+                ymax: foot_y,
+            },
+            score: 0.9,
+            class: 0,
+        }
+    }
+
+    fn scene(mode: OccupancyMode) -> SceneCounter {
+        SceneCounter::new(
+            SceneConfig {
+                mode,
+                smoothing_frames: 1,
+                cadence: Cadence::OnChange {
+                    interval: Duration::from_secs(3600),
+                },
+                tracker: TrackerConfig::default(),
+                line_band: 0.02,
+                zones: vec![Zone::new([(0.0, 0.0), (0.5, 0.0), (0.5, 1.0), (0.0, 1.0)])],
+                // A door across the walkway at x = 0.5; in = left → right.
+                lines: vec![Segment {
+                    from: (0.5, 0.0),
+                    to: (0.5, 1.0),
+                }],
+                door: DoorConfig {
+                    reset_at: None,
+                    empty_correction: None,
+                    utc_offset_s: 0,
+                },
+            },
+            SystemTime::UNIX_EPOCH,
+        )
+    }
+
+    /// Runs frames at 10 fps; returns every report.
+    fn run(s: &mut SceneCounter, frames: &[Vec<Detection>]) -> Vec<CountReport> {
+        let mut out = Vec::new();
+        for (i, dets) in frames.iter().enumerate() {
+            s.observe(dets, Duration::from_millis(100 * i as u64), &mut out);
+        }
+        s.flush(&mut out);
+        out
+    }
+
+    fn last_line(reports: &[CountReport]) -> (u64, u64) {
+        reports
+            .iter()
+            .rev()
+            .find_map(|r| match r {
+                CountReport::Line(0, l) => Some((l.in_total, l.out_total)),
+                _ => None,
+            })
+            .unwrap_or((0, 0))
+    }
+
+    #[test]
+    fn two_people_crossing_together_count_two() {
+        let mut s = scene(OccupancyMode::Tracks);
+        let frames: Vec<Vec<Detection>> = (0..20)
+            .map(|i| {
+                let x = 0.2 + 0.03 * i as f32;
+                vec![person(x, 0.5), person(x + 0.02, 0.8)]
+            })
+            .collect();
+        let reports = run(&mut s, &frames);
+        assert_eq!(last_line(&reports), (2, 0));
+    }
+
+    #[test]
+    fn a_crossing_while_tentative_counts_once_confirmed() {
+        let mut s = scene(OccupancyMode::Tracks);
+        // Appears just left of the line and is across it by its second frame.
+        let frames: Vec<Vec<Detection>> = (0..6)
+            .map(|i| vec![person(0.46 + 0.05 * i as f32, 0.5)])
+            .collect();
+        let reports = run(&mut s, &frames);
+        assert_eq!(last_line(&reports), (1, 0));
+    }
+
+    #[test]
+    fn a_person_occluded_at_the_line_is_counted_once() {
+        let mut s = scene(OccupancyMode::Tracks);
+        let mut frames: Vec<Vec<Detection>> = Vec::new();
+        for i in 0..10 {
+            frames.push(vec![person(0.2 + 0.025 * i as f32, 0.5)]);
+        }
+        // Hidden for 0.6 s while crossing, then seen on the far side.
+        for _ in 0..6 {
+            frames.push(vec![]);
+        }
+        for i in 0..8 {
+            frames.push(vec![person(0.6 + 0.025 * i as f32, 0.5)]);
+        }
+        let reports = run(&mut s, &frames);
+        assert_eq!(last_line(&reports), (1, 0));
+        // Occupancy held through the gap: never 0 in any window.
+        let mut counts: Vec<u32> = reports
+            .iter()
+            .filter_map(|r| match r {
+                CountReport::Occupancy(o) => Some(o.min.min(o.count)),
+                _ => None,
+            })
+            .collect();
+        counts.dedup();
+        assert_eq!(counts, vec![1], "{counts:?}");
+    }
+
+    #[test]
+    fn zones_count_people_by_foot_point() {
+        let mut s = scene(OccupancyMode::Tracks);
+        let frames: Vec<Vec<Detection>> = (0..5)
+            .map(|_| vec![person(0.2, 0.5), person(0.8, 0.5)])
+            .collect();
+        let reports = run(&mut s, &frames);
+        let zone: Vec<u32> = reports
+            .iter()
+            .filter_map(|r| match r {
+                CountReport::Zone(0, o) => Some(o.count),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(zone.last(), Some(&1));
+        assert_eq!(s.occupancy(), 2);
+    }
+
+    #[test]
+    fn in_minus_out_mode_follows_the_door() {
+        let mut s = scene(OccupancyMode::InMinusOut);
+        let mut frames: Vec<Vec<Detection>> = (0..20)
+            .map(|i| vec![person(0.2 + 0.03 * i as f32, 0.5)])
+            .collect();
+        frames.extend((0..10).map(|_| vec![]));
+        run(&mut s, &frames);
+        assert_eq!(s.occupancy(), 1, "one in, still inside by the door count");
+    }
+}

@@ -1,0 +1,456 @@
+//! Multi-person tracking (SORT-like): identity across frames, so crossings can be counted and a
+//! person briefly occluded or sitting still is not dropped from occupancy.
+//!
+//! Each track is a constant-velocity Kalman filter over the box centre and size (one 2-state
+//! filter per coordinate). Per frame: predict every track to the frame's time, pair tracks and
+//! detections by IoU with the Hungarian algorithm, then pair what is left by centre distance
+//! (people move far between frames at low frame rates), update, start tentative tracks from the
+//! unpaired detections, and retire tracks that were not seen for `hold`.
+//!
+//! Tracks have no identifier at all: identity is the slot a track occupies in memory, and it dies
+//! with the track. This module must never publish, log or persist a track or a box; the only
+//! things that leave it are counts made by its callers. After warm-up a frame allocates nothing.
+
+use std::time::Duration;
+
+use super::assign::Assignment;
+use crate::detect::{BBox, Detection};
+
+/// Tracker tuning (see `[counting]` in the config).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TrackerConfig {
+    /// Minimum IoU between a track's predicted box and a detection to pair them in stage one.
+    pub iou_min: f32,
+    /// Stage two: the largest centre distance, in box heights, at which a track and a detection
+    /// are still the same person.
+    pub distance_max: f32,
+    /// Detections in a row before a track counts (filters one-frame false positives).
+    pub min_hits: u32,
+    /// How long a confirmed track survives without a detection (occlusion, a missed frame).
+    pub hold: Duration,
+}
+
+impl Default for TrackerConfig {
+    fn default() -> Self {
+        Self {
+            iou_min: 0.2,
+            distance_max: 0.6,
+            min_hits: 3,
+            hold: Duration::from_millis(1500),
+        }
+    }
+}
+
+/// One coordinate under a constant-velocity model: position, velocity and their covariance.
+#[derive(Debug, Clone, Copy)]
+struct Axis {
+    p: f32,
+    v: f32,
+    p00: f32,
+    p01: f32,
+    p11: f32,
+    /// Process noise: variance of the acceleration (units²/s⁴ of normalised coordinates).
+    q: f32,
+    /// Measurement noise variance.
+    r: f32,
+}
+
+impl Axis {
+    fn new(p: f32, q: f32, r: f32) -> Self {
+        Self {
+            p,
+            v: 0.0,
+            p00: r,
+            p01: 0.0,
+            p11: 0.25,
+            q,
+            r,
+        }
+    }
+
+    fn predict(&mut self, dt: f32) {
+        self.p += self.v * dt;
+        let (dt2, dt3) = (dt * dt, dt * dt * dt);
+        let p00 = self.p00 + dt * (2.0 * self.p01 + dt * self.p11) + self.q * dt3 / 3.0;
+        let p01 = self.p01 + dt * self.p11 + self.q * dt2 / 2.0;
+        let p11 = self.p11 + self.q * dt;
+        (self.p00, self.p01, self.p11) = (p00, p01, p11);
+    }
+
+    fn update(&mut self, z: f32) {
+        let s = self.p00 + self.r;
+        let (k0, k1) = (self.p00 / s, self.p01 / s);
+        let y = z - self.p;
+        self.p += k0 * y;
+        self.v += k1 * y;
+        let (p00, p01, p11) = (self.p00, self.p01, self.p11);
+        self.p00 = (1.0 - k0) * p00;
+        self.p01 = (1.0 - k0) * p01;
+        self.p11 = p11 - k1 * p01;
+    }
+}
+
+/// One person being followed, with `M`: whatever per-person memory a counter needs (the side of
+/// each entrance line the person was last seen on).
+#[derive(Debug, Clone, Copy)]
+pub struct Track<M> {
+    /// Centre x, centre y, width, height.
+    axes: [Axis; 4],
+    hits: u32,
+    /// Updates in a row without a detection.
+    misses: u32,
+    last_seen: Duration,
+    updated: bool,
+    confirmed: bool,
+    just_confirmed: bool,
+    pub memo: M,
+}
+
+impl<M> Track<M> {
+    /// The filtered box.
+    pub fn bbox(&self) -> BBox {
+        let [cx, cy, w, h] = self.axes.map(|a| a.p);
+        BBox {
+            xmin: cx - w / 2.0,
+            ymin: cy - h / 2.0,
+            xmax: cx + w / 2.0,
+            ymax: cy + h / 2.0,
+        }
+    }
+
+    /// Where the person stands: bottom centre of the filtered box.
+    pub fn foot(&self) -> (f32, f32) {
+        self.bbox().foot()
+    }
+
+    /// Seen often enough to be a person.
+    pub fn confirmed(&self) -> bool {
+        self.confirmed
+    }
+
+    /// Detections this track has been paired with.
+    pub fn hits(&self) -> u32 {
+        self.hits
+    }
+
+    /// Became confirmed in the last update.
+    pub fn just_confirmed(&self) -> bool {
+        self.just_confirmed
+    }
+
+    /// Paired with a detection in the last update (its position is measured, not predicted).
+    pub fn updated(&self) -> bool {
+        self.updated
+    }
+}
+
+fn measure(b: &BBox) -> [f32; 4] {
+    [
+        (b.xmin + b.xmax) / 2.0,
+        (b.ymin + b.ymax) / 2.0,
+        (b.xmax - b.xmin).max(1e-4),
+        (b.ymax - b.ymin).max(1e-4),
+    ]
+}
+
+/// Follows people across frames.
+#[derive(Debug)]
+pub struct Tracker<M> {
+    config: TrackerConfig,
+    tracks: Vec<Track<M>>,
+    last_t: Option<Duration>,
+    assignment: Assignment,
+    det_used: Vec<bool>,
+    track_used: Vec<bool>,
+    /// Scratch: indices of the tracks / detections taking part in the current stage.
+    rows: Vec<usize>,
+    cols: Vec<usize>,
+}
+
+impl<M: Default + Copy> Tracker<M> {
+    pub fn new(config: TrackerConfig) -> Self {
+        Self {
+            config,
+            tracks: Vec::with_capacity(32),
+            last_t: None,
+            assignment: Assignment::default(),
+            det_used: Vec::with_capacity(32),
+            track_used: Vec::with_capacity(32),
+            rows: Vec::with_capacity(32),
+            cols: Vec::with_capacity(32),
+        }
+    }
+
+    pub fn tracks(&self) -> &[Track<M>] {
+        &self.tracks
+    }
+
+    pub fn tracks_mut(&mut self) -> &mut [Track<M>] {
+        &mut self.tracks
+    }
+
+    /// Confirmed tracks that are present now: seen within `hold`.
+    pub fn present(&self) -> impl Iterator<Item = &Track<M>> {
+        let now = self.last_t.unwrap_or_default();
+        let hold = self.config.hold;
+        self.tracks
+            .iter()
+            .filter(move |t| t.confirmed && now.saturating_sub(t.last_seen) <= hold)
+    }
+
+    /// Advances every track to time `t` and folds in that frame's detections.
+    pub fn update(&mut self, detections: &[Detection], t: Duration) {
+        let dt = self
+            .last_t
+            .map_or(0.0, |last| t.saturating_sub(last).as_secs_f32().min(2.0));
+        self.last_t = Some(t);
+        for track in &mut self.tracks {
+            if !track.updated {
+                // Coasting: trust the last velocity less and less, so an unseen person's
+                // prediction stays near where they were last seen.
+                track.misses += 1;
+                for axis in &mut track.axes {
+                    axis.v *= 0.5;
+                }
+            } else {
+                track.misses = 0;
+            }
+            track.updated = false;
+            track.just_confirmed = false;
+            for axis in &mut track.axes {
+                axis.predict(dt);
+            }
+        }
+        self.det_used.clear();
+        self.det_used.resize(detections.len(), false);
+        self.track_used.clear();
+        self.track_used.resize(self.tracks.len(), false);
+
+        // Stage one: overlap. Stage two: what is left, by centre distance in box heights.
+        let iou_gate = 1.0 - f64::from(self.config.iou_min);
+        self.associate(
+            detections,
+            t,
+            |track, det| Some(1.0 - f64::from(track.bbox().iou(det))),
+            iou_gate,
+        );
+        let distance_max = f64::from(self.config.distance_max);
+        self.associate(
+            detections,
+            t,
+            |track, det| {
+                let (a, b) = (measure(&track.bbox()), measure(det));
+                let h = (a[3] + b[3]) / 2.0;
+                let d = ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt() / h;
+                // The longer a person was unseen, the further they may have walked.
+                let reach = 1.0 + 0.5 * track.misses.min(8) as f32;
+                Some(f64::from(d / reach))
+            },
+            distance_max,
+        );
+
+        // Retire what was not seen: tentative tracks at once, confirmed ones after `hold` or
+        // when their prediction has left the picture.
+        let hold = self.config.hold;
+        let mut i = 0;
+        while i < self.tracks.len() {
+            let track = &self.tracks[i];
+            let (cx, cy) = (track.axes[0].p, track.axes[1].p);
+            let gone = !track.updated
+                && (!track.confirmed
+                    || t.saturating_sub(track.last_seen) > hold
+                    || !(-0.05..=1.05).contains(&cx)
+                    || !(-0.05..=1.1).contains(&cy));
+            if gone {
+                self.tracks.swap_remove(i);
+            } else {
+                i += 1;
+            }
+        }
+        for (det, used) in detections.iter().zip(&self.det_used) {
+            if *used {
+                continue;
+            }
+            let [cx, cy, w, h] = measure(&det.bbox);
+            let confirmed = self.config.min_hits <= 1;
+            self.tracks.push(Track {
+                axes: [
+                    Axis::new(cx, 0.05, 1e-4),
+                    Axis::new(cy, 0.05, 1e-4),
+                    Axis::new(w, 0.01, 4e-4),
+                    Axis::new(h, 0.01, 4e-4),
+                ],
+                hits: 1,
+                misses: 0,
+                last_seen: t,
+                updated: true,
+                confirmed,
+                just_confirmed: confirmed,
+                memo: M::default(),
+            });
+        }
+    }
+
+    /// Pairs unpaired tracks with unpaired detections by `cost` (None = impossible), keeping
+    /// pairs whose cost is at most `gate`, and updates the paired tracks.
+    fn associate(
+        &mut self,
+        detections: &[Detection],
+        t: Duration,
+        cost: impl Fn(&Track<M>, &BBox) -> Option<f64>,
+        gate: f64,
+    ) {
+        self.rows.clear();
+        self.rows
+            .extend((0..self.tracks.len()).filter(|&i| !self.track_used[i]));
+        self.cols.clear();
+        self.cols
+            .extend((0..detections.len()).filter(|&j| !self.det_used[j]));
+        if self.rows.is_empty() || self.cols.is_empty() {
+            return;
+        }
+        const IMPOSSIBLE: f64 = 1e6;
+        self.assignment
+            .reset(self.rows.len(), self.cols.len(), IMPOSSIBLE);
+        for (r, &ti) in self.rows.iter().enumerate() {
+            let track = &self.tracks[ti];
+            for (c, &dj) in self.cols.iter().enumerate() {
+                if let Some(v) = cost(track, &detections[dj].bbox) {
+                    if v.is_finite() {
+                        self.assignment.set(r, c, v);
+                    }
+                }
+            }
+        }
+        self.assignment.solve();
+        for r in 0..self.rows.len() {
+            let Some(c) = self.assignment.matched(r) else {
+                continue;
+            };
+            if self.assignment.cost_of(r, c) > gate {
+                continue;
+            }
+            let (ti, dj) = (self.rows[r], self.cols[c]);
+            self.track_used[ti] = true;
+            self.det_used[dj] = true;
+            let z = measure(&detections[dj].bbox);
+            let track = &mut self.tracks[ti];
+            for (axis, z) in track.axes.iter_mut().zip(z) {
+                axis.update(z);
+            }
+            track.hits += 1;
+            track.last_seen = t;
+            track.updated = true;
+            if !track.confirmed && track.hits >= self.config.min_hits {
+                track.confirmed = true;
+                track.just_confirmed = true;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn person(cx: f32, cy: f32) -> Detection {
+        Detection {
+            bbox: BBox {
+                xmin: cx - 0.05,
+                ymin: cy - 0.15,
+                xmax: cx + 0.05,
+                ymax: cy + 0.15,
+            },
+            score: 0.9,
+            class: 0,
+        }
+    }
+
+    fn at(frame: u32) -> Duration {
+        Duration::from_millis(100 * u64::from(frame))
+    }
+
+    type T = Tracker<()>;
+
+    #[test]
+    fn a_track_is_confirmed_after_min_hits_and_follows_its_person() {
+        let mut tr = T::new(TrackerConfig::default());
+        for f in 0..10 {
+            tr.update(&[person(0.2 + 0.02 * f as f32, 0.5)], at(f));
+            assert_eq!(tr.tracks().len(), 1);
+            assert_eq!(tr.present().count(), usize::from(f >= 2), "frame {f}");
+        }
+        let (x, _) = tr.tracks()[0].foot();
+        assert!((x - 0.38).abs() < 0.02, "{x}");
+    }
+
+    #[test]
+    fn a_one_frame_false_positive_never_counts() {
+        let mut tr = T::new(TrackerConfig::default());
+        tr.update(&[person(0.5, 0.5)], at(0));
+        for f in 1..5 {
+            tr.update(&[], at(f));
+            assert_eq!(tr.present().count(), 0);
+        }
+        assert!(tr.tracks().is_empty());
+    }
+
+    #[test]
+    fn an_occlusion_gap_shorter_than_hold_keeps_the_person() {
+        let mut tr = T::new(TrackerConfig::default());
+        for f in 0..5 {
+            tr.update(&[person(0.3 + 0.01 * f as f32, 0.5)], at(f));
+        }
+        // Hidden for 1 s (10 frames at 10 fps): still present, and re-acquired as the same track.
+        for f in 5..15 {
+            tr.update(&[], at(f));
+            assert_eq!(tr.present().count(), 1, "frame {f}");
+        }
+        tr.update(&[person(0.45, 0.5)], at(15));
+        assert_eq!(tr.tracks().len(), 1);
+        assert!(tr.tracks()[0].updated() && tr.tracks()[0].confirmed());
+        // Gone for longer than hold: retired.
+        for f in 16..40 {
+            tr.update(&[], at(f));
+        }
+        assert_eq!(tr.present().count(), 0);
+        assert!(tr.tracks().is_empty());
+    }
+
+    #[test]
+    fn two_people_passing_each_other_keep_their_tracks() {
+        let mut tr = Tracker::<u8>::new(TrackerConfig::default());
+        // A walks right, B walks left, one above the other so they overlap a little.
+        for f in 0..20 {
+            let x = 0.1 + 0.04 * f as f32;
+            tr.update(&[person(x, 0.45), person(0.9 - (x - 0.1), 0.55)], at(f));
+            if f == 0 {
+                let (_, y0) = tr.tracks()[0].foot();
+                let first_is_a = y0 < 0.62;
+                tr.tracks_mut()[0].memo = if first_is_a { b'A' } else { b'B' };
+                tr.tracks_mut()[1].memo = if first_is_a { b'B' } else { b'A' };
+            }
+        }
+        assert_eq!(tr.tracks().len(), 2);
+        for t in tr.tracks() {
+            let (x, _) = t.foot();
+            // A ends on the right, B on the left.
+            match t.memo {
+                b'A' => assert!(x > 0.8, "A at {x}"),
+                b'B' => assert!(x < 0.2, "B at {x}"),
+                other => panic!("unexpected memo {other}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_fast_walker_at_a_low_frame_rate_is_paired_by_distance() {
+        let mut tr = T::new(TrackerConfig::default());
+        // 0.08 per frame with 0.1-wide boxes: consecutive boxes barely overlap.
+        for f in 0..8 {
+            tr.update(&[person(0.1 + 0.08 * f as f32, 0.5)], at(f));
+        }
+        assert_eq!(tr.tracks().len(), 1);
+        assert_eq!(tr.present().count(), 1);
+    }
+}

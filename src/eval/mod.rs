@@ -1,0 +1,270 @@
+//! `headcount eval`: the daemon's pipeline on a video, measured against MOT ground truth.
+//!
+//! Runs the same stages as `replay` (source → mask → detect → count) without publishing, and
+//! compares the stable occupancy of every frame with the number of ground-truth people in it
+//! (MAE, bias, exact frames), and each entrance line's in / out totals with the crossings of the
+//! ground-truth tracks ([`truth`]). Reports numbers only: it never writes a frame, a box or a
+//! track anywhere.
+
+pub mod truth;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant, SystemTime};
+
+use serde::Serialize;
+
+use crate::config::{Config, LineConfig};
+use crate::count::{Cadence, SceneCounter};
+use crate::detect::Detection;
+use crate::privacy::mask::PixelMask;
+use crate::service::{self, ServiceError};
+use crate::source::FrameSource;
+pub use truth::{Truth, TruthError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum EvalError {
+    #[error(transparent)]
+    Truth(#[from] TruthError),
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+    #[error("--line {value:?}: {why}; expected X1,Y1,X2,Y2 with each coordinate 0..=1")]
+    Line { value: String, why: String },
+}
+
+impl From<crate::detect::DetectError> for EvalError {
+    fn from(e: crate::detect::DetectError) -> Self {
+        EvalError::Service(e.into())
+    }
+}
+
+/// Parses `X1,Y1,X2,Y2` (normalised) into a line named `line<n>`.
+pub fn parse_line(value: &str, n: usize) -> Result<LineConfig, EvalError> {
+    let bad = |why: &str| EvalError::Line {
+        value: value.to_string(),
+        why: why.to_string(),
+    };
+    let v: Vec<f32> = value
+        .split(',')
+        .map(|s| s.trim().parse::<f32>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| bad("not four numbers"))?;
+    let [x1, y1, x2, y2] = v[..] else {
+        return Err(bad("not four numbers"));
+    };
+    if !v.iter().all(|c| (0.0..=1.0).contains(c)) {
+        return Err(bad("a coordinate is outside 0..=1"));
+    }
+    if ((x2 - x1).powi(2) + (y2 - y1).powi(2)).sqrt() < 0.01 {
+        return Err(bad("the two points are (nearly) the same"));
+    }
+    Ok(LineConfig {
+        name: format!("line{n}"),
+        from: [x1, y1],
+        to: [x2, y2],
+    })
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OccupancyScore {
+    /// Mean absolute error, people per frame.
+    pub mae: f64,
+    /// Mean of (counted − truth): negative = undercounting.
+    pub bias: f64,
+    /// Fraction of frames counted exactly (0..1).
+    pub exact: f64,
+    /// Mean people per frame in the truth and in the counts.
+    pub truth_mean: f64,
+    pub counted_mean: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LineScore {
+    pub line: [f32; 4],
+    #[serde(rename = "in")]
+    pub ins: u64,
+    pub out: u64,
+    pub truth_in: u64,
+    pub truth_out: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Timing {
+    pub seconds: f64,
+    pub fps: f64,
+    /// Detector time per frame (preprocess + inference + decode + NMS), milliseconds.
+    pub detect_ms_mean: f64,
+    pub detect_ms_p50: f64,
+    pub detect_ms_p95: f64,
+}
+
+/// What `eval` measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct EvalReport {
+    pub frames: u64,
+    pub model: String,
+    pub family: String,
+    pub runtime: String,
+    pub occupancy_mode: String,
+    pub occupancy: OccupancyScore,
+    pub lines: Vec<LineScore>,
+    pub timing: Timing,
+}
+
+/// Runs the pipeline on `config.source.url` (as fast as possible, every frame) and scores it
+/// against `truth`. `config.counting.lines` are the lines scored.
+pub fn run(mut config: Config, truth: &Truth) -> Result<EvalReport, EvalError> {
+    config.source.realtime = false;
+    config.source.fps = 0.0;
+    let mut detector = service::open_detector(&config)?;
+    let mask = PixelMask::new(&config.privacy.masks, detector.input_geometry());
+    let mut source = service::open_source(&config, detector.as_ref())?;
+    let (width, height) = source.size();
+    let picture = source.picture();
+    let cadence = Cadence::OnChange {
+        interval: Duration::from_secs(3600),
+    };
+    let mut scene = SceneCounter::new(config.counting.scene(cadence), SystemTime::now());
+    let mut detections: Vec<Detection> = Vec::with_capacity(64);
+    let mut reports = Vec::with_capacity(16);
+    let mut counted: Vec<u32> = Vec::new();
+    let mut detect_ms: Vec<f64> = Vec::new();
+    let started = Instant::now();
+    while let Some(frame) = source.next_frame().map_err(ServiceError::from)? {
+        mask.apply(frame.rgb);
+        let t0 = Instant::now();
+        detector.detect(&frame, &mut detections)?;
+        detect_ms.push(t0.elapsed().as_secs_f64() * 1000.0);
+        picture.unmap(&mut detections);
+        scene.observe(&detections, frame.t, &mut reports);
+        reports.clear();
+        detections.clear();
+        counted.push(scene.occupancy());
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let frames = counted.len() as u64;
+    let expected = truth.people_per_frame(frames);
+    let n = (frames as f64).max(1.0);
+    let diffs = counted
+        .iter()
+        .zip(&expected)
+        .map(|(&c, &t)| f64::from(c) - f64::from(t));
+    let occupancy = OccupancyScore {
+        mae: diffs.clone().map(f64::abs).sum::<f64>() / n,
+        bias: diffs.clone().sum::<f64>() / n,
+        exact: diffs.filter(|d| *d == 0.0).count() as f64 / n,
+        truth_mean: expected.iter().map(|&t| f64::from(t)).sum::<f64>() / n,
+        counted_mean: counted.iter().map(|&c| f64::from(c)).sum::<f64>() / n,
+    };
+    let lines = config
+        .counting
+        .lines
+        .iter()
+        .zip(scene.line_totals())
+        .map(|(l, (ins, out))| {
+            let (truth_in, truth_out) = truth.crossings(&l.segment(), width, height, frames);
+            LineScore {
+                line: [l.from[0], l.from[1], l.to[0], l.to[1]],
+                ins,
+                out,
+                truth_in,
+                truth_out,
+            }
+        })
+        .collect();
+    detect_ms.sort_by(f64::total_cmp);
+    let pct = |p: f64| {
+        detect_ms
+            .get(((detect_ms.len() as f64 - 1.0) * p).round().max(0.0) as usize)
+            .copied()
+            .unwrap_or(0.0)
+    };
+    let info = detector.info();
+    Ok(EvalReport {
+        frames,
+        model: PathBuf::from(&info.model)
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        family: info.family.to_string(),
+        runtime: info.backend.to_string(),
+        occupancy_mode: format!("{:?}", config.counting.occupancy).to_lowercase(),
+        occupancy,
+        lines,
+        timing: Timing {
+            seconds: round(seconds, 2),
+            fps: round(frames as f64 / seconds.max(1e-9), 2),
+            detect_ms_mean: round(detect_ms.iter().sum::<f64>() / n, 2),
+            detect_ms_p50: round(pct(0.5), 2),
+            detect_ms_p95: round(pct(0.95), 2),
+        },
+    })
+}
+
+fn round(v: f64, places: i32) -> f64 {
+    let f = 10f64.powi(places);
+    (v * f).round() / f
+}
+
+impl EvalReport {
+    /// A short human-readable table.
+    pub fn table(&self) -> String {
+        let o = &self.occupancy;
+        let mut s = format!(
+            "model {} ({}, {}), occupancy from {}, {} frames\n\n\
+             occupancy   MAE {:.3}   bias {:+.3}   exact {:.1} %   (truth mean {:.2}, counted mean {:.2})\n",
+            self.model,
+            self.family,
+            self.runtime,
+            self.occupancy_mode,
+            self.frames,
+            o.mae,
+            o.bias,
+            o.exact * 100.0,
+            o.truth_mean,
+            o.counted_mean
+        );
+        if !self.lines.is_empty() {
+            s.push_str("\nline (x1,y1 -> x2,y2)          in  truth_in   out  truth_out\n");
+            for l in &self.lines {
+                s.push_str(&format!(
+                    "{:<30} {:>3} {:>9} {:>5} {:>10}\n",
+                    format!(
+                        "{:.2},{:.2} -> {:.2},{:.2}",
+                        l.line[0], l.line[1], l.line[2], l.line[3]
+                    ),
+                    l.ins,
+                    l.truth_in,
+                    l.out,
+                    l.truth_out
+                ));
+            }
+        }
+        let t = &self.timing;
+        s.push_str(&format!(
+            "\ntiming      {:.1} s, {:.1} fps, detect {:.1} ms mean / {:.1} p50 / {:.1} p95\n",
+            t.seconds, t.fps, t.detect_ms_mean, t.detect_ms_p50, t.detect_ms_p95
+        ));
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_arguments() {
+        let l = parse_line("0.1, 0.5,0.9,0.5", 1).unwrap();
+        assert_eq!(
+            (l.name.as_str(), l.from, l.to),
+            ("line1", [0.1, 0.5], [0.9, 0.5])
+        );
+        for bad in ["0.1,0.5,0.9", "a,b,c,d", "0,0,2,0", "0.5,0.5,0.5,0.5"] {
+            let e = parse_line(bad, 1).unwrap_err().to_string();
+            assert!(
+                e.contains("--line") && e.contains("X1,Y1,X2,Y2"),
+                "{bad}: {e}"
+            );
+        }
+    }
+}
