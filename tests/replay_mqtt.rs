@@ -109,6 +109,16 @@ fn one_by_one_clip_counts_six_people_one_at_a_time_over_mqtt() {
     let broker = Broker::start();
     let dir = tempfile::tempdir().unwrap();
     let config = config_for(&broker, dir.path(), "obo");
+    // A doorway line across the walkway near the bottom of the picture (people walk up into
+    // the room: left → right of the directed segment = "in"), and a zone over the left half.
+    let extra = "[[counting.lines]]\nname = \"door\"\nfrom = [0.0, 0.95]\nto = [1.0, 0.95]\n\
+                 [[counting.zones]]\nname = \"left\"\npolygon = [[0,0],[0.5,0],[0.5,1],[0,1]]\n";
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replacen("[mqtt]", &format!("{extra}[mqtt]"), 1),
+    )
+    .unwrap();
     let root = format!("headcount/{SITE}/obo");
     let sub = broker.subscribe(&format!("{root}/#"));
     let clip = one_by_one();
@@ -142,9 +152,16 @@ fn one_by_one_clip_counts_six_people_one_at_a_time_over_mqtt() {
     let messages = sub.messages();
     for m in &messages {
         assert!(
-            ["occupancy", "availability", "privacy", "health"]
-                .iter()
-                .any(|t| m.topic == format!("{root}/{t}")),
+            [
+                "occupancy",
+                "availability",
+                "privacy",
+                "health",
+                "zone/left",
+                "line/door"
+            ]
+            .iter()
+            .any(|t| m.topic == format!("{root}/{t}")),
             "unexpected topic {}",
             m.topic
         );
@@ -162,6 +179,32 @@ fn one_by_one_clip_counts_six_people_one_at_a_time_over_mqtt() {
             .all(|p| p.max.as_ref().and_then(|m| m.value()) <= Some(1)),
         "never more than one person in view"
     );
+
+    // The door line: exactly six people walked in, nobody out; totals only grow.
+    let lines: Vec<serde_json::Value> = messages
+        .iter()
+        .filter(|m| m.topic == format!("{root}/line/door"))
+        .map(|m| serde_json::from_str(&m.payload).unwrap())
+        .collect();
+    let last = lines.last().expect("line/door published");
+    assert_eq!(
+        (&last["in_total"], &last["out_total"]),
+        (&6.into(), &0.into()),
+        "{last}"
+    );
+    let deltas: u64 = lines.iter().map(|l| l["in"].as_u64().unwrap()).sum();
+    assert_eq!(deltas, 6, "interval deltas add up to the total");
+    assert!(lines
+        .windows(2)
+        .all(|w| w[1]["in_total"].as_u64() >= w[0]["in_total"].as_u64()));
+    // The zone: at most the one person in view.
+    let zone_max = messages
+        .iter()
+        .filter(|m| m.topic == format!("{root}/zone/left"))
+        .map(|m| serde_json::from_str::<OccupancyPayload>(&m.payload).unwrap())
+        .filter_map(|p| p.max.and_then(|m| m.value()))
+        .max();
+    assert!(zone_max.is_some_and(|m| m <= 1), "{zone_max:?}");
 
     // stdout carries the same messages as the broker, in the same order.
     let printed: Vec<(u64, u32)> = stdout

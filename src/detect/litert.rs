@@ -10,7 +10,7 @@
 use edgefirst_tflite::litert::{self, CompiledModel, HwAccelerators, TensorBuffer};
 use zeroize::Zeroize;
 
-use super::decode::{Head, PersonFilter, MAX_OUTPUTS};
+use super::decode::{Head, OutputType, PersonFilter, MAX_OUTPUTS};
 use super::preprocess::InputLut;
 use super::{
     runtime, DetectError, Detection, Detector, DetectorInfo, TfliteDetector, TfliteOptions,
@@ -42,6 +42,14 @@ impl LiteRtDetector {
     pub fn open(options: TfliteOptions) -> Result<Self, DetectError> {
         // Validate with TF 2.9 (shapes, quantisation, head), then let LiteRT run the model.
         let spec = TfliteDetector::open(options.clone())?.spec();
+        if spec.output_types.iter().any(|t| *t != OutputType::F32) {
+            return Err(DetectError::ModelInvalid {
+                path: options.model.clone(),
+                cause: "quantised outputs are read by the TF 2.9 backend only; set \
+                        detector.runtime = \"tflite\""
+                    .into(),
+            });
+        }
         let (lib, lib_path) = runtime::load(runtime::LITERT, &options.litert_library)?;
         let invalid = |cause: String| DetectError::ModelInvalid {
             path: options.model.clone(),

@@ -11,7 +11,7 @@ use std::ptr::NonNull;
 use edgefirst_tflite::{Interpreter, Library, Model, TensorType};
 use zeroize::Zeroize;
 
-use super::decode::{self, Head, OutputInfo, PersonFilter, MAX_OUTPUTS};
+use super::decode::{self, Head, OutputInfo, OutputType, PersonFilter, MAX_OUTPUTS};
 use super::preprocess::{InputKind, InputLut};
 use super::{nms, runtime, DetectError, Detection, Detector, DetectorInfo};
 use crate::source::{Fit, Frame, FrameGeometry};
@@ -22,6 +22,7 @@ pub struct ModelSpec {
     pub geometry: FrameGeometry,
     pub lut: InputLut,
     pub head: Head,
+    pub output_types: Vec<OutputType>,
 }
 
 /// What the TF Lite backend needs to know beyond the model file.
@@ -48,6 +49,9 @@ pub struct TfliteDetector {
     /// allocation (tensors are never resized), so a frame needs no tensor lookups: no allocation.
     input_memory: TensorMemory,
     output_memory: Vec<TensorMemory>,
+    /// Per output: how to read it, and (for quantised outputs) the f32 values, reused.
+    output_types: Vec<OutputType>,
+    dequantized: Vec<Vec<f32>>,
     head: Head,
     lut: InputLut,
     geometry: FrameGeometry,
@@ -78,13 +82,17 @@ impl TfliteDetector {
         let interpreter = interpreter
             .map_err(|e| with_reason("cannot prepare the model for inference", e, said))?;
 
-        let (geometry, kind) = image_input(&interpreter, &path)?;
-        let outputs = output_infos(&interpreter).map_err(|e| invalid(e.to_string()))?;
-        let head = Head::detect(&outputs).ok_or_else(|| DetectError::UnsupportedOutputs {
-            path: path.clone(),
-            found: decode::describe(&outputs),
-            supported: decode::SUPPORTED,
-        })?;
+        let (mut geometry, kind) = image_input(&interpreter, &path)?;
+        let (outputs, output_types) =
+            output_infos(&interpreter).map_err(|e| invalid(e.to_string()))?;
+        let input_size = (geometry.width, geometry.height);
+        let head =
+            Head::detect(&outputs, input_size).ok_or_else(|| DetectError::UnsupportedOutputs {
+                path: path.clone(),
+                found: decode::describe(&outputs),
+                supported: decode::SUPPORTED,
+            })?;
+        geometry.fit = head.fit();
         let info = DetectorInfo {
             backend: "tflite",
             model: path.clone(),
@@ -105,11 +113,21 @@ impl TfliteDetector {
         let mut interpreter = interpreter;
         let (input_memory, output_memory) =
             tensor_memory(&mut interpreter).map_err(|e| invalid(e.to_string()))?;
+        let dequantized = output_memory
+            .iter()
+            .zip(&output_types)
+            .map(|(m, t)| match t {
+                OutputType::F32 => Vec::new(),
+                _ => vec![0.0; m.len],
+            })
+            .collect();
         Ok(Self {
             interpreter,
             _model: model,
             input_memory,
             output_memory,
+            output_types,
+            dequantized,
             lut: InputLut::new(kind, head.normalization()),
             head,
             geometry,
@@ -125,6 +143,7 @@ impl TfliteDetector {
             geometry: self.geometry,
             lut: self.lut.clone(),
             head: self.head.clone(),
+            output_types: self.output_types.clone(),
         }
     }
 
@@ -158,9 +177,30 @@ impl TfliteDetector {
         Ok(())
     }
 
-    fn read_output(&self, out: &mut Vec<Detection>) -> Result<(), DetectError> {
+    fn read_output(&mut self, out: &mut Vec<Detection>) -> Result<(), DetectError> {
+        for ((m, t), values) in self
+            .output_memory
+            .iter()
+            .zip(&self.output_types)
+            .zip(self.dequantized.iter_mut())
+        {
+            if *t != OutputType::F32 {
+                // SAFETY: as below.
+                let bytes = unsafe { std::slice::from_raw_parts(m.ptr.as_ptr(), m.len) };
+                t.dequantize(bytes, values);
+            }
+        }
         let mut slices: [&[f32]; MAX_OUTPUTS] = [&[]; MAX_OUTPUTS];
-        for (slot, m) in slices.iter_mut().zip(self.output_memory.iter()) {
+        for (((slot, m), t), values) in slices
+            .iter_mut()
+            .zip(self.output_memory.iter())
+            .zip(&self.output_types)
+            .zip(&self.dequantized)
+        {
+            if *t != OutputType::F32 {
+                *slot = values;
+                continue;
+            }
             // SAFETY: an output tensor's arena memory, valid and in place for the interpreter's
             // life (see `write_input`); read-only here, and `invoke` needs `&mut self`.
             let bytes = unsafe { std::slice::from_raw_parts(m.ptr.as_ptr(), m.len) };
@@ -327,16 +367,33 @@ fn image_input(
     }
 }
 
-fn output_infos(interpreter: &Interpreter<'_>) -> Result<Vec<OutputInfo>, edgefirst_tflite::Error> {
-    Ok(interpreter
-        .outputs()?
-        .iter()
-        .map(|t| OutputInfo {
+/// Each output's name, shape and how its values are stored.
+fn output_infos(
+    interpreter: &Interpreter<'_>,
+) -> Result<(Vec<OutputInfo>, Vec<OutputType>), edgefirst_tflite::Error> {
+    let mut infos = Vec::new();
+    let mut types = Vec::new();
+    for t in interpreter.outputs()?.iter() {
+        let q = t.quantization_params();
+        let ty = match t.tensor_type() {
+            TensorType::UInt8 => OutputType::U8 {
+                scale: q.scale,
+                zero_point: q.zero_point,
+            },
+            TensorType::Int8 => OutputType::I8 {
+                scale: q.scale,
+                zero_point: q.zero_point,
+            },
+            _ => OutputType::F32,
+        };
+        infos.push(OutputInfo {
             name: t.name().to_string(),
             shape: t.shape().unwrap_or_default(),
             is_float: t.tensor_type() == TensorType::Float32,
-        })
-        .collect())
+        });
+        types.push(ty);
+    }
+    Ok((infos, types))
 }
 
 /// The runtime's own version string (e.g. "2.9.0"), logged once.

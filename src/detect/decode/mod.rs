@@ -7,6 +7,7 @@
 //! [`Detection`]: crate::detect::Detection
 
 pub mod ssd;
+pub mod yolo;
 
 use super::preprocess::Normalization;
 use super::Detection;
@@ -14,7 +15,9 @@ use super::Detection;
 /// The most outputs a supported head has.
 pub const MAX_OUTPUTS: usize = 8;
 
+use crate::source::Fit;
 pub use ssd::{SsdHead, SsdOutputs};
+pub use yolo::{YoloHead, YoloLayout};
 
 /// Which detections count as people.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -33,26 +36,68 @@ pub struct OutputInfo {
     pub is_float: bool,
 }
 
+/// How to turn a quantised output tensor's values into real numbers.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum OutputType {
+    F32,
+    U8 { scale: f32, zero_point: i32 },
+    I8 { scale: f32, zero_point: i32 },
+}
+
+impl OutputType {
+    /// Dequantises `raw` (the tensor's bytes) into `out`.
+    pub fn dequantize(self, raw: &[u8], out: &mut [f32]) {
+        match self {
+            OutputType::F32 => {}
+            OutputType::U8 { scale, zero_point } => {
+                for (o, &b) in out.iter_mut().zip(raw) {
+                    *o = (i32::from(b) - zero_point) as f32 * scale;
+                }
+            }
+            OutputType::I8 { scale, zero_point } => {
+                for (o, &b) in out.iter_mut().zip(raw) {
+                    *o = (i32::from(b as i8) - zero_point) as f32 * scale;
+                }
+            }
+        }
+    }
+}
+
 /// The decoders headcount knows, as listed in errors.
 pub const SUPPORTED: &str =
-    "SSD TFLite_Detection_PostProcess: float32 boxes [1,N,4], classes [1,N], scores [1,N], count [1]";
+    "SSD TFLite_Detection_PostProcess: float32 boxes [1,N,4], classes [1,N], scores [1,N], count [1]; \
+     YOLOv5 [1,N,5+C]; YOLOv8 [1,4+C,N]";
 
 /// A recognised detector head.
 #[derive(Debug, Clone)]
 pub enum Head {
     Ssd(SsdHead),
+    Yolo(YoloHead),
 }
 
 impl Head {
     /// Recognises the family from the outputs, or `None` if headcount cannot decode them.
-    pub fn detect(outputs: &[OutputInfo]) -> Option<Head> {
-        SsdHead::from_outputs(outputs).map(Head::Ssd)
+    /// `input` is the model's input width and height.
+    pub fn detect(outputs: &[OutputInfo], input: (u32, u32)) -> Option<Head> {
+        SsdHead::from_outputs(outputs)
+            .map(Head::Ssd)
+            .or_else(|| YoloHead::from_outputs(outputs, input).map(Head::Yolo))
     }
 
     /// How this family's models expect pixel values.
     pub fn normalization(&self) -> Normalization {
         match self {
             Head::Ssd(_) => Normalization::SIGNED_UNIT,
+            Head::Yolo(_) => Normalization::UNIT,
+        }
+    }
+
+    /// How frames are fitted to the input: SSD models were trained on stretched images, YOLO
+    /// on letterboxed ones.
+    pub fn fit(&self) -> Fit {
+        match self {
+            Head::Ssd(_) => Fit::Stretch,
+            Head::Yolo(_) => Fit::Letterbox,
         }
     }
 
@@ -67,6 +112,7 @@ impl Head {
                 lens[h.count] = 1;
                 lens
             }
+            Head::Yolo(h) => vec![h.output_len()],
         }
     }
 
@@ -83,12 +129,17 @@ impl Head {
                 };
                 h.decode(&raw, filter, out);
             }
+            Head::Yolo(h) => h.decode(get(0), filter, out),
         }
     }
 
     pub fn family(&self) -> &'static str {
         match self {
             Head::Ssd(_) => "ssd-postprocess",
+            Head::Yolo(h) => match h.layout {
+                YoloLayout::V5 => "yolov5",
+                YoloLayout::V8 => "yolov8",
+            },
         }
     }
 }

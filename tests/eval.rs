@@ -1,0 +1,215 @@
+//! `headcount eval` and the model families, end to end: the PETS09 benchmark scored against its
+//! MOT ground truth, bad arguments, and YOLOv5n (GPL: read from ../shared, never committed).
+
+mod common;
+
+use std::time::Duration;
+
+use common::{headcount, run_with_timeout, write_config};
+
+const LIMIT: Duration = Duration::from_secs(900);
+
+fn pets() -> Option<(std::path::PathBuf, std::path::PathBuf)> {
+    Some((
+        common::shared("footage/pets09-s2l1/vtest.avi")?,
+        common::shared("footage/pets09-s2l1/gt.txt")?,
+    ))
+}
+
+#[test]
+fn eval_scores_pets09_occupancy_and_lines_against_the_ground_truth() {
+    let Some((video, gt)) = pets() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    // LiteRT: the same counts as TF 2.9 on this clip, four times faster (keeps the suite short).
+    let config = write_config(dir.path(), "[detector]\nruntime = \"litert\"\n");
+    let mut cmd = headcount();
+    cmd.arg("eval")
+        .arg(&video)
+        .arg("--truth")
+        .arg(&gt)
+        .args(["--line", "0.5,0,0.5,1", "--line", "0,0.5,1,0.5", "--json"])
+        .arg("--config")
+        .arg(&config);
+    let out = run_with_timeout(cmd, LIMIT);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["frames"], 795, "{report}");
+    let mae = report["occupancy"]["mae"].as_f64().unwrap();
+    assert!(
+        mae <= 0.6,
+        "occupancy MAE {mae} above the 0.6 bar: {report}"
+    );
+    assert!(
+        report["occupancy"]["exact"].as_f64().unwrap() > 0.3,
+        "{report}"
+    );
+    let truth_mean = report["occupancy"]["truth_mean"].as_f64().unwrap();
+    assert!(
+        (truth_mean - 5.85).abs() < 0.01,
+        "all truth rows count: {report}"
+    );
+    let lines = report["lines"].as_array().unwrap();
+    assert_eq!(lines.len(), 2);
+    // The ground-truth crossings of these lines, computed from gt.txt's tracks.
+    assert_eq!(
+        (&lines[0]["truth_in"], &lines[0]["truth_out"]),
+        (&13.into(), &18.into()),
+        "{report}"
+    );
+    assert_eq!(lines[0]["line"], serde_json::json!([0.5, 0.0, 0.5, 1.0]));
+    for l in lines {
+        assert!(
+            l["in"].as_u64().unwrap() > 0 && l["out"].as_u64().unwrap() > 0,
+            "{l}"
+        );
+    }
+    assert!(report["timing"]["fps"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn eval_without_json_prints_a_table() {
+    let Some((video, gt)) = pets() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    // Only the first 40 frames: a truncated copy of the truth still scores what was run.
+    let clip = dir.path().join("short.avi");
+    let cut = std::process::Command::new("ffmpeg")
+        .args(["-loglevel", "error", "-i"])
+        .arg(&video)
+        .args(["-frames:v", "40", "-c", "copy"])
+        .arg(&clip)
+        .status()
+        .unwrap();
+    assert!(cut.success());
+    let config = write_config(dir.path(), "[detector]\nruntime = \"litert\"\n");
+    let mut cmd = headcount();
+    cmd.arg("eval")
+        .arg(&clip)
+        .arg("--truth")
+        .arg(&gt)
+        .args(["--line", "0.5,0,0.5,1", "--config"])
+        .arg(&config);
+    let out = run_with_timeout(cmd, LIMIT);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("40 frames") && stdout.contains("MAE"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("0.50,0.00 -> 0.50,1.00"), "{stdout}");
+}
+
+#[test]
+fn eval_rejects_bad_lines_and_missing_or_broken_truth() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = common::one_by_one();
+    let gt = dir.path().join("gt.txt");
+    std::fs::write(&gt, "1,1,10,10,10,40,1,-1,-1,-1\n").unwrap();
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            vec!["--truth".into(), "/nonexistent/gt.txt".into()],
+            "/nonexistent/gt.txt",
+        ),
+        (
+            vec![
+                "--truth".into(),
+                gt.display().to_string(),
+                "--line".into(),
+                "0.5,0,0.5".into(),
+            ],
+            "X1,Y1,X2,Y2",
+        ),
+        (
+            vec![
+                "--truth".into(),
+                gt.display().to_string(),
+                "--line".into(),
+                "0,0,1.5,1".into(),
+            ],
+            "outside 0..=1",
+        ),
+    ];
+    for (args, expect) in cases {
+        let mut cmd = headcount();
+        cmd.arg("eval").arg(&clip).args(&args);
+        let out = run_with_timeout(cmd, Duration::from_secs(60));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(expect), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    }
+    let broken = dir.path().join("broken.txt");
+    std::fs::write(&broken, "1,1,10,10,10,40,1\n2,one,1,1,1,1,1\n").unwrap();
+    let mut cmd = headcount();
+    cmd.arg("eval").arg(&clip).arg("--truth").arg(&broken);
+    let out = run_with_timeout(cmd, Duration::from_secs(60));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("line 2") && stderr.contains("MOT"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn yolov5n_is_decoded_with_letterboxing_and_counts_people_on_stills() {
+    let Some(model) = common::shared("models/yolov5n/yolov5n-int8.tflite") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(
+        dir.path(),
+        &format!(
+            "[detector]\nmodel = \"{}\"\nthreshold = 0.4\n",
+            model.display()
+        ),
+    );
+    // (still, people in it, what YOLOv5n is known to find)
+    for (image, range) in [
+        ("bus.jpg", 3..=4),
+        ("zidane.jpg", 2..=2),
+        ("grace_hopper.bmp", 1..=1),
+    ] {
+        let Some(path) = common::shared(&format!("images/{image}")) else {
+            return;
+        };
+        let mut cmd = headcount();
+        cmd.arg("replay").arg(&path).arg("--config").arg(&config);
+        let out = run_with_timeout(cmd, Duration::from_secs(120));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{image}: {stderr}");
+        let count = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .find(|v| {
+                v["topic"]
+                    .as_str()
+                    .is_some_and(|t| t.ends_with("/occupancy"))
+            })
+            .and_then(|v| v["count"].as_u64())
+            .expect("an occupancy message");
+        assert!(range.contains(&count), "{image}: {count} people");
+    }
+    // The family is recognised from the output shape, and a quantised head needs TF 2.9.
+    let lr = write_config(
+        dir.path(),
+        &format!(
+            "[detector]\nmodel = \"{}\"\nruntime = \"litert\"\n",
+            model.display()
+        ),
+    );
+    let mut cmd = headcount();
+    cmd.arg("replay")
+        .arg(common::one_by_one())
+        .arg("--config")
+        .arg(&lr);
+    let out = run_with_timeout(cmd, Duration::from_secs(120));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("detector.runtime = \"tflite\""), "{stderr}");
+}
