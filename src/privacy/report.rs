@@ -83,6 +83,28 @@ pub fn markdown(config: &Config) -> String {
             config.mqtt.interval_s
         )
     };
+    let zones: String = config
+        .counting
+        .zones
+        .iter()
+        .map(|z| {
+            format!(
+                "| `zone/{}` | like `occupancy`, for one area of the picture |\n",
+                z.name
+            )
+        })
+        .collect();
+    let lines: String = config
+        .counting
+        .lines
+        .iter()
+        .map(|l| {
+            format!(
+                "| `line/{}` | people who crossed an entrance line, per direction: totals since a reset time and counts per window (exact, not banded) |\n",
+                l.name
+            )
+        })
+        .collect();
     let _ = writeln!(
         md,
         "## What leaves the device, in what form, at what granularity\n\n\
@@ -91,9 +113,11 @@ pub fn markdown(config: &Config) -> String {
          | `availability` | `online` / `offline` |\n\
          | `occupancy` | number of people in view; min / max / mean over the window; window length; sequence number; time |\n\
          | `privacy` | version, `image_output: \"none\"`, the safeguards below, number of masks, sandbox state |\n\
-         | `health` | frame rate, inference time, source state, frames processed and dropped, last error |\n\n\
+         | `health` | frame rate, inference time, source state, frames processed and dropped, last error |\n\
+         {zones}{lines}\n\
          Occupancy is published {cadence}. Nothing per person is published: no image, box, \
-         position, track, identifier or appearance feature.\n"
+         position, track, identifier or appearance feature. People are followed across frames \
+         only in memory, without identifiers, to count line crossings.\n"
     );
 
     let _ = writeln!(md, "## Safeguards\n");
