@@ -66,6 +66,12 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
     },
+    /// List cameras (with formats and sizes) and Edge TPUs, or say plainly that none are found.
+    Devices {
+        /// Path of libedgetpu (default: libedgetpu.so.1 from the loader's search path).
+        #[arg(long, value_name = "PATH", default_value = "")]
+        edgetpu_library: String,
+    },
     /// Validate a config file and print the effective configuration.
     CheckConfig {
         #[arg(value_name = "FILE")]
@@ -120,6 +126,10 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             json,
             config,
         } => evaluate(video, truth, lines, json, config),
+        Command::Devices { edgetpu_library } => {
+            print!("{}", crate::devices::report(&edgetpu_library));
+            Ok(())
+        }
         Command::Run { config: path } => {
             let config = load_config(&path)?;
             if config.source.url.is_empty() {

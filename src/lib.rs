@@ -18,7 +18,8 @@
 //! [`health`] (frame rate, inference time and source state for the `health` topic), [`notify`]
 //! (systemd readiness and watchdog),
 //! [`service`] (wires the stages and threads for `run` / `replay`), [`shutdown`] (signals),
-//! [`cli`] (subcommands and exit codes), [`eval`] (the pipeline scored against MOT ground truth). See ARCHITECTURE.md for threads and frame lifetime.
+//! [`cli`] (subcommands and exit codes), [`eval`] (the pipeline scored against MOT ground truth), [`devices`] (cameras and Edge
+//! TPUs found). See ARCHITECTURE.md for threads and frame lifetime.
 //!
 //! Nothing here writes pixels, crops or boxes to disk, logs or any socket, and nothing opens a
 //! listening socket.
@@ -27,6 +28,7 @@ pub mod cli;
 pub mod config;
 pub mod count;
 pub mod detect;
+pub mod devices;
 pub mod eval;
 pub mod health;
 pub mod notify;

@@ -10,10 +10,12 @@ use std::time::{Duration, SystemTime};
 
 use tokio::sync::mpsc;
 
-use crate::config::{Config, RuntimeKind};
+use crate::config::{Accelerator, Config, RuntimeKind};
 use crate::count::occupancy::Cadence;
 use crate::count::{CountReport, SceneCounter};
-use crate::detect::{self, DetectError, Detector, LiteRtDetector, TfliteDetector, TfliteOptions};
+use crate::detect::{
+    self, edgetpu, DetectError, Detector, LiteRtDetector, TfliteDetector, TfliteOptions,
+};
 use crate::health::HealthMonitor;
 use crate::notify::Notifier;
 use crate::pipeline::{self, PipelineError, PipelineStats};
@@ -82,10 +84,45 @@ pub fn open_detector(config: &Config) -> Result<Box<dyn Detector>, DetectError> 
         person_class: d.person_class,
         litert_library: d.litert_library.clone(),
     };
+    // The Edge TPU needs TF 2.9 (libedgetpu's ABI); `auto` with LiteRT means the CPU.
+    let want_tpu = !matches!(
+        (d.accelerator, d.runtime),
+        (Accelerator::Cpu, _) | (Accelerator::Auto, RuntimeKind::Litert)
+    );
+    if want_tpu {
+        match open_edgetpu(config, &options) {
+            Ok(detector) => return Ok(detector),
+            Err(e) if d.accelerator == Accelerator::EdgeTpu => return Err(e),
+            Err(e) => tracing::info!(reason = %e, "Edge TPU not used; running on the CPU"),
+        }
+    }
     Ok(match d.runtime {
         RuntimeKind::Tflite => Box::new(TfliteDetector::open(options)?),
         RuntimeKind::Litert => Box::new(LiteRtDetector::open(options)?),
     })
+}
+
+/// The Edge TPU path: the model's `_edgetpu` twin with libedgetpu's delegate on TF 2.9.
+fn open_edgetpu(config: &Config, cpu: &TfliteOptions) -> Result<Box<dyn Detector>, DetectError> {
+    let d = &config.detector;
+    let model = if d.edgetpu_model.is_empty() {
+        edgetpu::twin_of(&cpu.model)
+    } else {
+        PathBuf::from(&d.edgetpu_model)
+    };
+    if !model.is_file() {
+        return Err(edgetpu::EdgeTpuError::NoModel { twin: model }.into());
+    }
+    let library = edgetpu::library(&d.edgetpu_library);
+    let delegate = edgetpu::delegate(library, &d.edgetpu_device)?;
+    let options = TfliteOptions {
+        model,
+        ..cpu.clone()
+    };
+    Ok(Box::new(TfliteDetector::open_with_delegate(
+        options,
+        Some(delegate),
+    )?))
 }
 
 /// Opens the configured video for `detector`'s input geometry.
@@ -117,6 +154,8 @@ pub async fn run(
     let state_dir = (!config.state.dir.is_empty()).then(|| Path::new(&config.state.dir));
     let safeguards = Safeguards::new(&config.privacy, state_dir)?;
     let detector = open_detector(&config)?;
+    // What the `health` topic says runs inference.
+    let runtime = (detector.info().backend, detector.info().accelerator);
     let mask = PixelMask::new(&config.privacy.masks, detector.input_geometry());
     let source = open_source(&config, detector.as_ref())?;
     // Live input (a stream, or a file paced in real time): the newest frame wins when inference
@@ -198,7 +237,6 @@ pub async fn run(
         counter,
     };
     let health = HealthMonitor::new();
-    let runtime = detector_runtime(&config);
     publisher.health(&health.snapshot(), runtime, 0).await?;
     let worker = spawn_pipeline(stages, health.clone(), shutdown.clone(), tx)?;
 
@@ -283,14 +321,6 @@ async fn ha_came_online(notify: Option<&tokio::sync::Notify>) {
     match notify {
         Some(n) => n.notified().await,
         None => std::future::pending().await,
-    }
-}
-
-/// The runtime name published in `health`.
-fn detector_runtime(config: &Config) -> &'static str {
-    match config.detector.runtime {
-        RuntimeKind::Tflite => "tflite",
-        RuntimeKind::Litert => "litert",
     }
 }
 

@@ -110,6 +110,18 @@ pub enum RuntimeKind {
     Litert,
 }
 
+/// Where inference runs.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Accelerator {
+    /// The Edge TPU when libedgetpu, a TPU and an Edge TPU model are all there; else the CPU.
+    #[default]
+    Auto,
+    /// The Edge TPU or a start-up error.
+    EdgeTpu,
+    Cpu,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct DetectorConfig {
@@ -130,6 +142,13 @@ pub struct DetectorConfig {
     pub nms_containment: f32,
     /// Index of the `person` class in the model's output (0 for the COCO SSD and YOLO models).
     pub person_class: u32,
+    pub accelerator: Accelerator,
+    /// The model compiled for the Edge TPU; "" = `<model>_edgetpu.tflite` beside the model.
+    pub edgetpu_model: String,
+    /// Which Edge TPU: "" (any), "usb", "pci", "usb:N", "pci:N".
+    pub edgetpu_device: String,
+    /// Path of libedgetpu; "" = `libedgetpu.so.1` from the loader's search path.
+    pub edgetpu_library: String,
 }
 
 impl Default for DetectorConfig {
@@ -144,6 +163,10 @@ impl Default for DetectorConfig {
             nms_iou: 0.5,
             nms_containment: 0.7,
             person_class: 0,
+            accelerator: Accelerator::Auto,
+            edgetpu_model: String::new(),
+            edgetpu_device: String::new(),
+            edgetpu_library: String::new(),
         }
     }
 }
@@ -270,6 +293,10 @@ impl Config {
         resolve(&mut self.detector.model);
         resolve(&mut self.detector.runtime_library);
         resolve(&mut self.detector.litert_library);
+        resolve(&mut self.detector.edgetpu_model);
+        if self.detector.edgetpu_library.contains('/') {
+            resolve(&mut self.detector.edgetpu_library);
+        }
         resolve(&mut self.source.url);
         resolve(&mut self.state.dir);
         resolve(&mut self.mqtt.password_file);

@@ -40,6 +40,25 @@ impl Config {
                 "allowed: 0 < nms_containment <= 1",
             );
         }
+        let device_ok = match d.edgetpu_device.split_once(':') {
+            None => ["", "usb", "pci"].contains(&d.edgetpu_device.as_str()),
+            Some((kind, n)) => ["", "usb", "pci"].contains(&kind) && n.parse::<u8>().is_ok(),
+        };
+        if !device_ok {
+            return invalid(
+                "detector.edgetpu_device",
+                &d.edgetpu_device,
+                "allowed: \"\" (any), \"usb\", \"pci\", \"usb:N\", \"pci:N\", \":N\"",
+            );
+        }
+        if d.accelerator == super::Accelerator::EdgeTpu && d.runtime == super::RuntimeKind::Litert {
+            return invalid(
+                "detector.accelerator",
+                "edgetpu",
+                "the Edge TPU needs detector.runtime = \"tflite\" (TF 2.9, libedgetpu's ABI); \
+                 allowed with \"litert\": \"auto\", \"cpu\"",
+            );
+        }
         if d.person_class > 10_000 {
             return invalid(
                 "detector.person_class",
@@ -235,6 +254,29 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("sensor.name"));
+    }
+
+    #[test]
+    fn accelerator_keys() {
+        for ok in ["", "usb", "pci", "usb:0", "pci:1", ":0"] {
+            let c = Config::parse(&format!("[detector]\nedgetpu_device = \"{ok}\"\n")).unwrap();
+            c.validate().unwrap();
+        }
+        let c = Config::parse("[detector]\nedgetpu_device = \"firewire\"\n").unwrap();
+        let e = c.validate().unwrap_err().to_string();
+        assert!(
+            e.contains("detector.edgetpu_device") && e.contains("usb:N"),
+            "{e}"
+        );
+        let c =
+            Config::parse("[detector]\naccelerator = \"edgetpu\"\nruntime = \"litert\"\n").unwrap();
+        let e = c.validate().unwrap_err().to_string();
+        assert!(
+            e.contains("detector.accelerator") && e.contains("tflite"),
+            "{e}"
+        );
+        let e = Config::parse("[detector]\naccelerator = \"tpu\"\n").unwrap_err();
+        assert!(e.contains("edgetpu") && e.contains("auto"), "{e}");
     }
 
     #[test]

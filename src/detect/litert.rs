@@ -94,6 +94,7 @@ impl LiteRtDetector {
             runtime_library: lib_path,
             threads: options.threads,
             family: spec.head.family(),
+            accelerator: "cpu",
         };
         tracing::info!(
             model = %options.model.display(),

@@ -9,6 +9,7 @@
 //! per model family live in [`decode`].
 
 pub mod decode;
+pub mod edgetpu;
 pub mod litert;
 pub mod nms;
 pub mod preprocess;
@@ -101,6 +102,8 @@ pub struct DetectorInfo {
     pub runtime_library: PathBuf,
     pub threads: u32,
     pub family: &'static str,
+    /// "cpu" or "edgetpu".
+    pub accelerator: &'static str,
 }
 
 /// Why a detector could not be built or run. Every variant names the file at fault.
@@ -135,6 +138,8 @@ pub enum DetectError {
         found: String,
         supported: &'static str,
     },
+    #[error("detector.accelerator = \"edgetpu\": {0}")]
+    EdgeTpu(#[from] edgetpu::EdgeTpuError),
     #[error("inference failed: {0}")]
     Invoke(String),
     #[error("frame is {got}x{got_h}, the detector needs {want}x{want_h}")]

@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::ptr::NonNull;
 
-use edgefirst_tflite::{Interpreter, Library, Model, TensorType};
+use edgefirst_tflite::{Delegate, Interpreter, Library, Model, TensorType};
 use zeroize::Zeroize;
 
 use super::decode::{self, Head, OutputInfo, OutputType, PersonFilter, MAX_OUTPUTS};
@@ -61,6 +61,15 @@ pub struct TfliteDetector {
 
 impl TfliteDetector {
     pub fn open(options: TfliteOptions) -> Result<Self, DetectError> {
+        Self::open_with_delegate(options, None)
+    }
+
+    /// Opens the model with an external delegate (the Edge TPU) attached to the interpreter.
+    pub fn open_with_delegate(
+        options: TfliteOptions,
+        delegate: Option<Delegate>,
+    ) -> Result<Self, DetectError> {
+        let accelerator = if delegate.is_some() { "edgetpu" } else { "cpu" };
         let path = options.model.clone();
         let bytes = read_model(&path)?;
         let (lib, lib_path) = runtime::load(runtime::TFLITE, &options.runtime_library)?;
@@ -76,7 +85,10 @@ impl TfliteDetector {
         let (model, said) = runtime::capture_stderr(|| Model::from_bytes(lib, bytes));
         let model = model.map_err(|e| with_reason("not a valid TensorFlow Lite model", e, said))?;
         let threads = i32::try_from(options.threads).unwrap_or(1);
-        let builder = Interpreter::builder(lib).map_err(|e| invalid(e.to_string()))?;
+        let mut builder = Interpreter::builder(lib).map_err(|e| invalid(e.to_string()))?;
+        if let Some(d) = delegate {
+            builder = builder.delegate(d);
+        }
         let (interpreter, said) =
             runtime::capture_stderr(|| builder.num_threads(threads).build(&model));
         let interpreter = interpreter
@@ -99,6 +111,7 @@ impl TfliteDetector {
             runtime_library: lib_path,
             threads: options.threads,
             family: head.family(),
+            accelerator,
         };
         tracing::info!(
             model = %path.display(),
@@ -107,6 +120,7 @@ impl TfliteDetector {
             height = geometry.height,
             family = info.family,
             threads = options.threads,
+            accelerator,
             "detector ready"
         );
         let _ = lib_version(lib);

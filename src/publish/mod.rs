@@ -235,7 +235,7 @@ impl Publisher {
     pub async fn health(
         &mut self,
         h: &HealthSnapshot,
-        runtime: &str,
+        (runtime, accelerator): (&str, &str),
         queue: u64,
     ) -> Result<(), PublishError> {
         let round = |v: f64| (v * 100.0).round() / 100.0;
@@ -248,7 +248,7 @@ impl Publisher {
             inference_ms_p50: round(h.inference_ms_p50),
             inference_ms_p95: round(h.inference_ms_p95),
             runtime: runtime.to_string(),
-            accelerator: "cpu".into(),
+            accelerator: accelerator.into(),
             source: h.source.as_str().into(),
             frames: h.frames,
             dropped: h.dropped,

@@ -181,7 +181,7 @@ pub struct HealthPayload {
     pub inference_ms_p95: f64,
     /// "tflite" or "litert".
     pub runtime: String,
-    /// Where inference runs: "cpu" (the Edge TPU joins later).
+    /// Where inference runs: "cpu" or "edgetpu".
     pub accelerator: String,
     /// Frame source state: "starting", "running", "ended", "failed", "stopped".
     pub source: String,

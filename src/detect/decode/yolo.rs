@@ -173,8 +173,8 @@ mod tests {
 
     #[test]
     fn v8_synthetic_tensor_in_pixels_is_transposed_and_normalised() {
-        // 2 classes, 6 candidates: rows cx, cy, w, h, person, other.
-        let n = 6;
+        // 2 classes, 8 candidates: rows cx, cy, w, h, person, other.
+        let n = 8;
         let head = YoloHead::from_outputs(&info(&[1, 6, n]), (320, 320)).unwrap();
         let mut v = vec![0.0f32; 6 * n];
         let mut set = |row: usize, i: usize, x: f32| v[row * n + i] = x;
