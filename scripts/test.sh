@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it (.ci/run calls this script):
-# installs what is missing, then formatting, lints, unit and integration tests.
+# installs what is missing, then formatting, lints, unit and integration tests, then the device
+# checks: the aarch64 build replaying under qemu with the same counts as x86-64, and the .deb
+# packages (contents, systemd unit verification and exposure score).
 # Integration tests start real Mosquitto brokers, ffmpeg and the TF 2.9 runtime themselves.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,4 +16,6 @@ cargo test --locked 2>&1 | tee "$log" || status=$?
 # One closing line for the whole suite (cargo prints one per test binary).
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
      END { printf "tests: %d passed, %d failed\n", p, f }' "$log"
-exit "$status"
+[ "$status" -eq 0 ] || exit "$status"
+./scripts/aarch64-check.sh
+./scripts/package.sh amd64 arm64

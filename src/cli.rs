@@ -132,7 +132,9 @@ fn dispatch(command: Command) -> Result<(), Failure> {
         }
         Command::Run { config: path } => {
             let config = load_config(&path)?;
-            if config.source.url.is_empty() {
+            if config.source.kind == crate::config::SourceKind::Video
+                && config.source.url.is_empty()
+            {
                 return Err(Failure::Usage(anyhow::anyhow!(
                     "config file {}: key source.url is empty; run needs a video file or stream URL",
                     path.display()
@@ -157,6 +159,7 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                 None => Config::default(),
             };
             config.source.url = video;
+            config.source.kind = crate::config::SourceKind::Video;
             config.source.realtime |= realtime;
             serve(
                 config,

@@ -79,7 +79,7 @@ fn ioctl<T>(fd: libc::c_int, request: libc::c_ulong, arg: &mut T) -> bool {
 }
 
 /// Asks one device node what it captures; `None` if it is not a capture device.
-fn probe(node: &Path) -> Option<Camera> {
+pub fn probe(node: &Path) -> Option<Camera> {
     use std::os::fd::AsRawFd;
     let file = std::fs::OpenOptions::new()
         .read(true)

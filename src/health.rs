@@ -22,6 +22,8 @@ pub enum SourceState {
     Failed,
     /// Stopped on request (SIGTERM, SIGINT).
     Stopped,
+    /// The input was lost (camera unplugged, stream down) and is being reopened.
+    Reconnecting,
 }
 
 impl SourceState {
@@ -32,6 +34,7 @@ impl SourceState {
             SourceState::Ended => "ended",
             SourceState::Failed => "failed",
             SourceState::Stopped => "stopped",
+            SourceState::Reconnecting => "reconnecting",
         }
     }
 }

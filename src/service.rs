@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 
 use tokio::sync::mpsc;
 
-use crate::config::{Accelerator, Config, RuntimeKind};
+use crate::config::{Accelerator, Config, RuntimeKind, SourceKind};
 use crate::count::occupancy::Cadence;
 use crate::count::{CountReport, SceneCounter};
 use crate::detect::{
@@ -27,6 +27,7 @@ use crate::publish::{
     discovery, MqttPublisher, MqttSettings, PrivacyStatement, PublishError, Publisher,
 };
 use crate::shutdown::Shutdown;
+use crate::source::camera::{self, PixelFormat, Reopening};
 use crate::source::ffmpeg::{FfmpegOptions, FfmpegSource};
 use crate::source::{FrameSource, LatestFrame, SourceError};
 
@@ -135,12 +136,58 @@ pub fn open_source(config: &Config, detector: &dyn Detector) -> Result<FfmpegSou
         ffmpeg: s.ffmpeg.clone(),
         fps: s.fps,
         realtime: s.realtime,
+        camera: None,
+        exact_chroma: false,
     };
     Ok(FfmpegSource::open(
         &s.url,
         detector.input_geometry(),
         &options,
     )?)
+}
+
+/// Opens the configured V4L2 camera in a negotiated mode, reopened with backoff when lost.
+pub fn open_camera(
+    config: &Config,
+    detector: &dyn Detector,
+    health: &HealthMonitor,
+    stop: &Shutdown,
+) -> Result<Box<dyn FrameSource>, ServiceError> {
+    let s = &config.source;
+    let device = PathBuf::from(&s.device);
+    let not_camera = |cause: String| {
+        ServiceError::Source(SourceError::Unreadable {
+            url: s.device.clone(),
+            cause,
+        })
+    };
+    if !device.exists() {
+        return Err(ServiceError::Source(SourceError::NotFound { path: device }));
+    }
+    let camera = crate::devices::probe(&device)
+        .ok_or_else(|| not_camera("not a V4L2 capture device (see `headcount devices`)".into()))?;
+    let wanted = PixelFormat::from_name(&s.input_format).flatten();
+    let mode =
+        camera::negotiate(&camera.formats, wanted, (s.width, s.height)).map_err(not_camera)?;
+    tracing::info!(
+        camera = %camera.name,
+        format = mode.format.fourcc(),
+        width = mode.width,
+        height = mode.height,
+        "camera mode"
+    );
+    let options = FfmpegOptions {
+        ffmpeg: s.ffmpeg.clone(),
+        fps: s.fps,
+        realtime: false,
+        camera: Some(mode.input(s.fps)),
+        exact_chroma: true,
+    };
+    let geometry = detector.input_geometry();
+    let url = s.device.clone();
+    let open = move || FfmpegSource::open(&url, geometry, &options);
+    let source = Reopening::new(open, health.clone(), stop.clone())?;
+    Ok(Box::new(LatestFrame::spawn(source, geometry)?))
 }
 
 /// Runs the whole service until the source ends or a signal arrives. `sandbox` is what
@@ -157,14 +204,20 @@ pub async fn run(
     // What the `health` topic says runs inference.
     let runtime = (detector.info().backend, detector.info().accelerator);
     let mask = PixelMask::new(&config.privacy.masks, detector.input_geometry());
-    let source = open_source(&config, detector.as_ref())?;
-    // Live input (a stream, or a file paced in real time): the newest frame wins when inference
-    // is slower. A file read as fast as possible keeps every frame.
-    let live = config.source.realtime || config.source.url.contains("://");
-    let source: Box<dyn FrameSource> = if live {
-        Box::new(LatestFrame::spawn(source, detector.input_geometry())?)
+    let health = HealthMonitor::new();
+    let shutdown = Shutdown::new();
+    let source: Box<dyn FrameSource> = if config.source.kind == SourceKind::Camera {
+        open_camera(&config, detector.as_ref(), &health, &shutdown)?
     } else {
-        Box::new(source)
+        let source = open_source(&config, detector.as_ref())?;
+        // Live input (a stream, or a file paced in real time): the newest frame wins when
+        // inference is slower. A file read as fast as possible keeps every frame.
+        let live = config.source.realtime || config.source.url.contains("://");
+        if live {
+            Box::new(LatestFrame::spawn(source, detector.input_geometry())?)
+        } else {
+            Box::new(source)
+        }
     };
     let mqtt = match config.broker().ok().flatten() {
         Some(broker) => Some(
@@ -220,7 +273,6 @@ pub async fn run(
     );
     publisher.announce().await?;
 
-    let shutdown = Shutdown::new();
     tokio::spawn(shutdown.clone().on_signals());
     let cadence = match config.privacy.time_resolution_s {
         0 => Cadence::OnChange {
@@ -236,7 +288,6 @@ pub async fn run(
         detector,
         counter,
     };
-    let health = HealthMonitor::new();
     publisher.health(&health.snapshot(), runtime, 0).await?;
     let worker = spawn_pipeline(stages, health.clone(), shutdown.clone(), tx)?;
 

@@ -71,6 +71,8 @@ pub enum SourceKind {
     /// A video file or stream URL read through an `ffmpeg` child process.
     #[default]
     Video,
+    /// A V4L2 camera (`source.device`), reopened with backoff when it disappears.
+    Camera,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -85,6 +87,13 @@ pub struct SourceConfig {
     pub realtime: bool,
     /// Path of the `ffmpeg` executable (its sibling `ffprobe` is used to inspect inputs).
     pub ffmpeg: String,
+    /// Camera: the V4L2 device (`/dev/video0`, or a stable `/dev/v4l/by-id/…` path).
+    pub device: String,
+    /// Camera: the capture size asked for (the closest the camera lists is used).
+    pub width: u32,
+    pub height: u32,
+    /// Camera: "auto" (MJPEG, then YUYV, then NV12), "mjpeg", "yuyv" or "nv12".
+    pub input_format: String,
 }
 
 impl Default for SourceConfig {
@@ -95,6 +104,10 @@ impl Default for SourceConfig {
             fps: 0.0,
             realtime: false,
             ffmpeg: "ffmpeg".into(),
+            device: "/dev/video0".into(),
+            width: 640,
+            height: 480,
+            input_format: "auto".into(),
         }
     }
 }

@@ -16,6 +16,27 @@ impl Config {
                 "allowed: 0 (the clip's own rate) or 0.1..=240",
             );
         }
+        if crate::source::camera::PixelFormat::from_name(&s.input_format).is_none() {
+            return invalid(
+                "source.input_format",
+                &s.input_format,
+                "allowed: \"auto\", \"mjpeg\", \"yuyv\", \"nv12\"",
+            );
+        }
+        if !(16..=8192).contains(&s.width) || !(16..=8192).contains(&s.height) {
+            return invalid(
+                "source.width",
+                format!("{}x{}", s.width, s.height),
+                "allowed: width and height 16..=8192",
+            );
+        }
+        if s.kind == super::SourceKind::Camera && !s.device.starts_with("/dev/") {
+            return invalid(
+                "source.device",
+                &s.device,
+                "allowed: a V4L2 device path under /dev (e.g. /dev/video0)",
+            );
+        }
         if s.ffmpeg.is_empty() {
             return invalid("source.ffmpeg", "\"\"", "allowed: a path or command name");
         }

@@ -113,6 +113,7 @@ pub struct EvalReport {
 /// Runs the pipeline on `config.source.url` (as fast as possible, every frame) and scores it
 /// against `truth`. `config.counting.lines` are the lines scored.
 pub fn run(mut config: Config, truth: &Truth) -> Result<EvalReport, EvalError> {
+    config.source.kind = crate::config::SourceKind::Video;
     config.source.realtime = false;
     config.source.fps = 0.0;
     let mut detector = service::open_detector(&config)?;

@@ -74,6 +74,20 @@ fn stream_port(url: &str) -> Option<u16> {
     }
 }
 
+/// Device nodes the configuration needs read-write (and ioctl) access to, those that exist.
+pub fn device_paths(config: &Config) -> Vec<std::path::PathBuf> {
+    let mut paths = Vec::new();
+    if config.source.kind == crate::config::SourceKind::Camera {
+        paths.push(std::path::PathBuf::from(&config.source.device));
+    }
+    if config.detector.accelerator != crate::config::Accelerator::Cpu {
+        paths.push("/dev/apex_0".into());
+        paths.push("/dev/bus/usb".into());
+    }
+    paths.retain(|p| p.exists());
+    paths
+}
+
 /// Restricts this thread (and everything it starts later) as described above.
 pub fn enforce(config: &Config) -> SandboxStatus {
     let abi = ABI::V6;
@@ -92,6 +106,12 @@ pub fn enforce(config: &Config) -> SandboxStatus {
         if let Some(dir) = state_dir {
             ruleset =
                 ruleset.add_rules(landlock::path_beneath_rules([dir], AccessFs::from_all(abi)))?;
+        }
+        // Devices the daemon drives: the camera, and the Edge TPU (PCIe, or USB via libusb).
+        let devices = device_paths(config);
+        if !devices.is_empty() {
+            let access = AccessFs::ReadFile | AccessFs::WriteFile | AccessFs::IoctlDev;
+            ruleset = ruleset.add_rules(landlock::path_beneath_rules(&devices, access))?;
         }
         for port in &ports {
             ruleset = ruleset.add_rule(NetPort::new(*port, AccessNet::ConnectTcp))?;

@@ -26,6 +26,21 @@ pub struct FfmpegOptions {
     pub fps: f64,
     /// Read the input at its native rate (`ffmpeg -re`), as a camera would deliver it.
     pub realtime: bool,
+    /// A V4L2 camera: ffmpeg's `v4l2` input (memory-mapped streaming) in the negotiated mode.
+    pub camera: Option<CameraInput>,
+    /// Convert chroma at full resolution (always on for cameras).
+    pub exact_chroma: bool,
+}
+
+/// How ffmpeg opens a V4L2 camera.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CameraInput {
+    /// ffmpeg's name of the camera's pixel format: "mjpeg", "yuyv422", "nv12".
+    pub input_format: &'static str,
+    pub width: u32,
+    pub height: u32,
+    /// Requested frame rate; 0 = the camera's default.
+    pub fps: f64,
 }
 
 impl Default for FfmpegOptions {
@@ -34,6 +49,8 @@ impl Default for FfmpegOptions {
             ffmpeg: "ffmpeg".into(),
             fps: 0.0,
             realtime: false,
+            camera: None,
+            exact_chroma: false,
         }
     }
 }
@@ -53,6 +70,8 @@ pub struct FfmpegSource {
     size: (u32, u32),
     fps: f64,
     next_index: u64,
+    /// Index and time of the frame now in `buffer`.
+    last: Option<(u64, Duration)>,
     media_clock: bool,
     started: Instant,
     finished: bool,
@@ -68,14 +87,23 @@ impl FfmpegSource {
         geometry: FrameGeometry,
         options: &FfmpegOptions,
     ) -> Result<Self, SourceError> {
-        let is_stream = url.contains("://");
+        let camera = options.camera.as_ref();
+        let is_stream = url.contains("://") || camera.is_some();
         let name = redact_url(url);
-        if !is_stream && !Path::new(url).exists() {
+        if !url.contains("://") && !Path::new(url).exists() {
             return Err(SourceError::NotFound {
                 path: PathBuf::from(url),
             });
         }
-        let probe = probe(url, &name, &options.ffmpeg)?;
+        // A camera is not probed (that would open it twice); its mode was negotiated.
+        let probe = match camera {
+            Some(c) => Probe {
+                fps: if c.fps > 0.0 { c.fps } else { 30.0 },
+                width: c.width,
+                height: c.height,
+            },
+            None => probe(url, &name, &options.ffmpeg)?,
+        };
         let native_fps = probe.fps;
         let fps = if options.fps > 0.0 {
             options.fps
@@ -88,10 +116,18 @@ impl FfmpegSource {
             filters.push(format!("fps={}", options.fps));
         }
         let (w, h) = (geometry.width, geometry.height);
+        // Cameras deliver 4:2:2 / 4:2:0 YUV: interpolate chroma at full resolution for an exact
+        // conversion (tests/camera_formats.rs). Files keep the plain area filter the accuracy
+        // figures were measured with.
+        let flags = if options.exact_chroma || camera.is_some() {
+            "area+accurate_rnd+full_chroma_int"
+        } else {
+            "area"
+        };
         match geometry.fit {
-            Fit::Stretch => filters.push(format!("scale={w}:{h}:flags=area")),
+            Fit::Stretch => filters.push(format!("scale={w}:{h}:flags={flags}")),
             Fit::Letterbox => filters.push(format!(
-                "scale={w}:{h}:flags=area:force_original_aspect_ratio=decrease,\
+                "scale={w}:{h}:flags={flags}:force_original_aspect_ratio=decrease,\
                  pad={w}:{h}:(ow-iw)/2:(oh-ih)/2:color=0x727272"
             )),
         }
@@ -102,6 +138,13 @@ impl FfmpegSource {
         }
         if url.starts_with("rtsp://") || url.starts_with("rtsps://") {
             cmd.args(["-rtsp_transport", "tcp"]);
+        }
+        if let Some(c) = camera {
+            cmd.args(["-f", "v4l2", "-input_format", c.input_format])
+                .args(["-video_size", &format!("{}x{}", c.width, c.height)]);
+            if c.fps > 0.0 {
+                cmd.args(["-framerate", &c.fps.to_string()]);
+            }
         }
         if !is_stream {
             // A file should decode cleanly: stop at the first corrupt packet so it is reported,
@@ -152,6 +195,7 @@ impl FfmpegSource {
             size: (probe.width, probe.height),
             fps,
             next_index: 0,
+            last: None,
             media_clock: !options.realtime && !is_stream,
             started: Instant::now(),
             finished: false,
@@ -250,6 +294,7 @@ impl FrameSource for FfmpegSource {
         } else {
             self.started.elapsed()
         };
+        self.last = Some((index, t));
         Ok(Some(Frame {
             index,
             t,
@@ -268,6 +313,18 @@ impl FrameSource for FfmpegSource {
 
     fn picture(&self) -> Picture {
         self.picture
+    }
+}
+
+impl super::camera::Relend for FfmpegSource {
+    fn relend(&mut self) -> Option<Frame<'_>> {
+        let (index, t) = self.last?;
+        Some(Frame {
+            index,
+            t,
+            geometry: self.geometry,
+            rgb: &mut self.buffer,
+        })
     }
 }
 

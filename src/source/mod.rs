@@ -4,9 +4,11 @@
 //! so the borrow checker guarantees nothing holds a frame once the next one is read. Sources
 //! never write frames anywhere but that buffer: not to disk, logs or sockets.
 //!
-//! Backends, one file each: [`ffmpeg`] (video files and streams). The V4L2 camera joins here.
+//! Backends, one file each: [`ffmpeg`] (video files, streams, and V4L2 cameras through ffmpeg's
+//! `v4l2` input); [`camera`] negotiates a camera's mode and reopens a lost camera.
 //! [`latest`] wraps a live source so the newest frame wins when inference is slower.
 
+pub mod camera;
 pub mod ffmpeg;
 pub mod latest;
 

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Builds headcount's .deb packages with cargo-deb and checks them:
+#   scripts/package.sh            amd64 and arm64 (arm64 cross-built without Docker)
+#   scripts/package.sh amd64      one architecture (amd64 or arm64)
+# Each package holds the binary, the systemd unit, /etc/headcount/headcount.toml, the udev rules,
+# the bundled model and the architecture's TF 2.9 runtime. The check lists the package contents
+# (dpkg-deb --contents), verifies the unit with systemd-analyze and prints its exposure score.
+# Installs what it needs: cargo-deb (from crates.io), and for arm64 what scripts/aarch64-check.sh
+# installs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh
+arches=("${@:-amd64}")
+[ $# -eq 0 ] && arches=(amd64 arm64)
+command -v cargo-deb >/dev/null 2>&1 || cargo install cargo-deb --locked --version 3.8.0
+command -v systemd-analyze >/dev/null 2>&1 || {
+  sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends systemd >/dev/null
+}
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+for arch in "${arches[@]}"; do
+  case "$arch" in
+    amd64)
+      cargo build --release --locked
+      deb=$(cargo deb --no-build --strip --locked 2>/dev/null | tail -1) ;;
+    arm64)
+      if [ ! -x target/aarch64-unknown-linux-gnu/release/headcount ]; then
+        rustup target list --installed | grep -qx aarch64-unknown-linux-gnu || rustup target add aarch64-unknown-linux-gnu
+        export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc
+        cargo build --release --locked --target aarch64-unknown-linux-gnu
+      fi
+      export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_STRIP=aarch64-linux-gnu-strip
+      deb=$(cargo deb --no-build --strip --locked --target aarch64-unknown-linux-gnu --variant arm64 2>/dev/null | tail -1) ;;
+    *) echo "unknown architecture $arch (amd64, arm64)" >&2; exit 2 ;;
+  esac
+  contents=$(dpkg-deb --contents "$deb")
+  for want in ./usr/bin/headcount ./usr/lib/systemd/system/headcount.service \
+              ./etc/headcount/headcount.toml ./usr/lib/udev/rules.d/60-headcount-coral.rules \
+              ./usr/share/headcount/models/ssd_mobilenet_v1_coco_quant/detect.tflite \
+              ./usr/share/headcount/models/ssd_mobilenet_v1_coco_quant/LICENSE \
+              ./usr/lib/headcount/libtensorflowlite_c.so; do
+    grep -q " $want\$" <<<"$contents" || { echo "$deb lacks $want" >&2; exit 1; }
+  done
+  [ "$(dpkg-deb -f "$deb" Architecture)" = "$arch" ] || { echo "$deb is not $arch" >&2; exit 1; }
+  rm -rf "$work/root" && dpkg-deb -x "$deb" "$work/root"
+  machine=$(od -An -tx1 -j18 -N2 "$work/root/usr/bin/headcount" | tr -d ' \n')
+  case "$arch:$machine" in amd64:3e00|arm64:b700) ;; *) echo "$deb: binary has the wrong machine type ($machine)" >&2; exit 1 ;; esac
+  echo "package: $deb ($(du -h "$deb" | cut -f1)): binary, unit, config, udev rules, model, runtime"
+done
+
+# The unit as installed, with ExecStart pointing at a binary that exists here.
+sed "s|/usr/bin/headcount|$PWD/target/release/headcount|" deploy/headcount.service > "$work/headcount.service"
+[ -x target/release/headcount ] || cargo build --release --locked
+systemd-analyze verify "$work/headcount.service"
+score=$(systemd-analyze security --offline=yes "$work/headcount.service" 2>/dev/null | awk '/Overall exposure level/ { print $(NF-2) }')
+echo "systemd unit: verified; systemd-analyze security exposure $score"
+awk -v s="$score" 'BEGIN { exit !(s + 0 < 2.0) }' || { echo "exposure $score is not below 2.0" >&2; exit 1; }
