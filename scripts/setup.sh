@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what headcount needs on a Debian/Ubuntu machine, idempotently:
-#   - ffmpeg (frame source), mosquitto + clients (broker for tests and the demo), strace (privacy tests)
+#   - ffmpeg (frame source), mosquitto + clients (broker for tests and the demo), strace (privacy tests),
+#     gcc (the stub libedgetpu the Edge TPU tests build)
 #   - the TensorFlow Lite C runtime, TF 2.9.0, unpacked from the npm package tfjs-tflite-node@0.0.2
 #     into .runtime/<arch>/libtensorflowlite_c.so (ignored by git).
 # Safe to run again: it only installs what is missing.
@@ -15,7 +16,7 @@ command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need_apt+=
 command -v mosquitto_sub >/dev/null 2>&1 || need_apt+=(mosquitto-clients)
 command -v strace >/dev/null 2>&1 || need_apt+=(strace)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
-command -v cc >/dev/null 2>&1 || need_apt+=(gcc)
+command -v gcc >/dev/null 2>&1 || need_apt+=(gcc)
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
 python3 -m pip --version >/dev/null 2>&1 || need_apt+=(python3-pip)
 if [ ${#need_apt[@]} -gt 0 ]; then
