@@ -47,6 +47,8 @@ pub enum ServiceError {
     Privacy(#[from] PrivacyError),
     #[error(transparent)]
     Config(crate::config::ConfigError),
+    #[error(transparent)]
+    Tls(#[from] crate::publish::tls::TlsError),
     #[error("cannot start the pipeline thread: {0}")]
     Thread(std::io::Error),
     #[error("the pipeline thread stopped unexpectedly")]
@@ -146,6 +148,22 @@ pub fn open_source(config: &Config, detector: &dyn Detector) -> Result<FfmpegSou
     )?)
 }
 
+/// The TLS client configuration for an `mqtts://` broker; `None` for plain MQTT.
+fn tls_config(
+    config: &Config,
+    broker: &crate::config::BrokerAddr,
+) -> Result<Option<std::sync::Arc<rustls::ClientConfig>>, ServiceError> {
+    if !broker.tls {
+        return Ok(None);
+    }
+    let m = &config.mqtt;
+    let client = (!m.client_cert_file.is_empty())
+        .then_some((m.client_cert_file.as_str(), m.client_key_file.as_str()));
+    Ok(Some(crate::publish::tls::client_config(
+        &m.ca_file, client,
+    )?))
+}
+
 /// Opens the configured V4L2 camera in a negotiated mode, reopened with backoff when lost.
 pub fn open_camera(
     config: &Config,
@@ -222,6 +240,7 @@ pub async fn run(
     let mqtt = match config.broker().ok().flatten() {
         Some(broker) => Some(
             MqttPublisher::connect(MqttSettings {
+                tls: tls_config(&config, &broker)?,
                 broker,
                 credentials: config.mqtt_credentials().map_err(ServiceError::Config)?,
                 ha_status_topic: config

@@ -196,6 +196,12 @@ pub struct MqttConfig {
     /// File holding the password (first line); the `HEADCOUNT_MQTT_PASSWORD` environment variable
     /// is used instead when set. The password itself is never in the config, logs or output.
     pub password_file: String,
+    /// `mqtts://`: PEM file of the CA(s) the broker's certificate must chain to; "" = the
+    /// system's CA bundle.
+    pub ca_file: String,
+    /// `mqtts://`: PEM client certificate and private key, for brokers that require them.
+    pub client_cert_file: String,
+    pub client_key_file: String,
     /// Occupancy is published on change and at least every `interval_s` seconds.
     pub interval_s: u32,
     pub keep_alive_s: u32,
@@ -214,6 +220,9 @@ impl Default for MqttConfig {
             client_id: String::new(),
             username: String::new(),
             password_file: String::new(),
+            ca_file: String::new(),
+            client_cert_file: String::new(),
+            client_key_file: String::new(),
             interval_s: 60,
             keep_alive_s: 30,
             connect_timeout_s: 10,
@@ -261,6 +270,8 @@ pub struct StateConfig {
 pub struct BrokerAddr {
     pub host: String,
     pub port: u16,
+    /// `mqtts://`: TLS.
+    pub tls: bool,
 }
 
 impl Config {
@@ -313,6 +324,9 @@ impl Config {
         resolve(&mut self.source.url);
         resolve(&mut self.state.dir);
         resolve(&mut self.mqtt.password_file);
+        resolve(&mut self.mqtt.ca_file);
+        resolve(&mut self.mqtt.client_cert_file);
+        resolve(&mut self.mqtt.client_key_file);
     }
 
     /// `headcount/<site>/<name>`: the root every topic of this sensor lives under.

@@ -107,6 +107,23 @@ impl Config {
             return invalid("mqtt.client_id", &m.client_id, "allowed: at most 64 bytes");
         }
         check_topic_level("mqtt.discovery_prefix", &m.discovery_prefix)?;
+        let tls = matches!(self.broker()?, Some(BrokerAddr { tls: true, .. }));
+        for (key, value) in [
+            ("mqtt.ca_file", &m.ca_file),
+            ("mqtt.client_cert_file", &m.client_cert_file),
+            ("mqtt.client_key_file", &m.client_key_file),
+        ] {
+            if !value.is_empty() && !tls {
+                return invalid(key, value, "allowed only with an mqtts:// broker URL");
+            }
+        }
+        if m.client_cert_file.is_empty() != m.client_key_file.is_empty() {
+            return invalid(
+                "mqtt.client_cert_file",
+                &m.client_cert_file,
+                "set both mqtt.client_cert_file and mqtt.client_key_file, or neither",
+            );
+        }
         if !m.password_file.is_empty() && m.username.is_empty() {
             return invalid(
                 "mqtt.password_file",
@@ -190,10 +207,13 @@ impl Config {
         let bad = |why: &str| ConfigError::Invalid {
             key: "mqtt.url",
             value: format!("{url:?}"),
-            allowed: format!("{why}; allowed: \"\" (no broker) or mqtt://HOST[:PORT]"),
+            allowed: format!(
+                "{why}; allowed: \"\" (no broker), mqtt://HOST[:PORT] or mqtts://HOST[:PORT] (TLS)"
+            ),
         };
-        let rest = match url.split_once("://") {
-            Some(("mqtt" | "tcp", rest)) => rest,
+        let (tls, rest) = match url.split_once("://") {
+            Some(("mqtt" | "tcp", rest)) => (false, rest),
+            Some(("mqtts" | "ssl", rest)) => (true, rest),
             Some((scheme, _)) => return Err(bad(&format!("unsupported scheme {scheme:?}"))),
             None => return Err(bad("missing scheme")),
         };
@@ -208,7 +228,7 @@ impl Config {
                     .map_err(|_| bad("port must be 1..=65535"))?;
                 (h, port)
             }
-            _ => (rest, 1883),
+            _ => (rest, if tls { 8883 } else { 1883 }),
         };
         let host = host.trim_start_matches('[').trim_end_matches(']');
         if host.is_empty() || port == 0 {
@@ -217,6 +237,7 @@ impl Config {
         Ok(Some(BrokerAddr {
             host: host.to_string(),
             port,
+            tls,
         }))
     }
 }
@@ -309,15 +330,20 @@ mod tests {
             c.broker().unwrap(),
             Some(BrokerAddr {
                 host: "127.0.0.1".into(),
-                port: 18830
+                port: 18830,
+                tls: false,
             })
         );
         c.mqtt.url = "mqtt://broker.lan".into();
         assert_eq!(c.broker().unwrap().unwrap().port, 1883);
         c.mqtt.url = "mqtt://[::1]:1884".into();
         assert_eq!(c.broker().unwrap().unwrap().host, "::1");
+        c.mqtt.url = "mqtts://broker.lan".into();
+        let b = c.broker().unwrap().unwrap();
+        assert_eq!((b.port, b.tls), (8883, true));
         for bad in [
             "http://x",
+            "wss://x",
             "127.0.0.1:1883",
             "mqtt://x:99999",
             "mqtt://:1883",

@@ -4,11 +4,12 @@
 //! [`CountReport`]s (numbers) and turns them into the schema types of [`schema`]; it never
 //! receives a frame, a box or a track, and never logs a payload.
 //!
-//! Transports: [`mqtt`]. A persisted store-and-forward queue joins here.
+//! Transports: [`mqtt`] (plain or TLS, [`tls`]). A persisted store-and-forward queue joins here.
 
 pub mod discovery;
 pub mod mqtt;
 pub mod schema;
+pub mod tls;
 
 use std::io::Write;
 use std::time::{Duration, SystemTime};

@@ -33,12 +33,24 @@ pub struct MqttSettings {
     pub topic_root: String,
     pub keep_alive: Duration,
     pub connect_timeout: Duration,
+    /// `mqtts://`: the rustls client configuration (CA, optional client certificate).
+    pub tls: Option<Arc<rustls::ClientConfig>>,
 }
 
 impl MqttSettings {
     fn url(&self) -> String {
-        format!("mqtt://{}:{}", self.broker.host, self.broker.port)
+        let scheme = if self.broker.tls { "mqtts" } else { "mqtt" };
+        format!("{scheme}://{}:{}", self.broker.host, self.broker.port)
     }
+}
+
+/// The innermost cause of a TLS failure ("invalid peer certificate: UnknownIssuer").
+fn tls_cause(e: &rumqttc::TlsError) -> String {
+    let mut cause: &dyn std::error::Error = e;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
 }
 
 /// A connected publisher.
@@ -71,6 +83,11 @@ impl MqttPublisher {
             ));
         if let Some((user, password)) = &settings.credentials {
             options.set_credentials(user.clone(), password.clone());
+        }
+        if let Some(tls) = &settings.tls {
+            options.set_transport(rumqttc::Transport::tls_with_config(
+                rumqttc::TlsConfiguration::Rustls(Arc::clone(tls)),
+            ));
         }
         let (client, mut eventloop) = AsyncClient::new(options, 256);
         let url = settings.url();
@@ -249,6 +266,7 @@ fn refusal(code: ConnectReturnCode) -> &'static str {
 fn connection_cause(e: &ConnectionError) -> String {
     match e {
         ConnectionError::Io(io) => io.to_string(),
+        ConnectionError::Tls(tls) => format!("TLS: {}", tls_cause(tls)),
         ConnectionError::ConnectionRefused(code) => refusal(*code).to_string(),
         other => other.to_string(),
     }

@@ -1,0 +1,125 @@
+//! TLS for `mqtts://` brokers (rustls with the `ring` provider): the CA that must have signed the
+//! broker's certificate, and an optional client certificate and key.
+//!
+//! Files are read and checked once at start, so a wrong path or a file that holds no PEM
+//! certificate is a clear error naming the config key. Key material is never logged or printed.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::{ClientConfig, RootCertStore};
+
+/// Debian's bundle of public CAs: the default `mqtt.ca_file` for `mqtts://`.
+pub const SYSTEM_CA_FILE: &str = "/etc/ssl/certs/ca-certificates.crt";
+
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    #[error("config key {key} = {path}: {cause}")]
+    File {
+        key: &'static str,
+        path: String,
+        cause: String,
+    },
+    #[error("TLS set-up failed: {0}")]
+    Setup(String),
+}
+
+fn read_pem(key: &'static str, path: &str) -> Result<Vec<u8>, TlsError> {
+    std::fs::read(Path::new(path)).map_err(|e| TlsError::File {
+        key,
+        path: path.to_string(),
+        cause: e.to_string(),
+    })
+}
+
+fn certificates(key: &'static str, path: &str) -> Result<Vec<CertificateDer<'static>>, TlsError> {
+    let pem = read_pem(key, path)?;
+    let certs: Vec<CertificateDer<'static>> = rustls_pemfile::certs(&mut pem.as_slice())
+        .collect::<Result<_, _>>()
+        .map_err(|e| TlsError::File {
+            key,
+            path: path.to_string(),
+            cause: format!("not PEM: {e}"),
+        })?;
+    if certs.is_empty() {
+        return Err(TlsError::File {
+            key,
+            path: path.to_string(),
+            cause: "holds no PEM certificate".into(),
+        });
+    }
+    Ok(certs)
+}
+
+/// A rustls client configuration trusting `ca_file`, presenting `client` (certificate file, key
+/// file) when given.
+pub fn client_config(
+    ca_file: &str,
+    client: Option<(&str, &str)>,
+) -> Result<Arc<ClientConfig>, TlsError> {
+    let ca_file = if ca_file.is_empty() {
+        SYSTEM_CA_FILE
+    } else {
+        ca_file
+    };
+    let mut roots = RootCertStore::empty();
+    for cert in certificates("mqtt.ca_file", ca_file)? {
+        roots.add(cert).map_err(|e| TlsError::File {
+            key: "mqtt.ca_file",
+            path: ca_file.to_string(),
+            cause: e.to_string(),
+        })?;
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| TlsError::Setup(e.to_string()))?
+        .with_root_certificates(roots);
+    let config = match client {
+        None => builder.with_no_client_auth(),
+        Some((cert_file, key_file)) => {
+            let certs = certificates("mqtt.client_cert_file", cert_file)?;
+            let pem = read_pem("mqtt.client_key_file", key_file)?;
+            let key: PrivateKeyDer<'static> = rustls_pemfile::private_key(&mut pem.as_slice())
+                .ok()
+                .flatten()
+                .ok_or_else(|| TlsError::File {
+                    key: "mqtt.client_key_file",
+                    path: key_file.to_string(),
+                    cause: "holds no PEM private key".into(),
+                })?;
+            builder
+                .with_client_auth_cert(certs, key)
+                .map_err(|e| TlsError::File {
+                    key: "mqtt.client_key_file",
+                    path: key_file.to_string(),
+                    cause: e.to_string(),
+                })?
+        }
+    };
+    Ok(Arc::new(config))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_files_name_the_key() {
+        let e = client_config("/nonexistent/ca.pem", None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("mqtt.ca_file") && e.contains("/nonexistent/ca.pem"),
+            "{e}"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let junk = dir.path().join("junk.pem");
+        std::fs::write(&junk, "not a certificate\n").unwrap();
+        let e = client_config(junk.to_str().unwrap(), None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("no PEM certificate"), "{e}");
+    }
+}
