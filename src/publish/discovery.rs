@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::schema::Topic;
+use super::schema::{line_path, zone_path, Topic};
 use crate::config::Config;
 
 /// The device block shared by every entity of one sensor.
@@ -69,32 +69,28 @@ pub fn configs(config: &Config) -> Vec<(String, SensorConfig)> {
     let expire_after = 3 * period + 30;
     // With k-banding a count can be the text "<k": then the entity is text, not a measurement.
     let banded = p.min_count > 1;
-    let entity = |object: &str,
-                  name: &str,
-                  topic: Topic,
+    // (object id, name, state topic, template, icon, state class, unit, diagnostic)
+    let entity = |object: String,
+                  name: String,
+                  state_topic: String,
                   template: &str,
                   icon: &str,
-                  numeric: bool,
+                  state_class: Option<&str>,
                   unit: Option<&str>,
                   diagnostic: bool| {
-        let numeric = numeric && !(banded && topic == Topic::Occupancy);
         (
             format!(
                 "{}/sensor/{node}/{object}/config",
                 config.mqtt.discovery_prefix
             ),
             SensorConfig {
-                name: name.into(),
+                name,
                 unique_id: format!("{node}_{object}"),
                 object_id: format!("{node}_{object}"),
-                state_topic: topic.path(&root),
+                state_topic,
                 value_template: template.into(),
-                state_class: numeric.then(|| "measurement".to_string()),
-                unit_of_measurement: if numeric {
-                    unit.map(str::to_string)
-                } else {
-                    None
-                },
+                state_class: state_class.map(str::to_string),
+                unit_of_measurement: state_class.and(unit).map(str::to_string),
                 entity_category: diagnostic.then(|| "diagnostic".to_string()),
                 icon: icon.into(),
                 availability_topic: Topic::Availability.path(&root),
@@ -105,38 +101,72 @@ pub fn configs(config: &Config) -> Vec<(String, SensorConfig)> {
             },
         )
     };
-    vec![
+    // Occupancy counts are text when banded ("<3"), measurements otherwise.
+    let count_class = (!banded).then_some("measurement");
+    let mut all = vec![
         entity(
-            "occupancy",
-            "Occupancy",
-            Topic::Occupancy,
+            "occupancy".into(),
+            "Occupancy".into(),
+            Topic::Occupancy.path(&root),
             "{{ value_json.count }}",
             "mdi:account-group",
-            true,
+            count_class,
             Some("people"),
             false,
         ),
         entity(
-            "fps",
-            "Frames per second",
-            Topic::Health,
+            "fps".into(),
+            "Frames per second".into(),
+            Topic::Health.path(&root),
             "{{ value_json.fps }}",
             "mdi:speedometer",
-            true,
+            Some("measurement"),
             Some("fps"),
             true,
         ),
         entity(
-            "inference_ms",
-            "Inference time",
-            Topic::Health,
+            "inference_ms".into(),
+            "Inference time".into(),
+            Topic::Health.path(&root),
             "{{ value_json.inference_ms_p50 }}",
             "mdi:timer-outline",
-            true,
+            Some("measurement"),
             Some("ms"),
             true,
         ),
-    ]
+    ];
+    for z in &config.counting.zones {
+        all.push(entity(
+            format!("zone_{}", z.name.replace('-', "_")),
+            format!("Occupancy {}", z.name),
+            zone_path(&root, &z.name),
+            "{{ value_json.count }}",
+            "mdi:account-group-outline",
+            count_class,
+            Some("people"),
+            false,
+        ));
+    }
+    // Line totals only grow until the daily reset: Home Assistant's `total_increasing`.
+    for l in &config.counting.lines {
+        let id = l.name.replace('-', "_");
+        for (dir, field, icon) in [
+            ("in", "in_total", "mdi:location-enter"),
+            ("out", "out_total", "mdi:location-exit"),
+        ] {
+            all.push(entity(
+                format!("line_{id}_{dir}"),
+                format!("{} {dir}", l.name),
+                line_path(&root, &l.name),
+                &format!("{{{{ value_json.{field} }}}}"),
+                icon,
+                Some("total_increasing"),
+                Some("people"),
+                false,
+            ));
+        }
+    }
+    all
 }
 
 #[cfg(test)]
@@ -173,6 +203,36 @@ mod tests {
         let ids: std::collections::HashSet<_> =
             all.iter().map(|(_, s)| s.unique_id.clone()).collect();
         assert_eq!(ids.len(), all.len(), "unique ids must be unique");
+    }
+
+    #[test]
+    fn zones_and_line_totals_are_announced() {
+        let c = Config::parse(
+            "[[counting.zones]]\nname = \"desks\"\npolygon = [[0,0],[1,0],[1,1]]\n\
+             [[counting.lines]]\nname = \"front-door\"\nfrom = [0, 0.5]\nto = [1, 0.5]\n",
+        )
+        .unwrap();
+        let all = configs(&c);
+        let zone = all
+            .iter()
+            .find(|(t, _)| t.contains("/zone_desks/"))
+            .unwrap();
+        assert_eq!(zone.1.state_topic, "headcount/default/sensor/zone/desks");
+        assert_eq!(zone.1.state_class.as_deref(), Some("measurement"));
+        let door_in = all
+            .iter()
+            .find(|(t, _)| t.ends_with("/line_front_door_in/config"))
+            .unwrap();
+        assert_eq!(
+            door_in.1.state_topic,
+            "headcount/default/sensor/line/front-door"
+        );
+        assert_eq!(door_in.1.state_class.as_deref(), Some("total_increasing"));
+        assert_eq!(door_in.1.value_template, "{{ value_json.in_total }}");
+        assert!(all
+            .iter()
+            .any(|(t, s)| t.ends_with("/line_front_door_out/config")
+                && s.value_template == "{{ value_json.out_total }}"));
     }
 
     #[test]
