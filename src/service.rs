@@ -289,8 +289,18 @@ pub async fn run(
             .iter()
             .map(|l| l.name.clone())
             .collect(),
+    )
+    .with_outbox(
+        crate::publish::outbox::Outbox::open(
+            state_dir,
+            config.mqtt.queue_max as usize,
+            Duration::from_secs(u64::from(config.mqtt.queue_max_age_h) * 3600),
+        )
+        .map_err(PublishError::from)?,
     );
     publisher.announce().await?;
+    // A backlog from an earlier run goes out first, oldest first.
+    publisher.tick().await?;
 
     tokio::spawn(shutdown.clone().on_signals());
     let cadence = match config.privacy.time_resolution_s {
@@ -315,6 +325,7 @@ pub async fn run(
     let mut notifier = Notifier::from_env();
     notifier.ready();
     let mut watchdog = tokio::time::interval(watchdog_period());
+    let mut upkeep = tokio::time::interval(Duration::from_secs(1));
     let mut publish_result = Ok(());
     loop {
         let step = tokio::select! {
@@ -323,6 +334,7 @@ pub async fn run(
                 None => break,
             },
             _ = ha_came_online(ha_online.as_deref()) => publisher.announce_discovery().await,
+            _ = upkeep.tick() => publisher.tick().await,
             _ = watchdog.tick() => {
                 notifier.progress(health.frames());
                 Ok(())

@@ -202,6 +202,10 @@ pub struct MqttConfig {
     /// `mqtts://`: PEM client certificate and private key, for brokers that require them.
     pub client_cert_file: String,
     pub client_key_file: String,
+    /// Store-and-forward: most reports kept while the broker is away (oldest dropped first).
+    pub queue_max: u32,
+    /// Store-and-forward: reports older than this many hours are dropped.
+    pub queue_max_age_h: u32,
     /// Occupancy is published on change and at least every `interval_s` seconds.
     pub interval_s: u32,
     pub keep_alive_s: u32,
@@ -223,6 +227,8 @@ impl Default for MqttConfig {
             ca_file: String::new(),
             client_cert_file: String::new(),
             client_key_file: String::new(),
+            queue_max: 10_000,
+            queue_max_age_h: 168,
             interval_s: 60,
             keep_alive_s: 30,
             connect_timeout_s: 10,

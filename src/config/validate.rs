@@ -90,6 +90,16 @@ impl Config {
         self.counting.validate()?;
         let m = &self.mqtt;
         self.broker()?;
+        if !(1..=1_000_000).contains(&m.queue_max) {
+            return invalid("mqtt.queue_max", m.queue_max, "allowed: 1..=1000000");
+        }
+        if !(1..=8_760).contains(&m.queue_max_age_h) {
+            return invalid(
+                "mqtt.queue_max_age_h",
+                m.queue_max_age_h,
+                "allowed: 1..=8760 hours",
+            );
+        }
         if !(1..=86_400).contains(&m.interval_s) {
             return invalid("mqtt.interval_s", m.interval_s, "allowed: 1..=86400");
         }

@@ -8,9 +8,11 @@
 
 pub mod discovery;
 pub mod mqtt;
+pub mod outbox;
 pub mod schema;
 pub mod tls;
 
+use std::collections::VecDeque;
 use std::io::Write;
 use std::time::{Duration, SystemTime};
 
@@ -35,6 +37,14 @@ pub enum PublishError {
     Unacknowledged { pending: u64 },
     #[error("cannot write to stdout: {0}")]
     Stdout(std::io::Error),
+    #[error("MQTT broker {url} did not take {pending} queued report(s) before shutdown; {kept}")]
+    Queued {
+        url: String,
+        pending: u64,
+        kept: String,
+    },
+    #[error(transparent)]
+    Outbox(#[from] outbox::OutboxError),
 }
 
 /// What the `privacy` topic states about this sensor, besides the live budget.
@@ -65,7 +75,19 @@ pub struct Publisher {
     /// Names of the configured zones and lines, by index (their topic levels).
     zones: Vec<String>,
     lines: Vec<String>,
+    /// Aggregates waiting for the broker's acknowledgement (store-and-forward).
+    outbox: outbox::Outbox,
+    /// Per queue entry handed to the current session, from the front: the session's send count
+    /// at that moment (acknowledged once the session's PUBACK count reaches it).
+    handed: VecDeque<u64>,
+    /// The session whose connection was last announced (`online`, privacy, discovery).
+    announced_session: u64,
+    /// The last health heartbeat, re-published when a new connection is made.
+    last_health: Option<HealthPayload>,
 }
+
+/// Queue entries in flight at once.
+const WINDOW: usize = 64;
 
 impl Publisher {
     pub fn new(
@@ -81,14 +103,85 @@ impl Publisher {
             root,
             print_json,
             mqtt,
-            seq: 0,
+            // Sequence numbers start at the wall-clock millisecond, so they keep increasing across
+            // restarts and consumers can deduplicate a backlog against live messages.
+            seq: SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis() as u64)
+                .unwrap_or(0),
             epoch,
             safeguards,
             statement,
             discovery,
             zones: Vec::new(),
             lines: Vec::new(),
+            outbox: outbox::Outbox::in_memory(10_000, Duration::from_secs(7 * 86_400)),
+            handed: VecDeque::new(),
+            announced_session: 0,
+            last_health: None,
         }
+    }
+
+    /// Uses `outbox` (persisted in the state dir) for aggregates; what an earlier run left in it
+    /// is published first.
+    pub fn with_outbox(mut self, outbox: outbox::Outbox) -> Self {
+        self.outbox = outbox;
+        self
+    }
+
+    /// Reports waiting for the broker, and reports dropped by the queue's bounds.
+    pub fn queue(&self) -> (u64, u64) {
+        (self.outbox.len() as u64, self.outbox.dropped())
+    }
+
+    /// Periodic upkeep (about every second): notices a dropped or new connection, re-announces
+    /// the sensor on a new one, and sends what the queue holds.
+    pub async fn tick(&mut self) -> Result<(), PublishError> {
+        let Some(mqtt) = self.mqtt.as_mut() else {
+            return Ok(());
+        };
+        if let Some(end) = mqtt.next_session() {
+            // Entries the ended session got acknowledged leave the queue; the rest are sent
+            // again on the next connection (at least once).
+            let done = self.handed.iter().take_while(|&&n| n <= end.acked).count();
+            self.outbox.remove_front(done)?;
+            self.handed.clear();
+        }
+        if mqtt.is_connected() && mqtt.session_number() != self.announced_session {
+            self.announced_session = mqtt.session_number();
+            // A new connection: the broker may have restarted and lost its retained state.
+            self.send(&Message::Availability(Availability::Online))
+                .await?;
+            self.send_privacy(SystemTime::now()).await?;
+            if let Some(h) = self.last_health.clone() {
+                self.send(&Message::Health(h)).await?;
+            }
+            self.announce_discovery().await?;
+        }
+        self.flush()
+    }
+
+    /// Forgets acknowledged queue entries and hands the next ones to the client.
+    fn flush(&mut self) -> Result<(), PublishError> {
+        let Some(mqtt) = self.mqtt.as_mut() else {
+            return Ok(());
+        };
+        let (_, acked) = mqtt.counts();
+        let done = self.handed.iter().take_while(|&&n| n <= acked).count();
+        if done > 0 {
+            self.handed.drain(..done);
+            self.outbox.remove_front(done)?;
+        }
+        while self.handed.len() < self.outbox.len().min(WINDOW) {
+            let Some(e) = self.outbox.get(self.handed.len()) else {
+                break;
+            };
+            if !mqtt.try_publish_raw(e.topic.clone(), e.payload.clone().into_bytes(), true) {
+                break;
+            }
+            self.handed.push_back(mqtt.counts().0);
+        }
+        Ok(())
     }
 
     /// Names the zones and lines whose reports this publisher will receive, by index.
@@ -129,6 +222,9 @@ impl Publisher {
     /// Announces the sensor `online` (retained; the Last Will says `offline`) and publishes its
     /// privacy statement.
     pub async fn announce(&mut self) -> Result<(), PublishError> {
+        if let Some(mqtt) = self.mqtt.as_ref().filter(|m| m.is_connected()) {
+            self.announced_session = mqtt.session_number();
+        }
         self.send(&Message::Availability(Availability::Online))
             .await?;
         let now = SystemTime::now();
@@ -253,7 +349,8 @@ impl Publisher {
             source: h.source.as_str().into(),
             frames: h.frames,
             dropped: h.dropped,
-            queue,
+            queue: queue + self.outbox.len() as u64,
+            queue_dropped: self.outbox.dropped(),
             last_error: h.last_error.clone(),
         };
         self.send(&Message::Health(payload)).await
@@ -265,8 +362,22 @@ impl Publisher {
     }
 
     async fn send(&mut self, message: &Message) -> Result<(), PublishError> {
+        if let Message::Health(h) = message {
+            self.last_health = Some(h.clone());
+        }
         if let Some(mqtt) = self.mqtt.as_mut() {
-            mqtt.publish(message).await?;
+            match message {
+                // Aggregates are queued (persisted) first, then sent in order.
+                Message::Occupancy(_) | Message::Zone { .. } | Message::Line { .. } => {
+                    let payload = String::from_utf8(message.payload()).unwrap_or_default();
+                    self.outbox.push(message.path(&self.root), payload)?;
+                    self.flush()?;
+                }
+                // State is sent when connected, and re-sent on every new connection.
+                _ => {
+                    mqtt.try_publish(message);
+                }
+            }
         }
         if self.print_json {
             let mut out = std::io::stdout().lock();
@@ -277,15 +388,52 @@ impl Publisher {
         Ok(())
     }
 
-    /// Ends publishing: `offline`, then waits for the broker to acknowledge everything.
-    pub async fn close(self, timeout: Duration) -> Result<(), PublishError> {
+    /// Ends publishing: sends what the queue holds, `offline`, then waits (up to `timeout`) for
+    /// the broker to acknowledge everything. What is still unacknowledged stays in the persisted
+    /// queue for the next start, and is reported.
+    pub async fn close(mut self, timeout: Duration) -> Result<(), PublishError> {
         if self.print_json {
             let line = Message::Availability(Availability::Offline).json_line(&self.root);
             println!("{line}");
         }
-        match self.mqtt {
-            Some(mqtt) => mqtt.close(timeout).await,
-            None => Ok(()),
+        let Some(mut mqtt) = self.mqtt.take() else {
+            return Ok(());
+        };
+        let deadline = tokio::time::Instant::now() + timeout;
+        // Give a reconnecting broker the time we have to take the backlog.
+        while !self.outbox.is_empty() && tokio::time::Instant::now() < deadline {
+            self.mqtt = Some(mqtt);
+            self.tick().await?;
+            mqtt = self
+                .mqtt
+                .take()
+                .ok_or(PublishError::Closed("publisher gone".into()))?;
+            if self.outbox.len() == self.handed.len() && mqtt.is_connected() {
+                let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+                if mqtt.drain(left).await.is_ok() {
+                    let (_, acked) = mqtt.counts();
+                    let done = self.handed.iter().take_while(|&&n| n <= acked).count();
+                    self.handed.drain(..done);
+                    self.outbox.remove_front(done)?;
+                    continue;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        let url = mqtt.url();
+        let closed = mqtt.close(left.max(Duration::from_secs(1))).await;
+        if !self.outbox.is_empty() {
+            return Err(PublishError::Queued {
+                url,
+                pending: self.outbox.len() as u64,
+                kept: self
+                    .outbox
+                    .path()
+                    .map(|p| format!("kept in {} for the next start", p.display()))
+                    .unwrap_or_else(|| "lost: set state.dir to keep them".into()),
+            });
+        }
+        closed
     }
 }

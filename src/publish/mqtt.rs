@@ -1,10 +1,14 @@
 //! MQTT transport with `rumqttc` on tokio: QoS 1, retained state, Last Will `offline`.
 //!
-//! [`MqttPublisher::connect`] waits for the broker's CONNACK, so a refused or unreachable broker
-//! is a clear start-up error before anything is published. A task drives the event loop, counts
-//! PUBACKs (so shutdown can wait until every message is acknowledged) and reconnects after a
-//! drop with backoff. This module publishes only [`Message`]s built from the schema types, and
-//! never logs a password or a payload.
+//! [`MqttPublisher::connect`] waits for the broker's CONNACK, so a broker that refuses the
+//! sensor (credentials, TLS) is a clear start-up error; one that cannot be reached yet is not
+//! (counting goes on, reports wait in the store-and-forward queue). Each connection is a
+//! *session*: a fresh client whose task drives the event loop, counts PUBACKs and ends when the
+//! connection drops; the next session starts with backoff. Messages are handed over only while
+//! connected, so nothing waits inside the client across a drop (with a clean session the broker
+//! and rumqttc forget it): the queue re-sends what a dead session did not get acknowledged. This
+//! module publishes only [`Message`]s built from the schema types and queued aggregates, and never
+//! logs a password or a payload.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -53,19 +57,40 @@ fn tls_cause(e: &rumqttc::TlsError) -> String {
     cause.to_string()
 }
 
-/// A connected publisher.
-pub struct MqttPublisher {
+/// The longest wait between connection attempts.
+const MAX_BACKOFF: Duration = Duration::from_secs(10);
+
+/// One connection: its client, the task driving it, and its counters.
+struct Session {
     client: AsyncClient,
-    settings: MqttSettings,
+    driver: JoinHandle<()>,
+    /// Messages handed to this session's client.
     sent: u64,
+    /// PUBACKs this session received.
     acked: watch::Receiver<u64>,
     connected: Arc<AtomicBool>,
-    driver: JoinHandle<()>,
+    /// 1 for the first session, counting up.
+    number: u64,
+}
+
+/// A publisher that keeps (re)connecting.
+pub struct MqttPublisher {
+    options: MqttOptions,
+    settings: MqttSettings,
+    session: Session,
     ha_online: Arc<Notify>,
 }
 
+/// What [`MqttPublisher::next_session`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionEnd {
+    /// Messages the ended session acknowledged, of those handed to it.
+    pub acked: u64,
+    pub sent: u64,
+}
+
 impl MqttPublisher {
-    /// Connects and waits for the broker to accept the session.
+    /// Connects and waits for the broker to accept the session (or to be found unreachable).
     pub async fn connect(settings: MqttSettings) -> Result<Self, PublishError> {
         let mut options = MqttOptions::new(
             settings.client_id.clone(),
@@ -89,14 +114,16 @@ impl MqttPublisher {
                 rumqttc::TlsConfiguration::Rustls(Arc::clone(tls)),
             ));
         }
-        let (client, mut eventloop) = AsyncClient::new(options, 256);
+        let (client, mut eventloop) = AsyncClient::new(options.clone(), 256);
         let url = settings.url();
+        // A broker that answers and refuses (credentials, TLS) is a configuration error; one
+        // that cannot be reached yet is not: counting goes on and reports are queued.
         let wait = async {
             loop {
                 match eventloop.poll().await {
                     Ok(Event::Incoming(Packet::ConnAck(ack))) => {
                         return match ack.code {
-                            ConnectReturnCode::Success => Ok(()),
+                            ConnectReturnCode::Success => Ok(true),
                             code => Err(PublishError::Refused {
                                 url: url.clone(),
                                 cause: refusal(code).into(),
@@ -104,6 +131,14 @@ impl MqttPublisher {
                         }
                     }
                     Ok(_) => continue,
+                    Err(ConnectionError::Io(e)) => {
+                        tracing::warn!(
+                            broker = %url,
+                            cause = %e,
+                            "MQTT broker unreachable; counting goes on, reports are queued until it answers"
+                        );
+                        return Ok(false);
+                    }
                     Err(e) => {
                         return Err(PublishError::Refused {
                             url: url.clone(),
@@ -113,39 +148,26 @@ impl MqttPublisher {
                 }
             }
         };
-        match tokio::time::timeout(settings.connect_timeout, wait).await {
+        let up = match tokio::time::timeout(settings.connect_timeout, wait).await {
             Ok(result) => result?,
             Err(_) => {
-                return Err(PublishError::Refused {
-                    url,
-                    cause: format!("no answer within {} s", settings.connect_timeout.as_secs()),
-                })
+                tracing::warn!(
+                    broker = %url,
+                    "MQTT broker did not answer within {} s; counting goes on, reports are queued",
+                    settings.connect_timeout.as_secs()
+                );
+                false
             }
-        }
-        tracing::info!(broker = %url, client_id = %settings.client_id, "connected to MQTT broker");
-        let (acked_tx, acked) = watch::channel(0u64);
-        let connected = Arc::new(AtomicBool::new(true));
-        let ha_online = Arc::new(Notify::new());
-        if let Some(status) = &settings.ha_status_topic {
-            client
-                .subscribe(status.clone(), QoS::AtLeastOnce)
-                .await
-                .map_err(|e| PublishError::Closed(e.to_string()))?;
-        }
-        let watch = Watch {
-            acked: acked_tx,
-            connected: Arc::clone(&connected),
-            ha_status: settings.ha_status_topic.clone(),
-            ha_online: Arc::clone(&ha_online),
         };
-        let driver = tokio::spawn(drive(eventloop, watch, url));
+        if up {
+            tracing::info!(broker = %url, client_id = %settings.client_id, "connected to MQTT broker");
+        }
+        let ha_online = Arc::new(Notify::new());
+        let session = start_session(client, eventloop, up, 1, &settings, &ha_online);
         Ok(Self {
-            client,
+            options,
             settings,
-            sent: 0,
-            acked,
-            connected,
-            driver,
+            session,
             ha_online,
         })
     }
@@ -155,37 +177,87 @@ impl MqttPublisher {
         Arc::clone(&self.ha_online)
     }
 
-    /// Queues one message (QoS 1, retained as its topic says).
-    pub async fn publish(&mut self, message: &Message) -> Result<(), PublishError> {
-        self.client
-            .publish(
-                message.path(&self.settings.topic_root),
-                QoS::AtLeastOnce,
-                message.retained(),
-                message.payload(),
-            )
-            .await
-            .map_err(|e| PublishError::Closed(e.to_string()))?;
-        self.sent += 1;
-        Ok(())
+    /// Hands one message to the client (QoS 1, retained as its topic says) without waiting;
+    /// false when disconnected or the client's queue is full (nothing was sent).
+    pub fn try_publish(&mut self, message: &Message) -> bool {
+        self.try_publish_raw(
+            message.path(&self.settings.topic_root),
+            message.payload(),
+            message.retained(),
+        )
+    }
+
+    /// As [`MqttPublisher::try_publish`], for a message already rendered (the queue's entries).
+    pub fn try_publish_raw(&mut self, topic: String, payload: Vec<u8>, retained: bool) -> bool {
+        if !self.is_connected() {
+            return false;
+        }
+        match self
+            .session
+            .client
+            .try_publish(topic, QoS::AtLeastOnce, retained, payload)
+        {
+            Ok(()) => {
+                self.session.sent += 1;
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// This session's (handed over, acknowledged) message counts.
+    pub fn counts(&self) -> (u64, u64) {
+        (self.session.sent, *self.session.acked.borrow())
     }
 
     pub fn is_connected(&self) -> bool {
-        self.connected.load(Ordering::Relaxed)
+        self.session.connected.load(Ordering::Relaxed)
     }
 
-    /// Waits until the broker has acknowledged every message published so far.
+    /// The broker's URL, for messages.
+    pub fn url(&self) -> String {
+        self.settings.url()
+    }
+
+    /// The current session's number (changes when a new connection is made).
+    pub fn session_number(&self) -> u64 {
+        self.session.number
+    }
+
+    /// When the current session's connection has dropped: starts the next one (which keeps
+    /// trying with backoff) and says what the ended one got acknowledged.
+    pub fn next_session(&mut self) -> Option<SessionEnd> {
+        if !self.session.driver.is_finished() {
+            return None;
+        }
+        let end = SessionEnd {
+            acked: *self.session.acked.borrow(),
+            sent: self.session.sent,
+        };
+        let (client, eventloop) = AsyncClient::new(self.options.clone(), 256);
+        self.session = start_session(
+            client,
+            eventloop,
+            false,
+            self.session.number + 1,
+            &self.settings,
+            &self.ha_online,
+        );
+        Some(end)
+    }
+
+    /// Waits until the broker has acknowledged every message of this session.
     pub async fn drain(&mut self, timeout: Duration) -> Result<(), PublishError> {
-        let sent = self.sent;
+        let sent = self.session.sent;
         let done = {
-            let wait = self.acked.wait_for(|&acked| acked >= sent);
+            let wait = self.session.acked.wait_for(|&acked| acked >= sent);
             matches!(tokio::time::timeout(timeout, wait).await, Ok(Ok(_)))
         };
         if done {
             Ok(())
         } else {
             Err(PublishError::Unacknowledged {
-                pending: sent.saturating_sub(*self.acked.borrow()),
+                pending: sent.saturating_sub(*self.session.acked.borrow()),
             })
         }
     }
@@ -193,13 +265,44 @@ impl MqttPublisher {
     /// Publishes `offline`, waits for the broker to acknowledge everything, then disconnects
     /// cleanly (so the broker does not also fire the Last Will).
     pub async fn close(mut self, timeout: Duration) -> Result<(), PublishError> {
-        self.publish(&Message::Availability(Availability::Offline))
-            .await?;
+        self.try_publish(&Message::Availability(Availability::Offline));
         let drained = self.drain(timeout).await;
-        let _ = self.client.disconnect().await;
-        let _ = tokio::time::timeout(Duration::from_secs(2), &mut self.driver).await;
-        self.driver.abort();
+        let _ = self.session.client.try_disconnect();
+        let _ = tokio::time::timeout(Duration::from_secs(2), &mut self.session.driver).await;
+        self.session.driver.abort();
         drained
+    }
+}
+
+/// Starts the task driving `eventloop`; subscribes to Home Assistant's status (queued until the
+/// connection is up).
+fn start_session(
+    client: AsyncClient,
+    eventloop: EventLoop,
+    up: bool,
+    number: u64,
+    settings: &MqttSettings,
+    ha_online: &Arc<Notify>,
+) -> Session {
+    let (acked_tx, acked) = watch::channel(0u64);
+    let connected = Arc::new(AtomicBool::new(up));
+    if let Some(status) = &settings.ha_status_topic {
+        let _ = client.try_subscribe(status.clone(), QoS::AtLeastOnce);
+    }
+    let watch = Watch {
+        acked: acked_tx,
+        connected: Arc::clone(&connected),
+        ha_status: settings.ha_status_topic.clone(),
+        ha_online: Arc::clone(ha_online),
+    };
+    let driver = tokio::spawn(drive(eventloop, watch, settings.url(), up));
+    Session {
+        client,
+        driver,
+        sent: 0,
+        acked,
+        connected,
+        number,
     }
 }
 
@@ -211,9 +314,10 @@ struct Watch {
     ha_online: Arc<Notify>,
 }
 
-/// Drives the event loop: counts acknowledgements, watches Home Assistant's status, reconnects
-/// with backoff after a drop.
-async fn drive(mut eventloop: EventLoop, w: Watch, url: String) {
+/// Drives one session's event loop: connects (retrying with backoff while the broker cannot be
+/// reached), counts acknowledgements, watches Home Assistant's status, and ends when an
+/// established connection drops (the publisher then starts the next session).
+async fn drive(mut eventloop: EventLoop, w: Watch, url: String, mut up: bool) {
     let Watch {
         acked,
         connected,
@@ -232,19 +336,33 @@ async fn drive(mut eventloop: EventLoop, w: Watch, url: String) {
             {
                 ha_online.notify_one();
             }
-            Ok(Event::Incoming(Packet::ConnAck(_))) => {
+            Ok(Event::Incoming(Packet::ConnAck(ack))) => {
+                if ack.code != ConnectReturnCode::Success {
+                    tracing::warn!(broker = %url, cause = refusal(ack.code), "MQTT broker refused the connection; retrying");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                    continue;
+                }
+                up = true;
                 connected.store(true, Ordering::Relaxed);
-                backoff = Duration::from_millis(500);
-                tracing::info!(broker = %url, "reconnected to MQTT broker");
+                tracing::info!(broker = %url, "connected to MQTT broker");
             }
-            Ok(Event::Outgoing(Outgoing::Disconnect)) => return,
+            Ok(Event::Outgoing(Outgoing::Disconnect)) => {
+                connected.store(false, Ordering::Relaxed);
+                return;
+            }
             Ok(_) => {}
             Err(e) => {
-                if connected.swap(false, Ordering::Relaxed) {
-                    tracing::warn!(broker = %url, cause = %connection_cause(&e), "MQTT connection lost; retrying");
+                if up {
+                    connected.store(false, Ordering::Relaxed);
+                    tracing::warn!(broker = %url, cause = %connection_cause(&e), "MQTT connection lost; reconnecting");
+                    return;
                 }
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(30));
+                // Exponential backoff (0.5 s doubling to 10 s) with jitter, so a fleet does not
+                // reconnect in lockstep.
+                let jitter = Duration::from_millis(rand::random::<u64>() % 500);
+                tokio::time::sleep(backoff + jitter).await;
+                backoff = (backoff * 2).min(MAX_BACKOFF);
             }
         }
     }

@@ -189,8 +189,10 @@ pub struct HealthPayload {
     pub frames: u64,
     /// Frames skipped because inference was busy (live sources).
     pub dropped: u64,
-    /// Reports waiting to be published.
+    /// Reports waiting to be published (store-and-forward queue).
     pub queue: u64,
+    /// Reports the queue dropped (oldest first) because it was full or too old, since start.
+    pub queue_dropped: u64,
     /// The last error, one line; absent when none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_error: Option<String>,

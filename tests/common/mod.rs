@@ -97,6 +97,22 @@ pub struct Broker {
     pub port: u16,
     child: Child,
     _dir: tempfile::TempDir,
+    conf: PathBuf,
+}
+
+fn spawn_mosquitto(conf: &Path) -> Child {
+    Command::new(mosquitto_bin())
+        .arg("-c")
+        .arg(conf)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("mosquitto is installed (scripts/setup.sh installs it)")
+}
+
+/// A loopback port nothing listens on (yet).
+pub fn unused_port() -> u16 {
+    free_port()
 }
 
 impl Broker {
@@ -136,6 +152,7 @@ impl Broker {
                             port,
                             child,
                             _dir: dir,
+                            conf,
                         };
                     }
                     break;
@@ -154,6 +171,50 @@ impl Broker {
 
     pub fn url(&self) -> String {
         format!("mqtt://127.0.0.1:{}", self.port)
+    }
+
+    /// Starts an anonymous broker on a given port (one a test reserved earlier).
+    pub fn start_on(port: u16) -> Broker {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let conf = dir.path().join("mosquitto.conf");
+        std::fs::write(
+            &conf,
+            format!("listener {port} 127.0.0.1\npersistence false\nlog_dest stderr\nlog_type error\nallow_anonymous true\n"),
+        )
+        .expect("write mosquitto.conf");
+        let child = spawn_mosquitto(&conf);
+        let broker = Broker {
+            port,
+            child,
+            _dir: dir,
+            conf,
+        };
+        broker.wait_ready();
+        broker
+    }
+
+    /// Stops the broker (as a crash or a network outage would: no clean goodbye).
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts the broker again on the same port, with the same config (retained state gone).
+    pub fn restart(&mut self) {
+        self.child = spawn_mosquitto(&self.conf);
+        self.wait_ready();
+    }
+
+    fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "mosquitto did not come up on {}",
+                self.port
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// The retained message on `topic`, if any, as its payload text.

@@ -1,0 +1,267 @@
+//! Store-and-forward: every aggregate report waits here until the broker has acknowledged it.
+//!
+//! A bounded FIFO of ready-to-send messages (topic + JSON payload, with their original `seq` and
+//! `ts` inside), mirrored in `<state.dir>/outbox.jsonl` so a broker outage, a crash or a reboot
+//! loses nothing: entries are appended as they are made and the file is rewritten (temp file +
+//! rename) when acknowledged entries leave. Without a state dir it lives in memory only. Bounded
+//! by count and age: the oldest entries are dropped first and counted. A plain JSON-lines file
+//! (no embedded database): the queue is small, written in order and read once at start, and the
+//! format can be inspected by hand. Holds aggregates only, never anything per person.
+
+use std::collections::VecDeque;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+/// One queued message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    pub topic: String,
+    pub payload: String,
+    /// Unix seconds when it was queued (for the age bound).
+    pub queued: u64,
+}
+
+/// The bounded, persisted queue.
+#[derive(Debug)]
+pub struct Outbox {
+    file: Option<PathBuf>,
+    entries: VecDeque<Entry>,
+    max_entries: usize,
+    max_age: Duration,
+    dropped: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("store-and-forward queue {path}: {cause}")]
+pub struct OutboxError {
+    pub path: PathBuf,
+    pub cause: std::io::Error,
+}
+
+pub const FILE_NAME: &str = "outbox.jsonl";
+
+fn now_unix() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+impl Outbox {
+    /// Opens the queue in `state_dir` (loading what an earlier run left), or in memory.
+    pub fn open(
+        state_dir: Option<&Path>,
+        max_entries: usize,
+        max_age: Duration,
+    ) -> Result<Self, OutboxError> {
+        let file = state_dir.map(|d| d.join(FILE_NAME));
+        let mut entries = VecDeque::new();
+        if let Some(path) = &file {
+            match std::fs::read_to_string(path) {
+                Ok(text) => {
+                    // A line cut short by a crash in the middle of a write is skipped.
+                    entries.extend(text.lines().filter_map(|l| serde_json::from_str(l).ok()));
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(cause) => {
+                    return Err(OutboxError {
+                        path: path.clone(),
+                        cause,
+                    })
+                }
+            }
+        }
+        let mut outbox = Self {
+            file,
+            entries,
+            max_entries: max_entries.max(1),
+            max_age,
+            dropped: 0,
+        };
+        if outbox.enforce_bounds() {
+            outbox.rewrite()?;
+        }
+        if !outbox.entries.is_empty() {
+            tracing::info!(
+                queued = outbox.entries.len(),
+                "reports queued by an earlier run will be published first"
+            );
+        }
+        Ok(outbox)
+    }
+
+    /// A queue in memory only (no state dir).
+    pub fn in_memory(max_entries: usize, max_age: Duration) -> Self {
+        Self {
+            file: None,
+            entries: VecDeque::new(),
+            max_entries: max_entries.max(1),
+            max_age,
+            dropped: 0,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Entries dropped by the bounds since start.
+    pub fn dropped(&self) -> u64 {
+        self.dropped
+    }
+
+    pub fn get(&self, i: usize) -> Option<&Entry> {
+        self.entries.get(i)
+    }
+
+    pub fn path(&self) -> Option<&Path> {
+        self.file.as_deref()
+    }
+
+    /// Queues a message (persisted before this returns); drops the oldest beyond the bounds.
+    /// Returns how many entries were dropped from the front.
+    pub fn push(&mut self, topic: String, payload: String) -> Result<usize, OutboxError> {
+        let entry = Entry {
+            topic,
+            payload,
+            queued: now_unix(),
+        };
+        if let Some(path) = &self.file {
+            let line = serde_json::to_string(&entry).unwrap_or_default();
+            let io = || -> std::io::Result<()> {
+                let mut f = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)?;
+                writeln!(f, "{line}")?;
+                f.sync_data()
+            };
+            io().map_err(|cause| OutboxError {
+                path: path.clone(),
+                cause,
+            })?;
+        }
+        self.entries.push_back(entry);
+        let before = self.dropped;
+        if self.enforce_bounds() {
+            self.rewrite()?;
+        }
+        Ok((self.dropped - before) as usize)
+    }
+
+    /// Removes the `n` oldest entries (acknowledged by the broker).
+    pub fn remove_front(&mut self, n: usize) -> Result<(), OutboxError> {
+        if n == 0 {
+            return Ok(());
+        }
+        for _ in 0..n.min(self.entries.len()) {
+            self.entries.pop_front();
+        }
+        self.rewrite()
+    }
+
+    /// Drops entries beyond the count or older than the age bound; true if any went.
+    fn enforce_bounds(&mut self) -> bool {
+        let oldest_allowed = now_unix().saturating_sub(self.max_age.as_secs());
+        let mut changed = false;
+        while self.entries.len() > self.max_entries
+            || self
+                .entries
+                .front()
+                .is_some_and(|e| e.queued < oldest_allowed)
+        {
+            self.entries.pop_front();
+            self.dropped += 1;
+            changed = true;
+        }
+        if changed {
+            tracing::warn!(
+                dropped = self.dropped,
+                "store-and-forward queue full or too old: oldest reports dropped"
+            );
+        }
+        changed
+    }
+
+    /// Writes the queue as it is now: to a temporary file, then renamed over the old one.
+    fn rewrite(&self) -> Result<(), OutboxError> {
+        let Some(path) = &self.file else {
+            return Ok(());
+        };
+        let tmp = path.with_extension("jsonl.tmp");
+        let io = || -> std::io::Result<()> {
+            let mut f = std::fs::File::create(&tmp)?;
+            for e in &self.entries {
+                writeln!(f, "{}", serde_json::to_string(e).unwrap_or_default())?;
+            }
+            f.sync_data()?;
+            std::fs::rename(&tmp, path)
+        };
+        io().map_err(|cause| OutboxError {
+            path: path.clone(),
+            cause,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_survive_a_restart_in_order_and_leave_when_acknowledged() {
+        let dir = tempfile::tempdir().unwrap();
+        let day = Duration::from_secs(86_400);
+        let mut q = Outbox::open(Some(dir.path()), 100, day).unwrap();
+        for i in 0..5 {
+            q.push(format!("t/{i}"), format!("{{\"seq\":{i}}}"))
+                .unwrap();
+        }
+        q.remove_front(2).unwrap();
+        drop(q);
+        // A torn last line (crash mid-write) is ignored.
+        let path = dir.path().join(FILE_NAME);
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        text.push_str("{\"topic\":\"t/x\",\"pay");
+        std::fs::write(&path, text).unwrap();
+        let q = Outbox::open(Some(dir.path()), 100, day).unwrap();
+        let topics: Vec<&str> = (0..q.len())
+            .map(|i| q.get(i).unwrap().topic.as_str())
+            .collect();
+        assert_eq!(topics, vec!["t/2", "t/3", "t/4"]);
+    }
+
+    #[test]
+    fn bounded_by_count_dropping_the_oldest() {
+        let mut q = Outbox::open(None, 3, Duration::from_secs(3600)).unwrap();
+        for i in 0..5 {
+            q.push(format!("t/{i}"), "{}".into()).unwrap();
+        }
+        assert_eq!((q.len(), q.dropped()), (3, 2));
+        assert_eq!(q.get(0).unwrap().topic, "t/2");
+    }
+
+    #[test]
+    fn bounded_by_age() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = Entry {
+            topic: "t/old".into(),
+            payload: "{}".into(),
+            queued: 1,
+        };
+        std::fs::write(
+            dir.path().join(FILE_NAME),
+            format!("{}\n", serde_json::to_string(&old).unwrap()),
+        )
+        .unwrap();
+        let q = Outbox::open(Some(dir.path()), 100, Duration::from_secs(3600)).unwrap();
+        assert_eq!((q.len(), q.dropped()), (0, 1));
+    }
+}
