@@ -174,17 +174,32 @@ pub fn markdown(config: &Config) -> String {
         md,
         "## Storage on the device\n\n{}",
         if config.state.dir.is_empty() {
-            "Nothing is stored: no state directory is configured.".to_string()
-        } else if p.dp_epsilon_per_day > 0.0 {
-            format!(
-                "`{}/dp-budget.json`: the differential-privacy budget spent today (a date and a number).",
-                config.state.dir
-            )
+            "Nothing is stored: no state directory is configured (reports the broker has not \
+             acknowledged are kept in memory only)."
+                .to_string()
         } else {
-            format!(
-                "`{}` is writable but nothing is stored in it with this configuration.",
-                config.state.dir
-            )
+            let mut items = Vec::new();
+            if p.dp_epsilon_per_day > 0.0 {
+                items.push(format!(
+                    "`{}/dp-budget.json`: the differential-privacy budget spent today (a date and a number).",
+                    config.state.dir
+                ));
+            }
+            if !config.mqtt.url.is_empty() {
+                items.push(format!(
+                    "`{}/outbox.jsonl`: published reports (the same aggregate payloads as on MQTT) \
+                     until the broker acknowledges them; at most {} entries and {} hours.",
+                    config.state.dir, config.mqtt.queue_max, config.mqtt.queue_max_age_h
+                ));
+            }
+            if items.is_empty() {
+                format!(
+                    "`{}` is writable but nothing is stored in it with this configuration.",
+                    config.state.dir
+                )
+            } else {
+                items.join("\n\n")
+            }
         }
     );
     md

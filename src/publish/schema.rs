@@ -88,7 +88,8 @@ impl<T: Copy> Banded<T> {
 #[serde(deny_unknown_fields)]
 pub struct OccupancyPayload {
     pub schema: u32,
-    /// Per-process message counter; consumers can dedupe QoS 1 redeliveries by it.
+    /// Message counter, increasing across restarts (it starts at the wall-clock millisecond);
+    /// consumers can dedupe QoS 1 redeliveries and backlog duplicates by it.
     pub seq: u64,
     /// End of the window, RFC 3339, whole seconds, UTC (bin-aligned with time binning).
     pub ts: String,
