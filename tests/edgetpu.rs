@@ -47,15 +47,7 @@ impl Run {
     }
 
     fn count(&self) -> Option<u64> {
-        self.stdout
-            .lines()
-            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-            .find(|v| {
-                v["topic"]
-                    .as_str()
-                    .is_some_and(|t| t.ends_with("/occupancy"))
-            })
-            .and_then(|v| v["count"].as_u64())
+        common::first_occupancy_count(&self.stdout)
     }
 }
 

@@ -183,15 +183,7 @@ fn yolov5n_is_decoded_with_letterboxing_and_counts_people_on_stills() {
         let out = run_with_timeout(cmd, Duration::from_secs(120));
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success(), "{image}: {stderr}");
-        let count = String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-            .find(|v| {
-                v["topic"]
-                    .as_str()
-                    .is_some_and(|t| t.ends_with("/occupancy"))
-            })
-            .and_then(|v| v["count"].as_u64())
+        let count = common::first_occupancy_count(&String::from_utf8_lossy(&out.stdout))
             .expect("an occupancy message");
         assert!(range.contains(&count), "{image}: {count} people");
     }

@@ -3,12 +3,11 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
+use std::process::Child;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{headcount, one_by_one, wait_until, write_config, Broker, Received};
+use common::{one_by_one, wait_until, write_config, Broker, Received};
 use headcount::publish::{OccupancyPayload, SCHEMA_VERSION};
 
 const SITE: &str = "test";
@@ -25,25 +24,8 @@ fn config_for(broker: &Broker, dir: &std::path::Path, sensor: &str) -> std::path
 
 /// Starts `headcount replay` and collects its stdout lines.
 fn start_replay(args: &[&str], config: &std::path::Path) -> (Child, Arc<Mutex<Vec<String>>>) {
-    let mut child = headcount()
-        .arg("replay")
-        .args(args)
-        .arg("--config")
-        .arg(config)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn headcount");
-    let stdout = child.stdout.take().expect("stdout");
-    let lines = Arc::new(Mutex::new(Vec::new()));
-    let sink = Arc::clone(&lines);
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            sink.lock().unwrap().push(line);
-        }
-    });
-    (child, lines)
+    let args: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_ref()).collect();
+    common::spawn_replay(&args, config)
 }
 
 /// Sends SIGTERM, as systemd does to stop a service.

@@ -7,13 +7,12 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{headcount, one_by_one, unused_port, write_config, Broker, Received};
+use common::{one_by_one, unused_port, write_config, Broker, Received};
 
 /// The first `seconds` of the one-by-one clip.
 fn clip(dir: &Path, seconds: u32) -> PathBuf {
@@ -43,26 +42,7 @@ fn config(dir: &Path, port: u16) -> PathBuf {
 
 /// Starts a paced replay; its stdout lines are collected.
 fn start(video: &Path, config: &Path) -> (Child, Arc<Mutex<Vec<String>>>) {
-    let mut child = headcount()
-        .arg("replay")
-        .arg(video)
-        .arg("--realtime")
-        .arg("--config")
-        .arg(config)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let lines = Arc::new(Mutex::new(Vec::new()));
-    let sink = Arc::clone(&lines);
-    std::thread::spawn(move || {
-        for l in BufReader::new(stdout).lines().map_while(Result::ok) {
-            sink.lock().unwrap().push(l);
-        }
-    });
-    (child, lines)
+    common::spawn_replay(&[video.as_os_str(), "--realtime".as_ref()], config)
 }
 
 fn wait_exit(child: &mut Child, limit: Duration) -> std::process::ExitStatus {

@@ -330,10 +330,9 @@ mod tests {
 mod schema_file_tests {
     use super::*;
 
-    /// The committed JSON Schema and the Rust type describe the same fields.
-    #[test]
-    fn committed_schema_matches_the_payload_type() {
-        let text = include_str!("../../schema/occupancy.schema.json");
+    /// The committed JSON Schema (`text`) and a fully populated payload (`value`) name the same
+    /// fields, the schema allows no others, and every required field is emitted.
+    fn assert_schema_matches(text: &str, value: &serde_json::Value) {
         let schema: serde_json::Value = serde_json::from_str(text).unwrap();
         assert_eq!(schema["additionalProperties"], false);
         let mut declared: Vec<&str> = schema["properties"]
@@ -342,12 +341,23 @@ mod schema_file_tests {
             .keys()
             .map(String::as_str)
             .collect();
-        let required: Vec<&str> = schema["required"]
-            .as_array()
+        let mut emitted: Vec<&str> = value
+            .as_object()
             .unwrap()
-            .iter()
-            .map(|v| v.as_str().unwrap())
+            .keys()
+            .map(String::as_str)
             .collect();
+        declared.sort_unstable();
+        emitted.sort_unstable();
+        assert_eq!(declared, emitted);
+        for field in schema["required"].as_array().unwrap() {
+            assert!(emitted.contains(&field.as_str().unwrap()), "{field}");
+        }
+        assert_eq!(schema["properties"]["schema"]["const"], SCHEMA_VERSION);
+    }
+
+    #[test]
+    fn committed_schema_matches_the_payload_type() {
         let payload = OccupancyPayload {
             schema: SCHEMA_VERSION,
             seq: 1,
@@ -359,33 +369,14 @@ mod schema_file_tests {
             window_s: 0.0,
             dp_epsilon: Some(0.1),
         };
-        let value = serde_json::to_value(&payload).unwrap();
-        let mut emitted: Vec<&str> = value
-            .as_object()
-            .unwrap()
-            .keys()
-            .map(String::as_str)
-            .collect();
-        declared.sort_unstable();
-        emitted.sort_unstable();
-        assert_eq!(declared, emitted);
-        for field in required {
-            assert!(emitted.contains(&field), "{field}");
-        }
-        assert_eq!(schema["properties"]["schema"]["const"], SCHEMA_VERSION);
+        assert_schema_matches(
+            include_str!("../../schema/occupancy.schema.json"),
+            &serde_json::to_value(&payload).unwrap(),
+        );
     }
 
     #[test]
     fn committed_line_schema_matches_the_payload_type() {
-        let text = include_str!("../../schema/line.schema.json");
-        let schema: serde_json::Value = serde_json::from_str(text).unwrap();
-        assert_eq!(schema["additionalProperties"], false);
-        let mut declared: Vec<&str> = schema["properties"]
-            .as_object()
-            .unwrap()
-            .keys()
-            .map(String::as_str)
-            .collect();
         let payload = LinePayload {
             schema: SCHEMA_VERSION,
             seq: 1,
@@ -398,15 +389,7 @@ mod schema_file_tests {
             window_s: 60.0,
         };
         let value = serde_json::to_value(&payload).unwrap();
-        let mut emitted: Vec<&str> = value
-            .as_object()
-            .unwrap()
-            .keys()
-            .map(String::as_str)
-            .collect();
-        declared.sort_unstable();
-        emitted.sort_unstable();
-        assert_eq!(declared, emitted);
+        assert_schema_matches(include_str!("../../schema/line.schema.json"), &value);
         assert_eq!(value["in"], 1);
         let line = Message::Line {
             name: "door".into(),

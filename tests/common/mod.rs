@@ -409,3 +409,39 @@ pub fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
     }
     false
 }
+
+/// The `count` of the first occupancy message among `replay`'s JSON lines.
+pub fn first_occupancy_count(stdout: &str) -> Option<u64> {
+    stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| {
+            v["topic"]
+                .as_str()
+                .is_some_and(|t| t.ends_with("/occupancy"))
+        })
+        .and_then(|v| v["count"].as_u64())
+}
+
+/// Starts `headcount replay ARGS --config CONFIG` and collects its stdout lines as they come.
+pub fn spawn_replay(args: &[&std::ffi::OsStr], config: &Path) -> (Child, Arc<Mutex<Vec<String>>>) {
+    let mut child = headcount()
+        .arg("replay")
+        .args(args)
+        .arg("--config")
+        .arg(config)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn headcount");
+    let stdout = child.stdout.take().expect("stdout");
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&lines);
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            sink.lock().unwrap().push(line);
+        }
+    });
+    (child, lines)
+}
