@@ -96,6 +96,9 @@ pub fn open_detector(config: &Config) -> Result<Box<dyn Detector>, DetectError> 
         match open_edgetpu(config, &options) {
             Ok(detector) => return Ok(detector),
             Err(e) if d.accelerator == Accelerator::EdgeTpu => return Err(e),
+            Err(DetectError::EdgeTpu(why)) => {
+                tracing::info!(reason = %why, "Edge TPU not used; running on the CPU")
+            }
             Err(e) => tracing::info!(reason = %e, "Edge TPU not used; running on the CPU"),
         }
     }

@@ -292,3 +292,35 @@ fn runtime_library_missing() {
         Some(&broker),
     );
 }
+
+#[test]
+fn camera_that_is_missing_or_not_a_camera() {
+    let dir = tempfile::tempdir().unwrap();
+    for (device, needle) in [
+        (
+            "/dev/video-not-plugged-in",
+            "/dev/video-not-plugged-in not found",
+        ),
+        ("/dev/null", "not a V4L2 capture device"),
+    ] {
+        let config = write_config(
+            dir.path(),
+            &format!("[source]\nkind = \"camera\"\ndevice = \"{device}\"\n"),
+        );
+        let mut cmd = headcount();
+        cmd.arg("run")
+            .arg("--config")
+            .arg(&config)
+            .env("HEADCOUNT_LOG", "error");
+        let out = run_with_timeout(cmd, Duration::from_secs(60));
+        assert_clean_failure(&out, 1, &[needle], None);
+    }
+    let config = write_config(
+        dir.path(),
+        "[source]\nkind = \"camera\"\ninput_format = \"h264\"\n",
+    );
+    let mut cmd = headcount();
+    cmd.arg("check-config").arg(&config);
+    let out = run_with_timeout(cmd, Duration::from_secs(30));
+    assert_clean_failure(&out, 2, &["source.input_format", "yuyv"], None);
+}
