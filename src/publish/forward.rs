@@ -1,0 +1,116 @@
+//! Store-and-forward delivery for [`Publisher`]: hands queued aggregates to the MQTT session in
+//! order, forgets them once acknowledged, notices dropped and new connections (re-announcing the
+//! sensor on each), and drains the queue at shutdown. Sends only what the queue holds; never
+//! blocks on the broker.
+
+use std::time::{Duration, SystemTime};
+
+use super::{Availability, Message, PublishError, Publisher, WINDOW};
+
+impl Publisher {
+    /// Periodic upkeep (about every second): notices a dropped or new connection, re-announces
+    /// the sensor on a new one, and sends what the queue holds.
+    pub async fn tick(&mut self) -> Result<(), PublishError> {
+        let Some(mqtt) = self.mqtt.as_mut() else {
+            return Ok(());
+        };
+        if let Some(end) = mqtt.next_session() {
+            // Entries the ended session got acknowledged leave the queue; the rest are sent
+            // again on the next connection (at least once).
+            let done = self.handed.iter().take_while(|&&n| n <= end.acked).count();
+            self.outbox.remove_front(done)?;
+            self.handed.clear();
+        }
+        if mqtt.is_connected() && mqtt.session_number() != self.announced_session {
+            self.announced_session = mqtt.session_number();
+            // A new connection: the broker may have restarted and lost its retained state.
+            self.send(&Message::Availability(Availability::Online))
+                .await?;
+            self.send_privacy(SystemTime::now()).await?;
+            if let Some(h) = self.last_health.clone() {
+                self.send(&Message::Health(h)).await?;
+            }
+            self.announce_discovery().await?;
+        }
+        self.flush()
+    }
+
+    /// Forgets acknowledged queue entries and hands the next ones to the client.
+    pub(super) fn flush(&mut self) -> Result<(), PublishError> {
+        let Some(mqtt) = self.mqtt.as_mut() else {
+            return Ok(());
+        };
+        let (_, acked) = mqtt.counts();
+        let done = self.handed.iter().take_while(|&&n| n <= acked).count();
+        if done > 0 {
+            self.handed.drain(..done);
+            self.outbox.remove_front(done)?;
+        }
+        while self.handed.len() < self.outbox.len().min(WINDOW) {
+            let Some(e) = self.outbox.get(self.handed.len()) else {
+                break;
+            };
+            if !mqtt.try_publish_raw(e.topic.clone(), e.payload.clone().into_bytes(), true) {
+                break;
+            }
+            self.handed.push_back(mqtt.counts().0);
+        }
+        Ok(())
+    }
+
+    /// Names the zones and lines whose reports this publisher will receive, by index.
+    pub fn with_counters(mut self, zones: Vec<String>, lines: Vec<String>) -> Self {
+        self.zones = zones;
+        self.lines = lines;
+        self
+    }
+
+    /// Ends publishing: sends what the queue holds, `offline`, then waits (up to `timeout`) for
+    /// the broker to acknowledge everything. What is still unacknowledged stays in the persisted
+    /// queue for the next start, and is reported.
+    pub async fn close(mut self, timeout: Duration) -> Result<(), PublishError> {
+        if self.print_json {
+            let line = Message::Availability(Availability::Offline).json_line(&self.root);
+            println!("{line}");
+        }
+        let Some(mut mqtt) = self.mqtt.take() else {
+            return Ok(());
+        };
+        let deadline = tokio::time::Instant::now() + timeout;
+        // Give a reconnecting broker the time we have to take the backlog.
+        while !self.outbox.is_empty() && tokio::time::Instant::now() < deadline {
+            self.mqtt = Some(mqtt);
+            self.tick().await?;
+            mqtt = self
+                .mqtt
+                .take()
+                .ok_or(PublishError::Closed("publisher gone".into()))?;
+            if self.outbox.len() == self.handed.len() && mqtt.is_connected() {
+                let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+                if mqtt.drain(left).await.is_ok() {
+                    let (_, acked) = mqtt.counts();
+                    let done = self.handed.iter().take_while(|&&n| n <= acked).count();
+                    self.handed.drain(..done);
+                    self.outbox.remove_front(done)?;
+                    continue;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        let url = mqtt.url();
+        let closed = mqtt.close(left.max(Duration::from_secs(1))).await;
+        if !self.outbox.is_empty() {
+            return Err(PublishError::Queued {
+                url,
+                pending: self.outbox.len() as u64,
+                kept: self
+                    .outbox
+                    .path()
+                    .map(|p| format!("kept in {} for the next start", p.display()))
+                    .unwrap_or_else(|| "lost: set state.dir to keep them".into()),
+            });
+        }
+        closed
+    }
+}
