@@ -27,8 +27,9 @@ use crate::publish::{
     discovery, MqttPublisher, MqttSettings, PrivacyStatement, PublishError, Publisher,
 };
 use crate::shutdown::Shutdown;
-use crate::source::camera::{self, PixelFormat, Reopening};
+use crate::source::camera::{self, PixelFormat};
 use crate::source::ffmpeg::{FfmpegOptions, FfmpegSource};
+use crate::source::reopen::Reopening;
 use crate::source::{FrameSource, LatestFrame, SourceError};
 
 #[derive(Debug, thiserror::Error)]

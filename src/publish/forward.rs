@@ -11,16 +11,18 @@ impl Publisher {
     /// Periodic upkeep (about every second): notices a dropped or new connection, re-announces
     /// the sensor on a new one, and sends what the queue holds.
     pub async fn tick(&mut self) -> Result<(), PublishError> {
-        let Some(mqtt) = self.mqtt.as_mut() else {
+        let Some(ended) = self.mqtt.as_mut().map(|m| m.next_session()) else {
             return Ok(());
         };
-        if let Some(end) = mqtt.next_session() {
+        if let Some(end) = ended {
             // Entries the ended session got acknowledged leave the queue; the rest are sent
             // again on the next connection (at least once).
-            let done = self.handed.iter().take_while(|&&n| n <= end.acked).count();
-            self.outbox.remove_front(done)?;
+            self.forget_acked(end.acked)?;
             self.handed.clear();
         }
+        let Some(mqtt) = self.mqtt.as_ref() else {
+            return Ok(());
+        };
         if mqtt.is_connected() && mqtt.session_number() != self.announced_session {
             self.announced_session = mqtt.session_number();
             // A new connection: the broker may have restarted and lost its retained state.
@@ -41,11 +43,10 @@ impl Publisher {
             return Ok(());
         };
         let (_, acked) = mqtt.counts();
-        let done = self.handed.iter().take_while(|&&n| n <= acked).count();
-        if done > 0 {
-            self.handed.drain(..done);
-            self.outbox.remove_front(done)?;
-        }
+        self.forget_acked(acked)?;
+        let Some(mqtt) = self.mqtt.as_mut() else {
+            return Ok(());
+        };
         while self.handed.len() < self.outbox.len().min(WINDOW) {
             let Some(e) = self.outbox.get(self.handed.len()) else {
                 break;
@@ -65,6 +66,17 @@ impl Publisher {
         self
     }
 
+    /// Drops from the queue the entries handed to the current session that its `acked` PUBACKs
+    /// cover (acknowledgements arrive in order).
+    fn forget_acked(&mut self, acked: u64) -> Result<(), PublishError> {
+        let done = self.handed.iter().take_while(|&&n| n <= acked).count();
+        if done > 0 {
+            self.handed.drain(..done);
+            self.outbox.remove_front(done)?;
+        }
+        Ok(())
+    }
+
     /// Ends publishing: sends what the queue holds, `offline`, then waits (up to `timeout`) for
     /// the broker to acknowledge everything. What is still unacknowledged stays in the persisted
     /// queue for the next start, and is reported.
@@ -73,30 +85,31 @@ impl Publisher {
             let line = Message::Availability(Availability::Offline).json_line(&self.root);
             println!("{line}");
         }
-        let Some(mut mqtt) = self.mqtt.take() else {
+        if self.mqtt.is_none() {
             return Ok(());
-        };
+        }
         let deadline = tokio::time::Instant::now() + timeout;
         // Give a reconnecting broker the time we have to take the backlog.
         while !self.outbox.is_empty() && tokio::time::Instant::now() < deadline {
-            self.mqtt = Some(mqtt);
             self.tick().await?;
-            mqtt = self
+            let all_handed = self.outbox.len() == self.handed.len();
+            if let Some(mqtt) = self
                 .mqtt
-                .take()
-                .ok_or(PublishError::Closed("publisher gone".into()))?;
-            if self.outbox.len() == self.handed.len() && mqtt.is_connected() {
+                .as_mut()
+                .filter(|m| all_handed && m.is_connected())
+            {
                 let left = deadline.saturating_duration_since(tokio::time::Instant::now());
                 if mqtt.drain(left).await.is_ok() {
                     let (_, acked) = mqtt.counts();
-                    let done = self.handed.iter().take_while(|&&n| n <= acked).count();
-                    self.handed.drain(..done);
-                    self.outbox.remove_front(done)?;
+                    self.forget_acked(acked)?;
                     continue;
                 }
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+        let Some(mqtt) = self.mqtt.take() else {
+            return Ok(());
+        };
         let left = deadline.saturating_duration_since(tokio::time::Instant::now());
         let url = mqtt.url();
         let closed = mqtt.close(left.max(Duration::from_secs(1))).await;

@@ -316,7 +316,7 @@ impl FrameSource for FfmpegSource {
     }
 }
 
-impl super::camera::Relend for FfmpegSource {
+impl super::reopen::Relend for FfmpegSource {
     fn relend(&mut self) -> Option<Frame<'_>> {
         let (index, t) = self.last?;
         Some(Frame {
