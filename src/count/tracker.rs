@@ -16,6 +16,18 @@ use std::time::Duration;
 use super::assign::Assignment;
 use crate::detect::{BBox, Detection};
 
+/// Stage two pairs a track and a detection only if their heights differ by less than this factor:
+/// a much taller or shorter box is another person, or two people merged into one box. Without
+/// this gate a held track jumped onto such boxes and its foot point crossed lines it never walked.
+const MAX_HEIGHT_RATIO: f32 = 1.5;
+
+/// How much further (in box heights) stage two may reach per second a track went unseen.
+const REACH_PER_SECOND: f32 = 2.0;
+
+/// Share of its velocity a coasting (unseen) track keeps per frame: people walking behind
+/// something keep walking, yet a prediction must not run away from a person who stopped.
+const COAST_VELOCITY_KEPT: f32 = 0.9;
+
 /// Tracker tuning (see `[counting]` in the config).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TrackerConfig {
@@ -97,8 +109,6 @@ pub struct Track<M> {
     /// Centre x, centre y, width, height.
     axes: [Axis; 4],
     hits: u32,
-    /// Updates in a row without a detection.
-    misses: u32,
     last_seen: Duration,
     updated: bool,
     confirmed: bool,
@@ -206,14 +216,10 @@ impl<M: Default + Copy> Tracker<M> {
         self.last_t = Some(t);
         for track in &mut self.tracks {
             if !track.updated {
-                // Coasting: trust the last velocity less and less, so an unseen person's
-                // prediction stays near where they were last seen.
-                track.misses += 1;
+                // Coasting: trust the last velocity a little less each frame.
                 for axis in &mut track.axes {
-                    axis.v *= 0.5;
+                    axis.v *= COAST_VELOCITY_KEPT;
                 }
-            } else {
-                track.misses = 0;
             }
             track.updated = false;
             track.just_confirmed = false;
@@ -241,9 +247,17 @@ impl<M: Default + Copy> Tracker<M> {
             |track, det| {
                 let (a, b) = (measure(&track.bbox()), measure(det));
                 let h = (a[3] + b[3]) / 2.0;
+                // A box of a very different height is another person (or two merged).
+                let ratio = a[3] / b[3];
+                if !(1.0 / MAX_HEIGHT_RATIO..=MAX_HEIGHT_RATIO).contains(&ratio) {
+                    return None;
+                }
                 let d = ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt() / h;
-                // The longer a person was unseen, the further they may have walked.
-                let reach = 1.0 + 0.5 * track.misses.min(8) as f32;
+                // The longer a person was unseen, the further they may have walked: reach
+                // grows with the time unseen, not with the number of frames, so the gate
+                // means the same at 2 and at 30 frames per second.
+                let unseen = t.saturating_sub(track.last_seen).as_secs_f32();
+                let reach = 1.0 + REACH_PER_SECOND * unseen;
                 Some(f64::from(d / reach))
             },
             distance_max,
@@ -281,7 +295,6 @@ impl<M: Default + Copy> Tracker<M> {
                     Axis::new(h, 0.01, 4e-4),
                 ],
                 hits: 1,
-                misses: 0,
                 last_seen: t,
                 updated: true,
                 confirmed,

@@ -7,6 +7,9 @@
 //! are unshaped in the file, so LiteRT cannot size them: the output buffers are created from the
 //! shapes TF 2.9 reported. Never copies a frame anywhere but the input buffer; never logs a box.
 
+use std::ffi::{c_char, c_void, CString};
+use std::path::Path;
+
 use edgefirst_tflite::litert::{self, CompiledModel, HwAccelerators, TensorBuffer};
 use zeroize::Zeroize;
 
@@ -16,6 +19,99 @@ use super::{
     runtime, DetectError, Detection, Detector, DetectorInfo, TfliteDetector, TfliteOptions,
 };
 use crate::source::{Frame, FrameGeometry};
+
+/// Why LiteRT could not compile the model.
+#[derive(Debug)]
+enum BuildError {
+    LiteRt(edgefirst_tflite::Error),
+    Threads(String),
+}
+
+impl From<edgefirst_tflite::Error> for BuildError {
+    fn from(e: edgefirst_tflite::Error) -> Self {
+        Self::LiteRt(e)
+    }
+}
+
+impl From<String> for BuildError {
+    fn from(e: String) -> Self {
+        Self::Threads(e)
+    }
+}
+
+impl std::fmt::Display for BuildError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::LiteRt(e) => e.fmt(f),
+            Self::Threads(e) => f.write_str(e),
+        }
+    }
+}
+
+/// `LiteRtCreateOpaqueOptions(identifier, payload, payload_destructor, out)`.
+type CreateOpaqueOptions = unsafe extern "C" fn(
+    *const c_char,
+    *mut c_void,
+    Option<unsafe extern "C" fn(*mut c_void)>,
+    *mut *mut c_void,
+) -> i32;
+/// `LiteRtAddOpaqueOptions(options, opaque)`: ownership of `opaque` moves to `options`.
+type AddOpaqueOptions = unsafe extern "C" fn(*mut c_void, *mut c_void) -> i32;
+/// `LiteRtDestroyOpaqueOptions(opaque)`.
+type DestroyOpaqueOptions = unsafe extern "C" fn(*mut c_void);
+
+/// Frees a payload made by [`cpu_threads`] (LiteRT calls it when the options die).
+unsafe extern "C" fn free_payload(payload: *mut c_void) {
+    if !payload.is_null() {
+        // SAFETY: every payload handed to LiteRT comes from `CString::into_raw` below, and LiteRT
+        // calls the destructor once.
+        drop(unsafe { CString::from_raw(payload.cast()) });
+    }
+}
+
+/// Gives LiteRT's CPU accelerator (XNNPACK) `threads` threads: its options are opaque options
+/// named `xnnpack` whose payload is TOML (`num_threads = N`), added to the compilation options.
+/// Without them a `CompiledModel` runs on one thread. `edgefirst-tflite` does not wrap these
+/// calls yet, so they are looked up in the same `libLiteRt.so` (already loaded; `dlopen` returns
+/// the same handle).
+fn cpu_threads(lib_path: &Path, opts: &litert::Options<'_>, threads: u32) -> Result<(), String> {
+    // SAFETY: the library is LiteRT, already loaded and initialised by `runtime::load`.
+    let lib = unsafe { libloading::Library::new(lib_path) }.map_err(|e| e.to_string())?;
+    // SAFETY: the signatures are those of LiteRT's C API (litert_options.h,
+    // litert_opaque_options.h); the symbols live as long as `lib`, which outlives the calls.
+    let (create, add, destroy) = unsafe {
+        (
+            lib.get::<CreateOpaqueOptions>(b"LiteRtCreateOpaqueOptions")
+                .map_err(|e| e.to_string())?,
+            lib.get::<AddOpaqueOptions>(b"LiteRtAddOpaqueOptions")
+                .map_err(|e| e.to_string())?,
+            lib.get::<DestroyOpaqueOptions>(b"LiteRtDestroyOpaqueOptions")
+                .map_err(|e| e.to_string())?,
+        )
+    };
+    let payload = CString::new(format!("num_threads = {threads}\n"))
+        .map_err(|e| e.to_string())?
+        .into_raw();
+    let mut opaque: *mut c_void = std::ptr::null_mut();
+    // SAFETY: valid identifier and payload; on success LiteRT owns the payload and frees it with
+    // `free_payload`.
+    let status =
+        unsafe { create(c"xnnpack".as_ptr(), payload.cast(), Some(free_payload), &mut opaque) };
+    if status != 0 || opaque.is_null() {
+        // SAFETY: not taken by LiteRT: still ours.
+        unsafe { free_payload(payload.cast()) };
+        return Err(format!("LiteRtCreateOpaqueOptions status {status}"));
+    }
+    // SAFETY: `opts.as_raw()` is the live options handle `opts` owns; `opaque` is ours until
+    // added, the options' afterwards.
+    let status = unsafe { add(opts.as_raw().cast(), opaque) };
+    if status != 0 {
+        // SAFETY: not added, so still ours.
+        unsafe { destroy(opaque) };
+        return Err(format!("LiteRtAddOpaqueOptions status {status}"));
+    }
+    Ok(())
+}
 
 /// A model compiled by LiteRT for the CPU, with its reused buffers.
 pub struct LiteRtDetector {
@@ -63,6 +159,8 @@ impl LiteRtDetector {
             let model: &'static litert::Model<'static> =
                 Box::leak(Box::new(litert::Model::from_file(env, &options.model)?));
             let opts = litert::Options::new(lib)?.hardware_accelerators(HwAccelerators::CPU)?;
+            cpu_threads(&lib_path, &opts, options.threads)
+                .map_err(|e| format!("setting {} CPU threads: {e}", options.threads))?;
             let compiled = CompiledModel::create(env, model, &opts)?;
             let input = compiled.create_input_buffer(0, 0)?;
             let mut outputs = Vec::new();
@@ -72,7 +170,7 @@ impl LiteRtDetector {
                 ty.layout.dimensions[0] = i32::try_from(len).unwrap_or(i32::MAX);
                 outputs.push(TensorBuffer::managed_host(env, &ty, len * 4)?);
             }
-            Ok::<_, edgefirst_tflite::Error>((compiled, input, outputs))
+            Ok::<_, BuildError>((compiled, input, outputs))
         });
         let (compiled, input, outputs) = built.map_err(|e| {
             let detail = said
