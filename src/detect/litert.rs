@@ -95,8 +95,14 @@ fn cpu_threads(lib_path: &Path, opts: &litert::Options<'_>, threads: u32) -> Res
     let mut opaque: *mut c_void = std::ptr::null_mut();
     // SAFETY: valid identifier and payload; on success LiteRT owns the payload and frees it with
     // `free_payload`.
-    let status =
-        unsafe { create(c"xnnpack".as_ptr(), payload.cast(), Some(free_payload), &mut opaque) };
+    let status = unsafe {
+        create(
+            c"xnnpack".as_ptr(),
+            payload.cast(),
+            Some(free_payload),
+            &mut opaque,
+        )
+    };
     if status != 0 || opaque.is_null() {
         // SAFETY: not taken by LiteRT: still ours.
         unsafe { free_payload(payload.cast()) };
