@@ -26,6 +26,9 @@ struct Row {
     replay_fps: f64,
 }
 
+/// Rounds per runtime; each figure is the best round.
+const ROUNDS: usize = 3;
+
 fn main() {
     let clip =
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/footage/pets09-s2l1/vtest.avi");
@@ -49,8 +52,18 @@ fn main() {
         let mut config = Config::default();
         config.detector.threads = threads;
         config.detector.runtime = kind;
-        let invoke_fps = raw_invoke_fps(&config, &clip);
-        let replay_fps = replay_fps(&clip, threads, name.split(' ').next().unwrap_or(name));
+        // Best of ROUNDS, the two measurements interleaved: this shared 2-core machine's
+        // run-to-run noise (±5 %) is as large as the difference being measured.
+        let (mut invoke_fps, mut replay_fps_best) = (0.0f64, 0.0f64);
+        for _ in 0..ROUNDS {
+            invoke_fps = invoke_fps.max(raw_invoke_fps(&config, &clip));
+            replay_fps_best = replay_fps_best.max(replay_fps(
+                &clip,
+                threads,
+                name.split(' ').next().unwrap_or(name),
+            ));
+        }
+        let replay_fps = replay_fps_best;
         rows.push(Row {
             runtime: name,
             invoke_fps,
@@ -58,7 +71,7 @@ fn main() {
         });
     }
     println!(
-        "PETS09-S2L1 (795 frames, 768x576 -> 300x300), SSD MobileNet v1 uint8, {threads} thread(s)"
+        "PETS09-S2L1 (795 frames, 768x576 -> 300x300), SSD MobileNet v1 uint8, {threads} thread(s), best of {ROUNDS}"
     );
     println!("| runtime           | raw invoke() fps | ms | replay fps | ms | replay / invoke |");
     println!("|-------------------|-----------------:|---:|-----------:|---:|----------------:|");
