@@ -54,21 +54,17 @@ fn main() {
         config.detector.runtime = kind;
         // Best of ROUNDS, the two measurements interleaved: this shared 2-core machine's
         // run-to-run noise (±5 %) is as large as the difference being measured.
-        let (mut invoke_fps, mut replay_fps_best) = (0.0f64, 0.0f64);
-        for _ in 0..ROUNDS {
-            invoke_fps = invoke_fps.max(raw_invoke_fps(&config, &clip));
-            replay_fps_best = replay_fps_best.max(replay_fps(
-                &clip,
-                threads,
-                name.split(' ').next().unwrap_or(name),
-            ));
-        }
-        let replay_fps = replay_fps_best;
-        rows.push(Row {
+        let runtime = name.split(' ').next().unwrap_or(name);
+        let mut row = Row {
             runtime: name,
-            invoke_fps,
-            replay_fps,
-        });
+            invoke_fps: 0.0,
+            replay_fps: 0.0,
+        };
+        for _ in 0..ROUNDS {
+            row.invoke_fps = row.invoke_fps.max(raw_invoke_fps(&config, &clip));
+            row.replay_fps = row.replay_fps.max(replay_fps(&clip, threads, runtime));
+        }
+        rows.push(row);
     }
     println!(
         "PETS09-S2L1 (795 frames, 768x576 -> 300x300), SSD MobileNet v1 uint8, {threads} thread(s), best of {ROUNDS}"

@@ -51,39 +51,39 @@ stages = [
     ("publish (JSON, MQTT)", ["7publish"]),
     ("other headcount code (pipeline, detector glue)", ["9headcount"]),
 ]
+INFERENCE = "inference (TF Lite runtime)"
+LIBC = "libc (frame copy into the input tensor; the runtime's memset, threads)"
+RUST = "std, allocator, dependencies (serde, rumqttc)"
+UNMAPPED = "unmapped code"
+CALLED = " (called by the runtime and std)"
+def key_of(sym):
+    for name, pats in stages:
+        if any(p in sym for p in pats):
+            return name
+    if sym.startswith("lib:libtensorflowlite"):
+        return INFERENCE
+    if sym.startswith("lib:libc."):
+        return LIBC
+    if sym.startswith("lib:"):
+        return sym[4:] + CALLED
+    return UNMAPPED if sym == "[shared libraries]" else RUST
 def load(path):
     out = {}
     for line in open(path):
         n, sym = line.rstrip("\n").split("\t", 1)
-        if sym.startswith("lib:libtensorflowlite"):
-            key = "inference (TF Lite runtime)"
-        elif sym.startswith("lib:libc."):
-            key = "libc (frame copy into the input tensor; the runtime's memset, threads)"
-        elif sym.startswith("lib:"):
-            key = sym[4:] + " (called by the runtime and std)"
-        elif sym == "[shared libraries]":
-            key = "unmapped code"
-        else:
-            key = "std, allocator, dependencies (serde, rumqttc)"
-        for name, pats in stages:
-            if any(p in sym for p in pats):
-                key = name
-                break
-        out[key] = out.get(key, 0) + int(n)
+        k = key_of(sym)
+        out[k] = out.get(k, 0) + int(n)
     return out
 a, b = load(sys.argv[1]), load(sys.argv[2])
 f1, f2 = int(sys.argv[3]), int(sys.argv[4])
+per = {k: (b.get(k, 0) - a.get(k, 0)) / (f2 - f1) for k in set(a) | set(b)}
+libs = sorted(k for k in per if k.endswith(CALLED))
 print("| stage | instructions per frame |")
 print("|---|---:|")
-total = 0
-libs = sorted(k for k in set(a) | set(b) if k.endswith("(called by the runtime and std)"))
-for key in [s for s, _ in stages] + ["std, allocator, dependencies (serde, rumqttc)",
-        "libc (frame copy into the input tensor; the runtime's memset, threads)"] + libs + ["unmapped code",
-        "inference (TF Lite runtime)"]:
-    per = (b.get(key, 0) - a.get(key, 0)) / (f2 - f1)
-    total += per
-    print(f"| {key} | {per:,.0f} |")
-inference = (b.get("inference (TF Lite runtime)", 0) - a.get("inference (TF Lite runtime)", 0)) / (f2 - f1)
+for key in [s for s, _ in stages] + [RUST, LIBC] + libs + [UNMAPPED, INFERENCE]:
+    print(f"| {key} | {per.get(key, 0):,.0f} |")
+total = sum(per.values())
+rest = total - per.get(INFERENCE, 0)
 print(f"| total | {total:,.0f} |")
-print(f"everything but inference: {total - inference:,.0f} instructions per frame ({(total - inference) / total:.2%})")
+print(f"everything but inference: {rest:,.0f} instructions per frame ({rest / total:.2%})")
 PY

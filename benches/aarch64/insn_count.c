@@ -1,7 +1,6 @@
 /*
  * insn_count: a QEMU TCG plugin counting the guest instructions headcount executes, by function
- * of headcount's own executable (symbols from its ELF), with everything else (the TF Lite
- * runtime doing inference, libc, the dynamic loader) in one "shared libraries" bucket.
+ * of headcount's own executable (symbols from its ELF) and by shared library (below).
  *
  * Used by scripts/aarch64-insns.sh under qemu-aarch64 (user mode). The few QEMU plugin API
  * declarations below are written from QEMU's documented plugin API (docs/devel/tcg-plugins),

@@ -3,13 +3,19 @@
 
 use super::*;
 
+/// A person 0.1 wide and 0.3 tall centred on (cx, cy).
 pub(crate) fn person(cx: f32, cy: f32) -> Detection {
+    sized(cx, cy + 0.15, 0.3)
+}
+
+/// A person 0.1 wide and `h` tall standing at (cx, foot).
+fn sized(cx: f32, foot: f32, h: f32) -> Detection {
     Detection {
         bbox: BBox {
             xmin: cx - 0.05,
-            ymin: cy - 0.15,
+            ymin: foot - h,
             xmax: cx + 0.05,
-            ymax: cy + 0.15,
+            ymax: foot,
         },
         score: 0.9,
         class: 0,
@@ -65,13 +71,6 @@ fn an_occlusion_gap_shorter_than_hold_keeps_the_person() {
     }
     assert_eq!(tr.present().count(), 0);
     assert!(tr.tracks().is_empty());
-}
-
-fn sized(cx: f32, foot: f32, h: f32) -> Detection {
-    let mut d = person(cx, foot - h / 2.0);
-    d.bbox.ymin = foot - h;
-    d.bbox.ymax = foot;
-    d
 }
 
 #[test]

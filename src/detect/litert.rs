@@ -20,34 +20,6 @@ use super::{
 };
 use crate::source::{Frame, FrameGeometry};
 
-/// Why LiteRT could not compile the model.
-#[derive(Debug)]
-enum BuildError {
-    LiteRt(edgefirst_tflite::Error),
-    Threads(String),
-}
-
-impl From<edgefirst_tflite::Error> for BuildError {
-    fn from(e: edgefirst_tflite::Error) -> Self {
-        Self::LiteRt(e)
-    }
-}
-
-impl From<String> for BuildError {
-    fn from(e: String) -> Self {
-        Self::Threads(e)
-    }
-}
-
-impl std::fmt::Display for BuildError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::LiteRt(e) => e.fmt(f),
-            Self::Threads(e) => f.write_str(e),
-        }
-    }
-}
-
 /// `LiteRtCreateOpaqueOptions(identifier, payload, payload_destructor, out)`.
 type CreateOpaqueOptions = unsafe extern "C" fn(
     *const c_char,
@@ -176,7 +148,7 @@ impl LiteRtDetector {
                 ty.layout.dimensions[0] = i32::try_from(len).unwrap_or(i32::MAX);
                 outputs.push(TensorBuffer::managed_host(env, &ty, len * 4)?);
             }
-            Ok::<_, BuildError>((compiled, input, outputs))
+            Ok::<_, Box<dyn std::error::Error>>((compiled, input, outputs))
         });
         let (compiled, input, outputs) = built.map_err(|e| {
             let detail = said
