@@ -5,12 +5,15 @@
 //! counting and are dropped there. This module must never keep, copy out or log a frame, and
 //! never log a box.
 //!
-//! Backends, one file each: [`tflite`] (TF 2.9 C API via `edgefirst-tflite`). Output decoders
-//! per model family live in [`decode`].
+//! Backends, one file each: [`tflite`] (TF 2.9 C API via `edgefirst-tflite`, and the Edge TPU
+//! delegate's host) and [`litert`] (LiteRT, the fast CPU path). `model_check` validates a model
+//! before either runs it; [`runtime`] finds and loads the runtime libraries. Output decoders per
+//! model family live in [`decode`].
 
 pub mod decode;
 pub mod edgetpu;
 pub mod litert;
+mod model_check;
 pub mod nms;
 pub mod preprocess;
 pub mod runtime;

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use zeroize::Zeroize;
 
+use super::probe::{probe, Probe};
 use super::{Fit, Frame, FrameGeometry, FrameSource, Picture, SourceError};
 
 /// Options for opening a video through ffmpeg.
@@ -337,7 +338,7 @@ impl Drop for FfmpegSource {
     }
 }
 
-fn spawn_error(program: &str, e: std::io::Error) -> SourceError {
+pub(super) fn spawn_error(program: &str, e: std::io::Error) -> SourceError {
     SourceError::FfmpegMissing {
         program: program.to_string(),
         cause: if e.kind() == ErrorKind::NotFound {
@@ -356,85 +357,6 @@ fn strip_component(line: &str) -> &str {
     }
 }
 
-/// `ffprobe` beside the configured `ffmpeg` (or on PATH).
-fn ffprobe_for(ffmpeg: &str) -> String {
-    match Path::new(ffmpeg).parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.join("ffprobe").to_string_lossy().into(),
-        _ => "ffprobe".into(),
-    }
-}
-
-/// What ffprobe says about the first video stream.
-struct Probe {
-    fps: f64,
-    width: u32,
-    height: u32,
-}
-
-/// Asks ffprobe for the first video stream's frame rate and size; fails clearly on unreadable
-/// input.
-fn probe(url: &str, name: &str, ffmpeg: &str) -> Result<Probe, SourceError> {
-    let ffprobe = ffprobe_for(ffmpeg);
-    let out = Command::new(&ffprobe)
-        .args(["-v", "error", "-select_streams", "v:0"])
-        .args([
-            "-show_entries",
-            "stream=avg_frame_rate,r_frame_rate,width,height",
-        ])
-        .args(["-of", "default=noprint_wrappers=1", url])
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| spawn_error(&ffprobe, e))?;
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    if !out.status.success() {
-        let cause = stderr
-            .lines()
-            .rev()
-            .find(|l| !l.trim().is_empty())
-            .map(|l| l.replace(url, name))
-            .map(|l| l.trim_start_matches(&format!("{name}: ")).to_string())
-            .unwrap_or_else(|| format!("ffprobe exited with {}", out.status));
-        return Err(SourceError::Unreadable {
-            url: name.to_string(),
-            cause,
-        });
-    }
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    if stdout.trim().is_empty() {
-        return Err(SourceError::NoVideoStream {
-            url: name.to_string(),
-        });
-    }
-    let rate = |key: &str| {
-        stdout
-            .lines()
-            .find_map(|l| l.strip_prefix(key))
-            .and_then(parse_rate)
-    };
-    let size = |key: &str| {
-        stdout
-            .lines()
-            .find_map(|l| l.strip_prefix(key))
-            .and_then(|v| v.trim().parse::<u32>().ok())
-            .unwrap_or(0)
-    };
-    Ok(Probe {
-        fps: rate("avg_frame_rate=")
-            .or_else(|| rate("r_frame_rate="))
-            .unwrap_or(25.0),
-        width: size("width="),
-        height: size("height="),
-    })
-}
-
-/// Parses ffprobe's "30000/1001" (or "10") into frames per second; `None` for 0/0 and nonsense.
-fn parse_rate(s: &str) -> Option<f64> {
-    let (n, d) = s.trim().split_once('/').unwrap_or((s.trim(), "1"));
-    let (n, d) = (n.parse::<f64>().ok()?, d.parse::<f64>().ok()?);
-    let r = n / d;
-    (r.is_finite() && r > 0.0 && r <= 1000.0).then_some(r)
-}
-
 /// Removes `user:password@` from a URL so it can be logged and shown in errors.
 pub fn redact_url(url: &str) -> String {
     if let Some((scheme, rest)) = url.split_once("://") {
@@ -449,15 +371,6 @@ pub fn redact_url(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn rates() {
-        assert_eq!(parse_rate("10/1"), Some(10.0));
-        assert!((parse_rate("30000/1001").unwrap() - 29.97).abs() < 0.01);
-        assert_eq!(parse_rate("25"), Some(25.0));
-        assert_eq!(parse_rate("0/0"), None);
-        assert_eq!(parse_rate("x"), None);
-    }
 
     #[test]
     fn component_prefix_is_stripped() {
@@ -477,11 +390,5 @@ mod tests {
         );
         assert_eq!(redact_url("rtsp://cam/x"), "rtsp://cam/x");
         assert_eq!(redact_url("clip.mp4"), "clip.mp4");
-    }
-
-    #[test]
-    fn ffprobe_is_found_beside_ffmpeg() {
-        assert_eq!(ffprobe_for("ffmpeg"), "ffprobe");
-        assert_eq!(ffprobe_for("/opt/ff/bin/ffmpeg"), "/opt/ff/bin/ffprobe");
     }
 }

@@ -5,12 +5,13 @@
 //! never write frames anywhere but that buffer: not to disk, logs or sockets.
 //!
 //! Backends, one file each: [`ffmpeg`] (video files, streams, and V4L2 cameras through ffmpeg's
-//! `v4l2` input); [`camera`] negotiates a camera's mode; [`reopen`] reopens a lost live input.
+//! `v4l2` input, after `probe` asked ffprobe what the input is); [`camera`] negotiates a camera's mode; [`reopen`] reopens a lost live input.
 //! [`latest`] wraps a live source so the newest frame wins when inference is slower.
 
 pub mod camera;
 pub mod ffmpeg;
 pub mod latest;
+mod probe;
 pub mod reopen;
 
 use std::path::PathBuf;

@@ -5,17 +5,15 @@
 //! video, then broker (waiting for its CONNACK), and only then `online`. On every exit path the
 //! last partial interval is flushed and `offline` is published. Never opens a listening socket.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use tokio::sync::mpsc;
 
-use crate::config::{Accelerator, Config, RuntimeKind, SourceKind};
+use crate::config::{Config, SourceKind};
 use crate::count::occupancy::Cadence;
 use crate::count::{CountReport, SceneCounter};
-use crate::detect::{
-    self, edgetpu, DetectError, Detector, LiteRtDetector, TfliteDetector, TfliteOptions,
-};
+use crate::detect::{DetectError, Detector};
 use crate::health::HealthMonitor;
 use crate::notify::Notifier;
 use crate::pipeline::{self, PipelineError, PipelineStats};
@@ -27,10 +25,11 @@ use crate::publish::{
     discovery, MqttPublisher, MqttSettings, PrivacyStatement, PublishError, Publisher,
 };
 use crate::shutdown::Shutdown;
-use crate::source::camera::{self, PixelFormat};
-use crate::source::ffmpeg::{FfmpegOptions, FfmpegSource};
-use crate::source::reopen::Reopening;
 use crate::source::{FrameSource, LatestFrame, SourceError};
+
+mod open;
+
+pub use open::{open_camera, open_detector, open_source};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
@@ -70,88 +69,6 @@ pub struct ServiceOptions {
     pub end_is_error: bool,
 }
 
-/// Builds the detector the config asks for.
-pub fn open_detector(config: &Config) -> Result<Box<dyn Detector>, DetectError> {
-    let d = &config.detector;
-    let model = if d.model.is_empty() {
-        detect::bundled_model()
-    } else {
-        PathBuf::from(&d.model)
-    };
-    let options = TfliteOptions {
-        model,
-        runtime_library: d.runtime_library.clone(),
-        threads: d.threads,
-        threshold: d.threshold,
-        nms_iou: d.nms_iou,
-        nms_containment: d.nms_containment,
-        person_class: d.person_class,
-        litert_library: d.litert_library.clone(),
-    };
-    // The Edge TPU needs TF 2.9 (libedgetpu's ABI); `auto` with LiteRT means the CPU.
-    let want_tpu = !matches!(
-        (d.accelerator, d.runtime),
-        (Accelerator::Cpu, _) | (Accelerator::Auto, RuntimeKind::Litert)
-    );
-    if want_tpu {
-        match open_edgetpu(config, &options) {
-            Ok(detector) => return Ok(detector),
-            Err(e) if d.accelerator == Accelerator::EdgeTpu => return Err(e),
-            Err(DetectError::EdgeTpu(why)) => {
-                tracing::info!(reason = %why, "Edge TPU not used; running on the CPU")
-            }
-            Err(e) => tracing::info!(reason = %e, "Edge TPU not used; running on the CPU"),
-        }
-    }
-    Ok(match d.runtime {
-        RuntimeKind::Tflite => Box::new(TfliteDetector::open(options)?),
-        RuntimeKind::Litert => Box::new(LiteRtDetector::open(options)?),
-    })
-}
-
-/// The Edge TPU path: the model's `_edgetpu` twin with libedgetpu's delegate on TF 2.9.
-fn open_edgetpu(config: &Config, cpu: &TfliteOptions) -> Result<Box<dyn Detector>, DetectError> {
-    let d = &config.detector;
-    let model = if d.edgetpu_model.is_empty() {
-        edgetpu::twin_of(&cpu.model)
-    } else {
-        PathBuf::from(&d.edgetpu_model)
-    };
-    if !model.is_file() {
-        return Err(edgetpu::EdgeTpuError::NoModel { twin: model }.into());
-    }
-    let library = edgetpu::library(&d.edgetpu_library);
-    let delegate = edgetpu::delegate(library, &d.edgetpu_device)?;
-    let options = TfliteOptions {
-        model,
-        ..cpu.clone()
-    };
-    Ok(Box::new(TfliteDetector::open_with_delegate(
-        options,
-        Some(delegate),
-    )?))
-}
-
-/// Opens the configured video for `detector`'s input geometry.
-pub fn open_source(config: &Config, detector: &dyn Detector) -> Result<FfmpegSource, ServiceError> {
-    let s = &config.source;
-    if s.url.is_empty() {
-        return Err(ServiceError::NoSource);
-    }
-    let options = FfmpegOptions {
-        ffmpeg: s.ffmpeg.clone(),
-        fps: s.fps,
-        realtime: s.realtime,
-        camera: None,
-        exact_chroma: false,
-    };
-    Ok(FfmpegSource::open(
-        &s.url,
-        detector.input_geometry(),
-        &options,
-    )?)
-}
-
 /// The TLS client configuration for an `mqtts://` broker; `None` for plain MQTT.
 fn tls_config(
     config: &Config,
@@ -166,50 +83,6 @@ fn tls_config(
     Ok(Some(crate::publish::tls::client_config(
         &m.ca_file, client,
     )?))
-}
-
-/// Opens the configured V4L2 camera in a negotiated mode, reopened with backoff when lost.
-pub fn open_camera(
-    config: &Config,
-    detector: &dyn Detector,
-    health: &HealthMonitor,
-    stop: &Shutdown,
-) -> Result<Box<dyn FrameSource>, ServiceError> {
-    let s = &config.source;
-    let device = PathBuf::from(&s.device);
-    let not_camera = |cause: String| {
-        ServiceError::Source(SourceError::Unreadable {
-            url: s.device.clone(),
-            cause,
-        })
-    };
-    if !device.exists() {
-        return Err(ServiceError::Source(SourceError::NotFound { path: device }));
-    }
-    let camera = crate::devices::probe(&device)
-        .ok_or_else(|| not_camera("not a V4L2 capture device (see `headcount devices`)".into()))?;
-    let wanted = PixelFormat::from_name(&s.input_format).flatten();
-    let mode =
-        camera::negotiate(&camera.formats, wanted, (s.width, s.height)).map_err(not_camera)?;
-    tracing::info!(
-        camera = %camera.name,
-        format = mode.format.fourcc(),
-        width = mode.width,
-        height = mode.height,
-        "camera mode"
-    );
-    let options = FfmpegOptions {
-        ffmpeg: s.ffmpeg.clone(),
-        fps: s.fps,
-        realtime: false,
-        camera: Some(mode.input(s.fps)),
-        exact_chroma: true,
-    };
-    let geometry = detector.input_geometry();
-    let url = s.device.clone();
-    let open = move || FfmpegSource::open(&url, geometry, &options);
-    let source = Reopening::new(open, health.clone(), stop.clone())?;
-    Ok(Box::new(LatestFrame::spawn(source, geometry)?))
 }
 
 /// Runs the whole service until the source ends or a signal arrives. `sandbox` is what

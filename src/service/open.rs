@@ -1,0 +1,143 @@
+//! Building the pipeline's stages from a [`Config`]: the detector (Edge TPU, else the CPU runtime
+//! the config names), the video file or stream, and the V4L2 camera in a negotiated mode. Opens
+//! things and reports why they cannot be opened; never reads a frame itself.
+
+use std::path::PathBuf;
+
+use super::ServiceError;
+use crate::config::{Accelerator, Config, RuntimeKind};
+use crate::detect::{
+    self, edgetpu, DetectError, Detector, LiteRtDetector, TfliteDetector, TfliteOptions,
+};
+use crate::health::HealthMonitor;
+use crate::shutdown::Shutdown;
+use crate::source::camera::{self, PixelFormat};
+use crate::source::ffmpeg::{FfmpegOptions, FfmpegSource};
+use crate::source::reopen::Reopening;
+use crate::source::{FrameSource, LatestFrame, SourceError};
+
+/// Builds the detector the config asks for.
+pub fn open_detector(config: &Config) -> Result<Box<dyn Detector>, DetectError> {
+    let d = &config.detector;
+    let model = if d.model.is_empty() {
+        detect::bundled_model()
+    } else {
+        PathBuf::from(&d.model)
+    };
+    let options = TfliteOptions {
+        model,
+        runtime_library: d.runtime_library.clone(),
+        threads: d.threads,
+        threshold: d.threshold,
+        nms_iou: d.nms_iou,
+        nms_containment: d.nms_containment,
+        person_class: d.person_class,
+        litert_library: d.litert_library.clone(),
+    };
+    // The Edge TPU needs TF 2.9 (libedgetpu's ABI); `auto` with LiteRT means the CPU.
+    let want_tpu = !matches!(
+        (d.accelerator, d.runtime),
+        (Accelerator::Cpu, _) | (Accelerator::Auto, RuntimeKind::Litert)
+    );
+    if want_tpu {
+        match open_edgetpu(config, &options) {
+            Ok(detector) => return Ok(detector),
+            Err(e) if d.accelerator == Accelerator::EdgeTpu => return Err(e),
+            Err(DetectError::EdgeTpu(why)) => {
+                tracing::info!(reason = %why, "Edge TPU not used; running on the CPU")
+            }
+            Err(e) => tracing::info!(reason = %e, "Edge TPU not used; running on the CPU"),
+        }
+    }
+    Ok(match d.runtime {
+        RuntimeKind::Tflite => Box::new(TfliteDetector::open(options)?),
+        RuntimeKind::Litert => Box::new(LiteRtDetector::open(options)?),
+    })
+}
+
+/// The Edge TPU path: the model's `_edgetpu` twin with libedgetpu's delegate on TF 2.9.
+fn open_edgetpu(config: &Config, cpu: &TfliteOptions) -> Result<Box<dyn Detector>, DetectError> {
+    let d = &config.detector;
+    let model = if d.edgetpu_model.is_empty() {
+        edgetpu::twin_of(&cpu.model)
+    } else {
+        PathBuf::from(&d.edgetpu_model)
+    };
+    if !model.is_file() {
+        return Err(edgetpu::EdgeTpuError::NoModel { twin: model }.into());
+    }
+    let library = edgetpu::library(&d.edgetpu_library);
+    let delegate = edgetpu::delegate(library, &d.edgetpu_device)?;
+    let options = TfliteOptions {
+        model,
+        ..cpu.clone()
+    };
+    Ok(Box::new(TfliteDetector::open_with_delegate(
+        options,
+        Some(delegate),
+    )?))
+}
+
+/// Opens the configured video for `detector`'s input geometry.
+pub fn open_source(config: &Config, detector: &dyn Detector) -> Result<FfmpegSource, ServiceError> {
+    let s = &config.source;
+    if s.url.is_empty() {
+        return Err(ServiceError::NoSource);
+    }
+    let options = FfmpegOptions {
+        ffmpeg: s.ffmpeg.clone(),
+        fps: s.fps,
+        realtime: s.realtime,
+        camera: None,
+        exact_chroma: false,
+    };
+    Ok(FfmpegSource::open(
+        &s.url,
+        detector.input_geometry(),
+        &options,
+    )?)
+}
+
+/// Opens the configured V4L2 camera in a negotiated mode, reopened with backoff when lost.
+pub fn open_camera(
+    config: &Config,
+    detector: &dyn Detector,
+    health: &HealthMonitor,
+    stop: &Shutdown,
+) -> Result<Box<dyn FrameSource>, ServiceError> {
+    let s = &config.source;
+    let device = PathBuf::from(&s.device);
+    let not_camera = |cause: String| {
+        ServiceError::Source(SourceError::Unreadable {
+            url: s.device.clone(),
+            cause,
+        })
+    };
+    if !device.exists() {
+        return Err(ServiceError::Source(SourceError::NotFound { path: device }));
+    }
+    let camera = crate::devices::probe(&device)
+        .ok_or_else(|| not_camera("not a V4L2 capture device (see `headcount devices`)".into()))?;
+    let wanted = PixelFormat::from_name(&s.input_format).flatten();
+    let mode =
+        camera::negotiate(&camera.formats, wanted, (s.width, s.height)).map_err(not_camera)?;
+    tracing::info!(
+        camera = %camera.name,
+        format = mode.format.fourcc(),
+        width = mode.width,
+        height = mode.height,
+        "camera mode"
+    );
+    let options = FfmpegOptions {
+        ffmpeg: s.ffmpeg.clone(),
+        fps: s.fps,
+        realtime: false,
+        camera: Some(mode.input(s.fps)),
+        exact_chroma: true,
+    };
+    let geometry = detector.input_geometry();
+    let url = s.device.clone();
+    let open = move || FfmpegSource::open(&url, geometry, &options);
+    let source = Reopening::new(open, health.clone(), stop.clone())?;
+    Ok(Box::new(LatestFrame::spawn(source, geometry)?))
+}

@@ -1,0 +1,108 @@
+//! Asking `ffprobe` what a video is before ffmpeg decodes it: the first video stream's frame
+//! rate and size, and a clear error (with any credentials in the URL replaced by the display
+//! name) when the input cannot be read or has no video. Reads metadata only, never a frame.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use super::ffmpeg::spawn_error;
+use super::SourceError;
+
+/// `ffprobe` beside the configured `ffmpeg` (or on PATH).
+fn ffprobe_for(ffmpeg: &str) -> String {
+    match Path::new(ffmpeg).parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.join("ffprobe").to_string_lossy().into(),
+        _ => "ffprobe".into(),
+    }
+}
+
+/// What ffprobe says about the first video stream.
+pub(super) struct Probe {
+    pub fps: f64,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// Asks ffprobe for the first video stream's frame rate and size; fails clearly on unreadable
+/// input.
+pub(super) fn probe(url: &str, name: &str, ffmpeg: &str) -> Result<Probe, SourceError> {
+    let ffprobe = ffprobe_for(ffmpeg);
+    let out = Command::new(&ffprobe)
+        .args(["-v", "error", "-select_streams", "v:0"])
+        .args([
+            "-show_entries",
+            "stream=avg_frame_rate,r_frame_rate,width,height",
+        ])
+        .args(["-of", "default=noprint_wrappers=1", url])
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| spawn_error(&ffprobe, e))?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() {
+        let cause = stderr
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .map(|l| l.replace(url, name))
+            .map(|l| l.trim_start_matches(&format!("{name}: ")).to_string())
+            .unwrap_or_else(|| format!("ffprobe exited with {}", out.status));
+        return Err(SourceError::Unreadable {
+            url: name.to_string(),
+            cause,
+        });
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    if stdout.trim().is_empty() {
+        return Err(SourceError::NoVideoStream {
+            url: name.to_string(),
+        });
+    }
+    let rate = |key: &str| {
+        stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .and_then(parse_rate)
+    };
+    let size = |key: &str| {
+        stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .and_then(|v| v.trim().parse::<u32>().ok())
+            .unwrap_or(0)
+    };
+    Ok(Probe {
+        fps: rate("avg_frame_rate=")
+            .or_else(|| rate("r_frame_rate="))
+            .unwrap_or(25.0),
+        width: size("width="),
+        height: size("height="),
+    })
+}
+
+/// Parses ffprobe's "30000/1001" (or "10") into frames per second; `None` for 0/0 and nonsense.
+fn parse_rate(s: &str) -> Option<f64> {
+    let (n, d) = s.trim().split_once('/').unwrap_or((s.trim(), "1"));
+    let (n, d) = (n.parse::<f64>().ok()?, d.parse::<f64>().ok()?);
+    let r = n / d;
+    (r.is_finite() && r > 0.0 && r <= 1000.0).then_some(r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates() {
+        assert_eq!(parse_rate("10/1"), Some(10.0));
+        assert!((parse_rate("30000/1001").unwrap() - 29.97).abs() < 0.01);
+        assert_eq!(parse_rate("25"), Some(25.0));
+        assert_eq!(parse_rate("0/0"), None);
+        assert_eq!(parse_rate("x"), None);
+    }
+
+    #[test]
+    fn ffprobe_is_found_beside_ffmpeg() {
+        assert_eq!(ffprobe_for("ffmpeg"), "ffprobe");
+        assert_eq!(ffprobe_for("/opt/ff/bin/ffmpeg"), "/opt/ff/bin/ffprobe");
+    }
+}
