@@ -10,7 +10,6 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
@@ -30,16 +29,9 @@ struct Row {
 const ROUNDS: usize = 3;
 
 fn main() {
-    let clip =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/footage/pets09-s2l1/vtest.avi");
-    if !clip.exists() {
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            eprintln!("{} is missing, and CI must have ../shared", clip.display());
-            std::process::exit(1);
-        }
-        eprintln!("skipping: {} is missing", clip.display());
+    let Some(clip) = common::pets_clip() else {
         return;
-    }
+    };
     let threads = std::env::var("HEADCOUNT_THREADS")
         .ok()
         .and_then(|t| t.parse().ok())

@@ -96,17 +96,9 @@ fn headcount_counts(config: &Config, clip: &Path) -> Vec<usize> {
 
 fn main() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let clip = root.join("../shared/footage/pets09-s2l1/vtest.avi");
-    if !clip.exists() {
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            fail(format!(
-                "{} is missing, and CI must have ../shared",
-                clip.display()
-            ));
-        }
-        eprintln!("skipping: {} is missing", clip.display());
+    let Some(clip) = common::pets_clip() else {
         return;
-    }
+    };
     let python = venv(&root);
     let mut config = Config::default();
     config.detector.runtime = RuntimeKind::Litert;

@@ -53,6 +53,12 @@ fn encode(dir: &Path, args: &[&str], out: &str) -> std::path::PathBuf {
 /// Reads the one frame back as RGB; returns (mean, 99th percentile, max) absolute difference to
 /// the original, in levels.
 fn round_trip(path: &Path) -> (f64, u8, u8) {
+    round_trip_with(path, true).0
+}
+
+/// As [`round_trip`], with MJPEG reduced-scale decoding on or off; also returns the scale step
+/// the source used.
+fn round_trip_with(path: &Path, mjpeg_lowres: bool) -> ((f64, u8, u8), u32) {
     let geometry = FrameGeometry {
         width: W,
         height: H,
@@ -61,9 +67,11 @@ fn round_trip(path: &Path) -> (f64, u8, u8) {
     // As the camera source converts: chroma interpolated at full resolution.
     let options = FfmpegOptions {
         exact_chroma: true,
+        mjpeg_lowres,
         ..FfmpegOptions::default()
     };
     let mut source = FfmpegSource::open(path.to_str().unwrap(), geometry, &options).expect("open");
+    let lowres = source.mjpeg_lowres();
     let frame = source.next_frame().expect("read").expect("a frame");
     let want = original();
     assert_eq!(frame.rgb.len(), want.len());
@@ -76,7 +84,7 @@ fn round_trip(path: &Path) -> (f64, u8, u8) {
     let mean = diffs.iter().map(|&d| f64::from(d)).sum::<f64>() / diffs.len() as f64;
     diffs.sort_unstable();
     let p99 = diffs[diffs.len() * 99 / 100];
-    (mean, p99, diffs.last().copied().unwrap_or(0))
+    ((mean, p99, diffs.last().copied().unwrap_or(0)), lowres)
 }
 
 #[test]
@@ -127,4 +135,38 @@ fn mjpeg_frames_decode_close_to_the_original() {
         mean <= 2.0 && p99 <= 3 && max <= 8,
         "mean {mean:.2}, p99 {p99}, max {max}"
     );
+}
+
+#[test]
+fn large_mjpeg_is_decoded_at_reduced_scale_and_still_matches() {
+    // A camera sending 4x the detector's size each way: decoded at 1/4 (scaled IDCT), then
+    // converted as usual. It must come out as close to the picture as a full-size decode does.
+    let dir = tempfile::tempdir().unwrap();
+    let path = encode(
+        dir.path(),
+        &[
+            "-vf",
+            &format!("scale={}:{}:flags=bicubic", W * 4, H * 4),
+            "-c:v",
+            "mjpeg",
+            "-q:v",
+            "2",
+            "-pix_fmt",
+            "yuvj422p",
+        ],
+        "large.avi",
+    );
+    let ((mean, p99, max), lowres) = round_trip_with(&path, true);
+    let ((full_mean, _, _), full_lowres) = round_trip_with(&path, false);
+    eprintln!(
+        "MJPEG 4x at 1/{}: mean {mean:.2}, p99 {p99}, max {max}; full size: mean {full_mean:.2}",
+        1 << lowres
+    );
+    assert_eq!(lowres, 2, "a 4x picture decodes at 1/4");
+    assert_eq!(full_lowres, 0);
+    assert!(
+        mean <= 2.0 && p99 <= 4 && max <= 10,
+        "mean {mean:.2}, p99 {p99}, max {max}"
+    );
+    assert!(mean <= full_mean + 0.5, "{mean:.2} vs {full_mean:.2}");
 }

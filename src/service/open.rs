@@ -90,6 +90,7 @@ pub fn open_source(config: &Config, detector: &dyn Detector) -> Result<FfmpegSou
         realtime: s.realtime,
         camera: None,
         exact_chroma: false,
+        mjpeg_lowres: true,
     };
     Ok(FfmpegSource::open(
         &s.url,
@@ -134,6 +135,7 @@ pub fn open_camera(
         realtime: false,
         camera: Some(mode.input(s.fps)),
         exact_chroma: true,
+        mjpeg_lowres: true,
     };
     let geometry = detector.input_geometry();
     let url = s.device.clone();

@@ -31,6 +31,9 @@ pub struct FfmpegOptions {
     pub camera: Option<CameraInput>,
     /// Convert chroma at full resolution (always on for cameras).
     pub exact_chroma: bool,
+    /// Decode MJPEG at 1/2, 1/4 or 1/8 scale (libavcodec's `lowres`, scaled IDCT) when that
+    /// still covers the detector's input; off only to measure what it saves.
+    pub mjpeg_lowres: bool,
 }
 
 /// How ffmpeg opens a V4L2 camera.
@@ -52,6 +55,7 @@ impl Default for FfmpegOptions {
             realtime: false,
             camera: None,
             exact_chroma: false,
+            mjpeg_lowres: true,
         }
     }
 }
@@ -69,6 +73,8 @@ pub struct FfmpegSource {
     picture: Picture,
     /// The input's own size, pixels (0 when ffprobe did not say).
     size: (u32, u32),
+    /// MJPEG decoded at 1/2^lowres scale (0 = full size).
+    lowres: u32,
     fps: f64,
     next_index: u64,
     /// Index and time of the frame now in `buffer`.
@@ -102,6 +108,7 @@ impl FfmpegSource {
                 fps: if c.fps > 0.0 { c.fps } else { 30.0 },
                 width: c.width,
                 height: c.height,
+                codec: c.input_format.to_string(),
             },
             None => probe(url, &name, &options.ffmpeg)?,
         };
@@ -146,6 +153,15 @@ impl FfmpegSource {
             if c.fps > 0.0 {
                 cmd.args(["-framerate", &c.fps.to_string()]);
             }
+        }
+        let lowres = if options.mjpeg_lowres && probe.codec == "mjpeg" {
+            lowres_level((probe.width, probe.height), geometry)
+        } else {
+            0
+        };
+        if lowres > 0 {
+            // Fewer pixels decoded (scaled IDCT and colour conversion) for a small model input.
+            cmd.args(["-lowres", &lowres.to_string()]);
         }
         if !is_stream {
             // A file should decode cleanly: stop at the first corrupt packet so it is reported,
@@ -194,6 +210,7 @@ impl FfmpegSource {
             geometry,
             picture: Picture::letterboxed(probe.width, probe.height, geometry),
             size: (probe.width, probe.height),
+            lowres,
             fps,
             next_index: 0,
             last: None,
@@ -206,6 +223,11 @@ impl FfmpegSource {
     /// The input's own width and height in pixels, as ffprobe reported them (0 if unknown).
     pub fn size(&self) -> (u32, u32) {
         self.size
+    }
+
+    /// MJPEG is decoded at 1/2^n of its size (0 = full size, or not MJPEG).
+    pub fn mjpeg_lowres(&self) -> u32 {
+        self.lowres
     }
 
     /// The first thing ffmpeg wrote to stderr: the cause of a failure.
@@ -357,6 +379,28 @@ fn strip_component(line: &str) -> &str {
     }
 }
 
+/// The largest `lowres` step (0..=3: decode at 1/1, 1/2, 1/4, 1/8) at which a `source`-sized MJPEG
+/// picture still has at least as many pixels, each way, as the detector input shows of it (all of
+/// it when stretched; the scaled picture inside the padding when letterboxed). 0 when unknown.
+fn lowres_level(source: (u32, u32), geometry: FrameGeometry) -> u32 {
+    let (sw, sh) = source;
+    if sw == 0 || sh == 0 {
+        return 0;
+    }
+    let (gw, gh) = (f64::from(geometry.width), f64::from(geometry.height));
+    let (need_w, need_h) = match geometry.fit {
+        Fit::Stretch => (gw, gh),
+        Fit::Letterbox => {
+            let s = (gw / f64::from(sw)).min(gh / f64::from(sh));
+            (f64::from(sw) * s, f64::from(sh) * s)
+        }
+    };
+    (1..=3)
+        .rev()
+        .find(|&k| f64::from(sw >> k) >= need_w.ceil() && f64::from(sh >> k) >= need_h.ceil())
+        .unwrap_or(0)
+}
+
 /// Removes `user:password@` from a URL so it can be logged and shown in errors.
 pub fn redact_url(url: &str) -> String {
     if let Some((scheme, rest)) = url.split_once("://") {
@@ -371,6 +415,31 @@ pub fn redact_url(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mjpeg_is_decoded_at_the_smallest_scale_that_still_covers_the_input() {
+        let ssd = FrameGeometry {
+            width: 300,
+            height: 300,
+            fit: Fit::Stretch,
+        };
+        let yolo = FrameGeometry {
+            width: 640,
+            height: 640,
+            fit: Fit::Letterbox,
+        };
+        assert_eq!(lowres_level((1280, 720), ssd), 1); // 640x360; 320x180 is too small
+        assert_eq!(lowres_level((1920, 1080), ssd), 1); // 960x540; 480x270 too short
+        assert_eq!(lowres_level((2592, 1944), ssd), 2); // 648x486
+        assert_eq!(lowres_level((4096, 3072), ssd), 3); // 512x384
+        assert_eq!(lowres_level((640, 480), ssd), 0); // 320x240 too short
+        assert_eq!(lowres_level((300, 300), ssd), 0);
+        assert_eq!(lowres_level((0, 0), ssd), 0);
+        // Letterboxed: only the scaled picture (640x360 of 1280x720) must be covered.
+        assert_eq!(lowres_level((1280, 720), yolo), 1);
+        assert_eq!(lowres_level((1920, 1080), yolo), 1); // 960x540 ≥ 640x360; 480x270 is not
+        assert_eq!(lowres_level((640, 480), yolo), 0);
+    }
 
     #[test]
     fn component_prefix_is_stripped() {

@@ -21,6 +21,8 @@ pub(super) struct Probe {
     pub fps: f64,
     pub width: u32,
     pub height: u32,
+    /// ffmpeg's name of the stream's codec ("mjpeg", "h264", …; empty when not reported).
+    pub codec: String,
 }
 
 /// Asks ffprobe for the first video stream's frame rate and size; fails clearly on unreadable
@@ -31,7 +33,7 @@ pub(super) fn probe(url: &str, name: &str, ffmpeg: &str) -> Result<Probe, Source
         .args(["-v", "error", "-select_streams", "v:0"])
         .args([
             "-show_entries",
-            "stream=avg_frame_rate,r_frame_rate,width,height",
+            "stream=codec_name,avg_frame_rate,r_frame_rate,width,height",
         ])
         .args(["-of", "default=noprint_wrappers=1", url])
         .stdin(Stdio::null())
@@ -76,6 +78,12 @@ pub(super) fn probe(url: &str, name: &str, ffmpeg: &str) -> Result<Probe, Source
             .unwrap_or(25.0),
         width: size("width="),
         height: size("height="),
+        codec: stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("codec_name="))
+            .unwrap_or_default()
+            .trim()
+            .to_string(),
     })
 }
 
