@@ -115,7 +115,7 @@ fn invoke_error(e: edgefirst_tflite::Error) -> DetectError {
 impl LiteRtDetector {
     pub fn open(options: TfliteOptions) -> Result<Self, DetectError> {
         // Validate with TF 2.9 (shapes, quantisation, head), then let LiteRT run the model.
-        let spec = TfliteDetector::open(options.clone())?.spec();
+        let spec = TfliteDetector::validate(options.clone())?.spec();
         if spec.output_types.iter().any(|t| *t != OutputType::F32) {
             return Err(DetectError::ModelInvalid {
                 path: options.model.clone(),

@@ -17,6 +17,11 @@ use super::preprocess::InputLut;
 use super::{nms, runtime, DetectError, Detection, Detector, DetectorInfo};
 use crate::source::{Frame, FrameGeometry};
 
+/// `TFLITE_XNNPACK_DELEGATE_FLAG_QS8` / `_QU8` (TF 2.9 `xnnpack_delegate.h`): let XNNPACK take
+/// signed / unsigned 8-bit quantised operators.
+const XNNPACK_QS8: u32 = 0x1;
+const XNNPACK_QU8: u32 = 0x2;
+
 /// A validated model's interface: input geometry, pixel mapping and output head.
 #[derive(Debug, Clone)]
 pub struct ModelSpec {
@@ -60,9 +65,21 @@ pub struct TfliteDetector {
     info: DetectorInfo,
 }
 
+/// What runs the model besides TF Lite's built-in kernels.
+enum Kernels {
+    /// An external delegate (the Edge TPU).
+    Delegate(Delegate),
+    /// XNNPACK with its quantised flags, where this runtime's XNNPACK can take the model.
+    Xnnpack,
+    /// Built-in kernels only: the model is opened to be validated, not run.
+    BuiltIn,
+}
+
 impl TfliteDetector {
+    /// Opens the model to run on the CPU: XNNPACK where it takes the model, else TF Lite's
+    /// built-in kernels.
     pub fn open(options: TfliteOptions) -> Result<Self, DetectError> {
-        Self::open_with_delegate(options, None)
+        Self::open_with(options, Kernels::Xnnpack)
     }
 
     /// Opens the model with an external delegate (the Edge TPU) attached to the interpreter.
@@ -70,7 +87,21 @@ impl TfliteDetector {
         options: TfliteOptions,
         delegate: Option<Delegate>,
     ) -> Result<Self, DetectError> {
-        let accelerator = if delegate.is_some() { "edgetpu" } else { "cpu" };
+        let kernels = delegate.map_or(Kernels::Xnnpack, Kernels::Delegate);
+        Self::open_with(options, kernels)
+    }
+
+    /// Opens and validates the model without preparing it for speed, for another backend
+    /// (LiteRT) that will run it: see [`TfliteDetector::spec`].
+    pub fn validate(options: TfliteOptions) -> Result<Self, DetectError> {
+        Self::open_with(options, Kernels::BuiltIn)
+    }
+
+    fn open_with(options: TfliteOptions, kernels: Kernels) -> Result<Self, DetectError> {
+        let accelerator = match kernels {
+            Kernels::Delegate(_) => "edgetpu",
+            _ => "cpu",
+        };
         let path = options.model.clone();
         let bytes = read_model(&path)?;
         let (lib, lib_path) = runtime::load(runtime::TFLITE, &options.runtime_library)?;
@@ -86,14 +117,49 @@ impl TfliteDetector {
         let (model, said) = runtime::capture_stderr(|| Model::from_bytes(lib, bytes));
         let model = model.map_err(|e| with_reason("not a valid TensorFlow Lite model", e, said))?;
         let threads = i32::try_from(options.threads).unwrap_or(1);
-        let mut builder = Interpreter::builder(lib).map_err(|e| invalid(e.to_string()))?;
-        if let Some(d) = delegate {
-            builder = builder.delegate(d);
+        let builder = || Interpreter::builder(lib).map_err(|e| invalid(e.to_string()));
+        let mut xnnpack = None;
+        if matches!(kernels, Kernels::Xnnpack) {
+            // XNNPACK with its quantised flags where it can take the model; TF 2.9's cannot
+            // prepare the bundled uint8 SSD or the int8 YOLOv5n, so those fall back below.
+            let b = builder()?;
+            let (built, said) = runtime::capture_stderr(|| {
+                let d = Delegate::xnnpack_with_flags(lib, threads, XNNPACK_QS8 | XNNPACK_QU8)?;
+                b.delegate(d).num_threads(threads).build(&model)
+            });
+            let said: Vec<&str> = said
+                .split("; ")
+                .filter(|l| !l.is_empty() && !l.starts_with("INFO:"))
+                .collect();
+            match built {
+                Ok(interpreter) => {
+                    tracing::info!(threads, "XNNPACK runs the model");
+                    xnnpack = Some(interpreter);
+                }
+                Err(e) => {
+                    let reason = if said.is_empty() {
+                        e.to_string()
+                    } else {
+                        said.join("; ")
+                    };
+                    tracing::info!(%reason, "XNNPACK cannot run this model; TF Lite's built-in kernels will");
+                }
+            }
         }
-        let (interpreter, said) =
-            runtime::capture_stderr(|| builder.num_threads(threads).build(&model));
-        let interpreter = interpreter
-            .map_err(|e| with_reason("cannot prepare the model for inference", e, said))?;
+        let xnnpack_used = xnnpack.is_some();
+        let interpreter = match xnnpack {
+            Some(interpreter) => interpreter,
+            None => {
+                let mut b = builder()?;
+                if let Kernels::Delegate(d) = kernels {
+                    b = b.delegate(d);
+                }
+                let (interpreter, said) =
+                    runtime::capture_stderr(|| b.num_threads(threads).build(&model));
+                interpreter
+                    .map_err(|e| with_reason("cannot prepare the model for inference", e, said))?
+            }
+        };
 
         let (mut geometry, kind) = image_input(&interpreter, &path)?;
         let (outputs, output_types) =
@@ -122,6 +188,7 @@ impl TfliteDetector {
             family = info.family,
             threads = options.threads,
             accelerator,
+            xnnpack = xnnpack_used,
             "detector ready"
         );
         let _ = lib_version(lib);

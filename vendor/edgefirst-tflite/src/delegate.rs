@@ -333,6 +333,16 @@ impl Delegate {
     /// # Ok::<(), edgefirst_tflite::Error>(())
     /// ```
     pub fn xnnpack(lib: &crate::Library, num_threads: i32) -> Result<Self> {
+        Self::xnnpack_with_flags(lib, num_threads, 0)
+    }
+
+    /// [`Delegate::xnnpack`] with `TfLiteXNNPackDelegateFlags` bits (e.g. `0x1` QS8, `0x2` QU8)
+    /// added to the library's default flags. (headcount: not in the published 0.10.3.)
+    ///
+    /// # Errors
+    ///
+    /// As [`Delegate::xnnpack`].
+    pub fn xnnpack_with_flags(lib: &crate::Library, num_threads: i32, flags: u32) -> Result<Self> {
         // SAFETY: `lib.as_sys().library()` returns a reference to the loaded
         // TFLite library. `try_load` resolves optional symbols; missing
         // symbols return `None`.
@@ -348,6 +358,7 @@ impl Delegate {
         // SAFETY: `options_default` is a valid function pointer resolved above.
         let mut opts = unsafe { (fns.options_default)() };
         opts.num_threads = num_threads;
+        opts.flags |= flags;
 
         // SAFETY: `create` is a valid function pointer. `opts` is properly
         // initialised from `options_default` with `num_threads` overridden.
