@@ -7,7 +7,7 @@ use std::fmt::Write;
 
 use super::safeguards::Safeguards;
 use crate::config::Config;
-use crate::source::ffmpeg::redact_url;
+use crate::source::redact_url;
 
 /// The Markdown report for `config`.
 pub fn markdown(config: &Config) -> String {

@@ -246,7 +246,7 @@ pub async fn run(
     pipeline_result?;
     if options.end_is_error && !shutdown.is_triggered() && publish_result.is_ok() {
         return Err(ServiceError::SourceEnded {
-            url: crate::source::ffmpeg::redact_url(&config.source.url),
+            url: crate::source::redact_url(&config.source.url),
             frames: stats.frames,
         });
     }

@@ -15,7 +15,9 @@ use std::time::{Duration, Instant};
 
 use zeroize::Zeroize;
 
+use super::decode_scale::lowres_level;
 use super::probe::{probe, Probe};
+use super::redact::redact_url;
 use super::{Fit, Frame, FrameGeometry, FrameSource, Picture, SourceError};
 
 /// Options for opening a video through ffmpeg.
@@ -379,67 +381,9 @@ fn strip_component(line: &str) -> &str {
     }
 }
 
-/// The largest `lowres` step (0..=3: decode at 1/1, 1/2, 1/4, 1/8) at which a `source`-sized MJPEG
-/// picture still has at least as many pixels, each way, as the detector input shows of it (all of
-/// it when stretched; the scaled picture inside the padding when letterboxed). 0 when unknown.
-fn lowres_level(source: (u32, u32), geometry: FrameGeometry) -> u32 {
-    let (sw, sh) = source;
-    if sw == 0 || sh == 0 {
-        return 0;
-    }
-    let (gw, gh) = (f64::from(geometry.width), f64::from(geometry.height));
-    let (need_w, need_h) = match geometry.fit {
-        Fit::Stretch => (gw, gh),
-        Fit::Letterbox => {
-            let s = (gw / f64::from(sw)).min(gh / f64::from(sh));
-            (f64::from(sw) * s, f64::from(sh) * s)
-        }
-    };
-    (1..=3)
-        .rev()
-        .find(|&k| f64::from(sw >> k) >= need_w.ceil() && f64::from(sh >> k) >= need_h.ceil())
-        .unwrap_or(0)
-}
-
-/// Removes `user:password@` from a URL so it can be logged and shown in errors.
-pub fn redact_url(url: &str) -> String {
-    if let Some((scheme, rest)) = url.split_once("://") {
-        let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-        if let Some((_, host)) = authority.rsplit_once('@') {
-            return format!("{scheme}://***@{host}{path}");
-        }
-    }
-    url.to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn mjpeg_is_decoded_at_the_smallest_scale_that_still_covers_the_input() {
-        let ssd = FrameGeometry {
-            width: 300,
-            height: 300,
-            fit: Fit::Stretch,
-        };
-        let yolo = FrameGeometry {
-            width: 640,
-            height: 640,
-            fit: Fit::Letterbox,
-        };
-        assert_eq!(lowres_level((1280, 720), ssd), 1); // 640x360; 320x180 is too small
-        assert_eq!(lowres_level((1920, 1080), ssd), 1); // 960x540; 480x270 too short
-        assert_eq!(lowres_level((2592, 1944), ssd), 2); // 648x486
-        assert_eq!(lowres_level((4096, 3072), ssd), 3); // 512x384
-        assert_eq!(lowres_level((640, 480), ssd), 0); // 320x240 too short
-        assert_eq!(lowres_level((300, 300), ssd), 0);
-        assert_eq!(lowres_level((0, 0), ssd), 0);
-        // Letterboxed: only the scaled picture (640x360 of 1280x720) must be covered.
-        assert_eq!(lowres_level((1280, 720), yolo), 1);
-        assert_eq!(lowres_level((1920, 1080), yolo), 1); // 960x540 ≥ 640x360; 480x270 is not
-        assert_eq!(lowres_level((640, 480), yolo), 0);
-    }
 
     #[test]
     fn component_prefix_is_stripped() {
@@ -449,15 +393,5 @@ mod tests {
         );
         assert_eq!(strip_component("[plain] text"), "[plain] text");
         assert_eq!(strip_component("no prefix"), "no prefix");
-    }
-
-    #[test]
-    fn credentials_are_redacted() {
-        assert_eq!(
-            redact_url("rtsp://admin:secret@10.0.0.5:554/stream1"),
-            "rtsp://***@10.0.0.5:554/stream1"
-        );
-        assert_eq!(redact_url("rtsp://cam/x"), "rtsp://cam/x");
-        assert_eq!(redact_url("clip.mp4"), "clip.mp4");
     }
 }

@@ -5,13 +5,17 @@
 //! never write frames anywhere but that buffer: not to disk, logs or sockets.
 //!
 //! Backends, one file each: [`ffmpeg`] (video files, streams, and V4L2 cameras through ffmpeg's
-//! `v4l2` input, after `probe` asked ffprobe what the input is); [`camera`] negotiates a camera's mode; [`reopen`] reopens a lost live input.
-//! [`latest`] wraps a live source so the newest frame wins when inference is slower.
+//! `v4l2` input), helped by `probe` (asks ffprobe what the input is), `decode_scale` (MJPEG
+//! decoded smaller when the model input is small) and `redact` (URLs without credentials).
+//! [`camera`] negotiates a camera's mode; [`reopen`] reopens a lost live input; [`latest`] wraps
+//! a live source so the newest frame wins when inference is slower.
 
 pub mod camera;
+mod decode_scale;
 pub mod ffmpeg;
 pub mod latest;
 mod probe;
+mod redact;
 pub mod reopen;
 
 use std::path::PathBuf;
@@ -19,6 +23,7 @@ use std::time::Duration;
 
 pub use ffmpeg::FfmpegSource;
 pub use latest::LatestFrame;
+pub use redact::redact_url;
 
 /// How a frame is fitted to the detector's input size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
