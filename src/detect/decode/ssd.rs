@@ -1,6 +1,6 @@
 //! Decoder for SSD models ending in `TFLite_Detection_PostProcess` (the Coral zoo's SSD v1/v2,
-//! SSDLite MobileDet, EfficientDet-Lite): boxes [1,N,4] (ymin,xmin,ymax,xmax, normalised),
-//! classes [1,N], scores [1,N], count [1]. Keeps the person class above the threshold.
+//! SSDLite MobileDet, EfficientDet-Lite): boxes `[1,N,4]` (ymin,xmin,ymax,xmax, normalised),
+//! classes `[1,N]`, scores `[1,N]`, count `[1]`. Keeps the person class above the threshold.
 
 use super::{OutputInfo, PersonFilter};
 use crate::detect::{BBox, Detection};
