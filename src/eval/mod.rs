@@ -85,6 +85,11 @@ pub struct LineScore {
     pub out: u64,
     pub truth_in: u64,
     pub truth_out: u64,
+    /// The truth's crossings under the counter's hysteresis band (`counting.line_band`): the
+    /// gap to `truth_in` / `truth_out` is jitter and lingering on the line, a sign of a line
+    /// placed where people stand rather than where they pass.
+    pub truth_in_beyond_band: u64,
+    pub truth_out_beyond_band: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -163,12 +168,21 @@ pub fn run(mut config: Config, truth: &Truth) -> Result<EvalReport, EvalError> {
         .zip(scene.line_totals())
         .map(|(l, (ins, out))| {
             let (truth_in, truth_out) = truth.crossings(&l.segment(), width, height, frames);
+            let (truth_in_beyond_band, truth_out_beyond_band) = truth.crossings_beyond(
+                &l.segment(),
+                width,
+                height,
+                frames,
+                config.counting.line_band,
+            );
             LineScore {
                 line: [l.from[0], l.from[1], l.to[0], l.to[1]],
                 ins,
                 out,
                 truth_in,
                 truth_out,
+                truth_in_beyond_band,
+                truth_out_beyond_band,
             }
         })
         .collect();
@@ -225,10 +239,13 @@ impl EvalReport {
             o.counted_mean
         );
         if !self.lines.is_empty() {
-            s.push_str("\nline (x1,y1 -> x2,y2)          in  truth_in   out  truth_out\n");
+            s.push_str(
+                "\nline (x1,y1 -> x2,y2)          in  truth_in   out  truth_out   \
+                 (truth beyond the line band: in, out)\n",
+            );
             for l in &self.lines {
                 s.push_str(&format!(
-                    "{:<30} {:>3} {:>9} {:>5} {:>10}\n",
+                    "{:<30} {:>3} {:>9} {:>5} {:>10}   ({}, {})\n",
                     format!(
                         "{:.2},{:.2} -> {:.2},{:.2}",
                         l.line[0], l.line[1], l.line[2], l.line[3]
@@ -236,7 +253,9 @@ impl EvalReport {
                     l.ins,
                     l.truth_in,
                     l.out,
-                    l.truth_out
+                    l.truth_out,
+                    l.truth_in_beyond_band,
+                    l.truth_out_beyond_band
                 ));
             }
         }

@@ -109,8 +109,22 @@ impl Truth {
     }
 
     /// (in, out) crossings of `segment` by the ground-truth tracks within the first `frames`
-    /// frames, for a picture of `width` × `height` pixels.
+    /// frames, for a picture of `width` × `height` pixels: every change of side counts.
     pub fn crossings(&self, segment: &Segment, width: u32, height: u32, frames: u64) -> (u64, u64) {
+        self.crossings_beyond(segment, width, height, frames, 0.0)
+    }
+
+    /// As [`Truth::crossings`], but a track changes side only once its foot point is more than
+    /// `band` (normalised) from the line, as the counter's hysteresis does. The difference from
+    /// [`Truth::crossings`] is annotation jitter and people lingering on the line.
+    pub fn crossings_beyond(
+        &self,
+        segment: &Segment,
+        width: u32,
+        height: u32,
+        frames: u64,
+        band: f32,
+    ) -> (u64, u64) {
         let mut tracks: BTreeMap<i64, Vec<&Row>> = BTreeMap::new();
         for r in self.rows.iter().filter(|r| r.frame <= frames) {
             tracks.entry(r.id).or_default().push(r);
@@ -122,7 +136,7 @@ impl Truth {
             let mut memory = LineMemory::default();
             for r in rows.iter() {
                 let foot = ((r.left + r.width / 2.0) / w, (r.top + r.height) / h);
-                match segment.observe(&mut memory, foot, 0.0) {
+                match segment.observe(&mut memory, foot, band) {
                     Some(Crossing::In) => ins += 1,
                     Some(Crossing::Out) => outs += 1,
                     None => {}
@@ -151,6 +165,26 @@ mod tests {
         };
         assert_eq!(t.crossings(&door, 100, 100, 3), (1, 0));
         assert_eq!(t.crossings(&door, 100, 100, 2), (0, 0));
+    }
+
+    #[test]
+    fn jitter_on_the_line_counts_only_without_a_band() {
+        // Track 1 stands on x = 50 (of 100 px), its foot point wobbling by one pixel either
+        // side; track 2 walks across.
+        let mut rows = String::new();
+        for f in 1..=6 {
+            let x = if f % 2 == 0 { 48.0 } else { 50.5 };
+            rows.push_str(&format!("{f},1,{x},10,2,40,1,-1,-1,-1\n"));
+            rows.push_str(&format!("{f},2,{},60,2,30,1,-1,-1,-1\n", 10 * f + 19));
+        }
+        let t = Truth::parse(&rows).unwrap();
+        let door = Segment {
+            from: (0.5, 0.0),
+            to: (0.5, 1.0),
+        };
+        // Track 1: right, left, right, left, right, left = 2 in, 3 out; track 2: 1 in.
+        assert_eq!(t.crossings(&door, 100, 100, 6), (3, 3));
+        assert_eq!(t.crossings_beyond(&door, 100, 100, 6, 0.02), (1, 0));
     }
 
     #[test]
