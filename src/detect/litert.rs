@@ -150,14 +150,8 @@ impl LiteRtDetector {
             }
             Ok::<_, Box<dyn std::error::Error>>((compiled, input, outputs))
         });
-        let (compiled, input, outputs) = built.map_err(|e| {
-            let detail = said
-                .split("; ")
-                .filter(|l| !l.starts_with("INFO:"))
-                .collect::<Vec<_>>()
-                .join("; ");
-            invalid(format!("LiteRT cannot run it ({e}) {detail}"))
-        })?;
+        let (compiled, input, outputs) =
+            built.map_err(|e| invalid(format!("LiteRT cannot run it ({e}) {said}")))?;
         let values = spec
             .head
             .output_lens()

@@ -131,8 +131,9 @@ pub fn load(
 /// Runs `f` with the process's stderr (fd 2) redirected into a pipe and returns what was
 /// written there, trimmed. TF Lite's C API reports model errors by printing them, not by
 /// returning them; this folds them into headcount's one-line error instead of letting them
-/// scatter on the terminal. Used only during start-up, for a few short messages; captures are
-/// serialised, since fd 2 is process-wide.
+/// scatter on the terminal. The runtimes' `INFO:` chatter (e.g. "Created TensorFlow Lite XNNPACK
+/// delegate for CPU.") is dropped: it is never a cause. Used only during start-up, for a few
+/// short messages; captures are serialised, since fd 2 is process-wide.
 pub fn capture_stderr<T>(f: impl FnOnce() -> T) -> (T, String) {
     static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
     let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
@@ -169,7 +170,7 @@ pub fn capture_stderr<T>(f: impl FnOnce() -> T) -> (T, String) {
         let joined = text
             .lines()
             .map(|l| l.trim().trim_start_matches("ERROR: ").trim())
-            .filter(|l| !l.is_empty())
+            .filter(|l| !l.is_empty() && !l.starts_with("INFO:"))
             .collect::<Vec<_>>()
             .join("; ");
         (out, joined)

@@ -127,21 +127,13 @@ impl TfliteDetector {
                 let d = Delegate::xnnpack_with_flags(lib, threads, XNNPACK_QS8 | XNNPACK_QU8)?;
                 b.delegate(d).num_threads(threads).build(&model)
             });
-            let said: Vec<&str> = said
-                .split("; ")
-                .filter(|l| !l.is_empty() && !l.starts_with("INFO:"))
-                .collect();
             match built {
                 Ok(interpreter) => {
                     tracing::info!(threads, "XNNPACK runs the model");
                     xnnpack = Some(interpreter);
                 }
                 Err(e) => {
-                    let reason = if said.is_empty() {
-                        e.to_string()
-                    } else {
-                        said.join("; ")
-                    };
+                    let reason = if said.is_empty() { e.to_string() } else { said };
                     tracing::info!(%reason, "XNNPACK cannot run this model; TF Lite's built-in kernels will");
                 }
             }
