@@ -9,31 +9,17 @@ use std::time::Duration;
 
 use common::{headcount, one_by_one, run_with_timeout, write_config};
 
-/// Runs `replay` with info logs; returns (success, stdout, stderr without colour codes).
+/// Runs `replay` with info logs; returns (success, stdout, stderr).
 fn replay(clip: &std::path::Path, config: &std::path::Path) -> (bool, String, String) {
     let mut cmd = headcount();
     cmd.env("HEADCOUNT_LOG", "info")
-        .env("NO_COLOR", "1")
         .arg("replay")
         .arg(clip)
         .arg("--config")
         .arg(config);
     let out = run_with_timeout(cmd, Duration::from_secs(120));
-    let strip = |b: &[u8]| {
-        let s = String::from_utf8_lossy(b);
-        let mut clean = String::with_capacity(s.len());
-        let mut in_escape = false;
-        for c in s.chars() {
-            match (in_escape, c) {
-                (false, '\u{1b}') => in_escape = true,
-                (true, 'm') => in_escape = false,
-                (true, _) => {}
-                (false, c) => clean.push(c),
-            }
-        }
-        clean
-    };
-    (out.status.success(), strip(&out.stdout), strip(&out.stderr))
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (out.status.success(), text(&out.stdout), text(&out.stderr))
 }
 
 #[test]
