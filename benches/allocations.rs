@@ -72,12 +72,14 @@ fn main() {
         .join("tests/fixtures/one-by-one/one-by-one-person-detection.mp4");
     println!("| runtime | frames measured | allocations | per frame |");
     println!("|---|---:|---:|---:|");
-    for (name, kind) in [
-        ("tflite", RuntimeKind::Tflite),
-        ("litert", RuntimeKind::Litert),
+    for (name, kind, tiles) in [
+        ("tflite", RuntimeKind::Tflite, 1),
+        ("litert", RuntimeKind::Litert, 1),
+        ("litert, 2 tiles", RuntimeKind::Litert, 2),
     ] {
         let mut config = Config::default();
         config.detector.runtime = kind;
+        config.detector.tile_columns = tiles;
         let mut detector = match open_detector(&config) {
             Ok(d) => d,
             Err(e) => {
@@ -124,7 +126,10 @@ fn main() {
         let cadence = Cadence::OnChange {
             interval: Duration::from_secs(3600),
         };
-        let mut counter = SceneCounter::new(counting.scene(cadence), std::time::SystemTime::now());
+        let mut counter = SceneCounter::new(
+            counting.scene(cadence, config.detector.threshold),
+            std::time::SystemTime::now(),
+        );
         let health = HealthMonitor::new();
         // Reports (a few per clip) are not per-frame work: count frames only.
         let mut emit = |_| true;

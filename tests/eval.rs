@@ -16,24 +16,38 @@ fn pets() -> Option<(std::path::PathBuf, std::path::PathBuf)> {
     ))
 }
 
-#[test]
-fn eval_scores_pets09_occupancy_and_lines_against_the_ground_truth() {
-    let Some((video, gt)) = pets() else { return };
+/// `headcount eval --json` on PETS09 with LiteRT plus `detector` (TOML lines), scoring the
+/// vertical and horizontal middle lines; returns the report and the logs (level info).
+fn eval_two_lines(
+    video: &std::path::Path,
+    gt: &std::path::Path,
+    detector: &str,
+) -> (serde_json::Value, String) {
     let dir = tempfile::tempdir().unwrap();
-    // LiteRT: the same counts as TF 2.9 on this clip, four times faster (keeps the suite short).
-    let config = write_config(dir.path(), "[detector]\nruntime = \"litert\"\n");
+    let config = write_config(
+        dir.path(),
+        &format!("[detector]\nruntime = \"litert\"\n{detector}"),
+    );
     let mut cmd = headcount();
-    cmd.arg("eval")
-        .arg(&video)
+    cmd.env("HEADCOUNT_LOG", "info")
+        .arg("eval")
+        .arg(video)
         .arg("--truth")
-        .arg(&gt)
+        .arg(gt)
         .args(["--line", "0.5,0,0.5,1", "--line", "0,0.5,1,0.5", "--json"])
         .arg("--config")
         .arg(&config);
     let out = run_with_timeout(cmd, LIMIT);
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(out.status.success(), "{stderr}");
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    (serde_json::from_slice(&out.stdout).unwrap(), stderr)
+}
+
+#[test]
+fn eval_scores_pets09_occupancy_and_lines_against_the_ground_truth() {
+    let Some((video, gt)) = pets() else { return };
+    // LiteRT: the same counts as TF 2.9 on this clip, four times faster (keeps the suite short).
+    let (report, _) = eval_two_lines(&video, &gt, "");
     assert_eq!(report["frames"], 795, "{report}");
     let mae = report["occupancy"]["mae"].as_f64().unwrap();
     assert!(
@@ -87,6 +101,36 @@ fn eval_scores_pets09_occupancy_and_lines_against_the_ground_truth() {
         "line counts {off} off {truth} true crossings (> 20 %): {report}"
     );
     assert!(report["timing"]["fps"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn tiled_detection_finds_the_people_a_single_squeezed_input_loses() {
+    let Some((video, gt)) = pets() else { return };
+    let (report, stderr) = eval_two_lines(&video, &gt, "tile_columns = 2\n");
+    // Two 300×300 tiles overlapping by 100 px: the source delivers 500×300.
+    assert!(
+        stderr.contains("tiled detection") && stderr.contains("width=500"),
+        "{stderr}"
+    );
+    assert_eq!(report["frames"], 795, "{report}");
+    let mae = report["occupancy"]["mae"].as_f64().unwrap();
+    assert!(mae <= 0.6, "occupancy MAE {mae}: {report}");
+    // x = 0.5, right to left: people crossing behind the lamp-post sign and the standing group.
+    // One squeezed input counts 12 of the 18 (see the test above); the tiles see them.
+    let x_out = report["lines"][0]["out"].as_i64().unwrap();
+    assert!(
+        (15..=21).contains(&x_out),
+        "x = 0.5 out {x_out} of 18: {report}"
+    );
+    let (mut off, mut truth) = (0, 0);
+    for l in report["lines"].as_array().unwrap() {
+        for dir in ["in", "out"] {
+            off += (l[dir].as_i64().unwrap() - l[&format!("truth_{dir}")].as_i64().unwrap()).abs();
+            truth += l[&format!("truth_{dir}")].as_i64().unwrap();
+        }
+    }
+    // One squeezed input: 10 off 63 (16 %). Tiled: 7 (11 %).
+    assert!(off * 7 <= truth, "{off} off {truth}: {report}");
 }
 
 #[test]

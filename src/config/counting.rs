@@ -39,6 +39,10 @@ pub struct CountingConfig {
     pub track_iou: f32,
     /// Otherwise, the largest move between frames, in person heights, to continue a track.
     pub track_distance: f32,
+    /// Detections scoring from this up to `detector.threshold` only continue existing tracks
+    /// (a person half hidden keeps their identity); they never start one and are never counted
+    /// on their own. At or above `detector.threshold` = off.
+    pub track_low_score: f32,
     /// Half-width of the band around each line inside which nobody changes side (normalised).
     pub line_band: f32,
     /// Local time "HH:MM" at which in − out occupancy and line totals restart from 0; "" = never.
@@ -59,6 +63,7 @@ impl Default for CountingConfig {
             track_min_hits: t.min_hits,
             track_iou: t.iou_min,
             track_distance: t.distance_max,
+            track_low_score: 0.3,
             line_band: 0.02,
             daily_reset: String::new(),
             empty_correction_s: 0,
@@ -164,6 +169,13 @@ impl CountingConfig {
                 "allowed: 0..=5 (person heights)",
             ));
         }
+        if !(self.track_low_score > 0.0 && self.track_low_score <= 1.0) {
+            return Err(invalid(
+                "counting.track_low_score",
+                self.track_low_score,
+                "allowed: 0 < track_low_score <= 1 (at or above detector.threshold = off)",
+            ));
+        }
         if !(0.0..=0.2).contains(&self.line_band) {
             return Err(invalid(
                 "counting.line_band",
@@ -235,8 +247,9 @@ impl CountingConfig {
         Ok(())
     }
 
-    /// The counting stage's configuration, reporting on `cadence`.
-    pub fn scene(&self, cadence: Cadence) -> SceneConfig {
+    /// The counting stage's configuration, reporting on `cadence`; detections scoring below
+    /// `person_threshold` (the detector's threshold) only continue tracks.
+    pub fn scene(&self, cadence: Cadence, person_threshold: f32) -> SceneConfig {
         SceneConfig {
             mode: match self.occupancy {
                 OccupancySource::Tracks => OccupancyMode::Tracks,
@@ -250,6 +263,7 @@ impl CountingConfig {
                 distance_max: self.track_distance,
                 min_hits: self.track_min_hits,
                 hold: Duration::from_secs_f32(self.track_hold_s),
+                high_score: person_threshold,
             },
             line_band: self.line_band,
             zones: self
@@ -297,9 +311,12 @@ mod tests {
         )
         .unwrap();
         c.validate().unwrap();
-        let scene = c.counting.scene(Cadence::OnChange {
-            interval: Duration::from_secs(60),
-        });
+        let scene = c.counting.scene(
+            Cadence::OnChange {
+                interval: Duration::from_secs(60),
+            },
+            c.detector.threshold,
+        );
         assert_eq!(scene.mode, OccupancyMode::InMinusOut);
         assert_eq!(scene.door.reset_at, Some(3 * 3600));
         assert_eq!(scene.lines.len(), 1);

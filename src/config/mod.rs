@@ -164,6 +164,11 @@ pub struct DetectorConfig {
     pub edgetpu_device: String,
     /// Path of libedgetpu; "" = `libedgetpu.so.1` from the loader's search path.
     pub edgetpu_library: String,
+    /// Tiled detection: the picture is covered by `tile_columns` × `tile_rows` overlapping
+    /// model inputs, each detected on (1 × 1 = the whole picture in one input). More tiles find
+    /// smaller people and cost one inference each.
+    pub tile_columns: u32,
+    pub tile_rows: u32,
 }
 
 impl Default for DetectorConfig {
@@ -182,6 +187,8 @@ impl Default for DetectorConfig {
             edgetpu_model: String::new(),
             edgetpu_device: String::new(),
             edgetpu_library: String::new(),
+            tile_columns: 1,
+            tile_rows: 1,
         }
     }
 }

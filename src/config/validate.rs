@@ -61,6 +61,14 @@ impl Config {
                 "allowed: 0 < nms_containment <= 1",
             );
         }
+        for (key, n) in [
+            ("detector.tile_columns", d.tile_columns),
+            ("detector.tile_rows", d.tile_rows),
+        ] {
+            if !(1..=crate::detect::tiles::MAX_TILES).contains(&n) {
+                return invalid(key, n, "allowed: 1..=4 (1 = no tiling)");
+            }
+        }
         let device_ok = match d.edgetpu_device.split_once(':') {
             None => ["", "usb", "pci"].contains(&d.edgetpu_device.as_str()),
             Some((kind, n)) => ["", "usb", "pci"].contains(&kind) && n.parse::<u8>().is_ok(),
@@ -300,6 +308,26 @@ mod tests {
             e.contains("counting.smoothing_frames") && e.contains("1..=255"),
             "{e}"
         );
+        for (toml, key, allowed) in [
+            (
+                "[detector]\ntile_columns = 5\n",
+                "detector.tile_columns",
+                "1..=4",
+            ),
+            ("[detector]\ntile_rows = 0\n", "detector.tile_rows", "1..=4"),
+            (
+                "[counting]\ntrack_low_score = 0.0\n",
+                "counting.track_low_score",
+                "0 < track_low_score <= 1",
+            ),
+        ] {
+            let e = Config::parse(toml)
+                .unwrap()
+                .validate()
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(key) && e.contains(allowed), "{e}");
+        }
         let c = Config::parse("[sensor]\nname = \"a/#\"\n").unwrap();
         assert!(c
             .validate()

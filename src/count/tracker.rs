@@ -24,6 +24,10 @@ const MAX_HEIGHT_RATIO: f32 = 1.5;
 /// How much further (in box heights) stage two may reach per second a track went unseen.
 const REACH_PER_SECOND: f32 = 2.0;
 
+/// Stage two (low-score detections) pairs a track only with a box overlapping its prediction
+/// this much: stricter than stage one, as a faint box is weaker evidence of the same person.
+const LOW_SCORE_IOU_MIN: f32 = 0.3;
+
 /// Share of its velocity a coasting (unseen) track keeps per frame: people walking behind
 /// something keep walking, yet a prediction must not run away from a person who stopped.
 const COAST_VELOCITY_KEPT: f32 = 0.9;
@@ -40,6 +44,9 @@ pub struct TrackerConfig {
     pub min_hits: u32,
     /// How long a confirmed track survives without a detection (occlusion, a missed frame).
     pub hold: Duration,
+    /// Detections scoring below this only keep existing tracks going (ByteTrack's second
+    /// stage); they never start a track. 0 = every detection is a full one.
+    pub high_score: f32,
 }
 
 impl Default for TrackerConfig {
@@ -49,6 +56,7 @@ impl Default for TrackerConfig {
             distance_max: 0.6,
             min_hits: 3,
             hold: Duration::from_millis(1500),
+            high_score: 0.0,
         }
     }
 }
@@ -111,6 +119,8 @@ pub struct Track<M> {
     hits: u32,
     last_seen: Duration,
     updated: bool,
+    /// The last update came from a low-score detection.
+    weak: bool,
     confirmed: bool,
     just_confirmed: bool,
     pub memo: M,
@@ -152,6 +162,11 @@ impl<M> Track<M> {
     pub fn updated(&self) -> bool {
         self.updated
     }
+
+    /// Paired with a full (high-score) detection in the last update.
+    pub fn updated_strongly(&self) -> bool {
+        self.updated && !self.weak
+    }
 }
 
 fn measure(b: &BBox) -> [f32; 4] {
@@ -189,6 +204,10 @@ impl<M: Default + Copy> Tracker<M> {
             rows: Vec::with_capacity(32),
             cols: Vec::with_capacity(32),
         }
+    }
+
+    pub fn config(&self) -> &TrackerConfig {
+        &self.config
     }
 
     pub fn tracks(&self) -> &[Track<M>] {
@@ -234,18 +253,32 @@ impl<M: Default + Copy> Tracker<M> {
 
         // Stage one: overlap. Stage two: what is left, by centre distance in box heights.
         let iou_gate = 1.0 - f64::from(self.config.iou_min);
+        let high = self.config.high_score;
         self.associate(
             detections,
             t,
-            |track, det| Some(1.0 - f64::from(track.bbox().iou(det))),
+            |track, det| (det.score >= high).then(|| 1.0 - f64::from(track.bbox().iou(&det.bbox))),
             iou_gate,
+        );
+        let low_gate = 1.0 - f64::from(LOW_SCORE_IOU_MIN);
+        self.associate(
+            detections,
+            t,
+            |track, det| {
+                (det.score < high && track.confirmed)
+                    .then(|| 1.0 - f64::from(track.bbox().iou(&det.bbox)))
+            },
+            low_gate,
         );
         let distance_max = f64::from(self.config.distance_max);
         self.associate(
             detections,
             t,
             |track, det| {
-                let (a, b) = (measure(&track.bbox()), measure(det));
+                if det.score < high {
+                    return None;
+                }
+                let (a, b) = (measure(&track.bbox()), measure(&det.bbox));
                 let h = (a[3] + b[3]) / 2.0;
                 // A box of a very different height is another person (or two merged).
                 let ratio = a[3] / b[3];
@@ -282,7 +315,7 @@ impl<M: Default + Copy> Tracker<M> {
             }
         }
         for (det, used) in detections.iter().zip(&self.det_used) {
-            if *used {
+            if *used || det.score < high {
                 continue;
             }
             let [cx, cy, w, h] = measure(&det.bbox);
@@ -297,6 +330,7 @@ impl<M: Default + Copy> Tracker<M> {
                 hits: 1,
                 last_seen: t,
                 updated: true,
+                weak: false,
                 confirmed,
                 just_confirmed: confirmed,
                 memo: M::default(),
@@ -310,7 +344,7 @@ impl<M: Default + Copy> Tracker<M> {
         &mut self,
         detections: &[Detection],
         t: Duration,
-        cost: impl Fn(&Track<M>, &BBox) -> Option<f64>,
+        cost: impl Fn(&Track<M>, &Detection) -> Option<f64>,
         gate: f64,
     ) {
         self.rows.clear();
@@ -328,7 +362,7 @@ impl<M: Default + Copy> Tracker<M> {
         for (r, &ti) in self.rows.iter().enumerate() {
             let track = &self.tracks[ti];
             for (c, &dj) in self.cols.iter().enumerate() {
-                if let Some(v) = cost(track, &detections[dj].bbox) {
+                if let Some(v) = cost(track, &detections[dj]) {
                     if v.is_finite() {
                         self.assignment.set(r, c, v);
                     }
@@ -354,6 +388,7 @@ impl<M: Default + Copy> Tracker<M> {
             track.hits += 1;
             track.last_seen = t;
             track.updated = true;
+            track.weak = detections[dj].score < self.config.high_score;
             if !track.confirmed && track.hits >= self.config.min_hits {
                 track.confirmed = true;
                 track.just_confirmed = true;

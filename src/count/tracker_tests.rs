@@ -146,3 +146,65 @@ fn a_fast_walker_at_a_low_frame_rate_is_paired_by_distance() {
     assert_eq!(tr.tracks().len(), 1);
     assert_eq!(tr.present().count(), 1);
 }
+
+fn faint(d: Detection) -> Detection {
+    Detection { score: 0.35, ..d }
+}
+
+fn with_low_stage() -> TrackerConfig {
+    TrackerConfig {
+        high_score: 0.5,
+        hold: Duration::from_millis(500),
+        ..TrackerConfig::default()
+    }
+}
+
+#[test]
+fn faint_detections_never_start_a_track() {
+    let mut tr = T::new(with_low_stage());
+    for f in 0..10 {
+        tr.update(&[faint(person(0.2 + 0.02 * f as f32, 0.5))], at(f));
+    }
+    assert!(tr.tracks().is_empty());
+}
+
+#[test]
+fn faint_detections_keep_a_half_hidden_person_beyond_hold() {
+    let mut tr = T::new(with_low_stage());
+    for f in 0..5 {
+        tr.update(&[person(0.2 + 0.02 * f as f32, 0.5)], at(f));
+    }
+    // Half hidden for 1.5 s, three times the hold: only faint boxes, and the track follows them.
+    for f in 5..20 {
+        tr.update(&[faint(person(0.2 + 0.02 * f as f32, 0.5))], at(f));
+        assert_eq!(tr.present().count(), 1, "frame {f}");
+        assert!(tr.tracks()[0].updated() && !tr.tracks()[0].updated_strongly());
+    }
+    tr.update(&[person(0.6, 0.5)], at(20));
+    assert_eq!(tr.tracks().len(), 1, "re-acquired as the same track");
+    assert!(tr.tracks()[0].updated_strongly());
+    // Without the low stage the same person is lost after the hold and starts over.
+    let mut plain = T::new(TrackerConfig {
+        high_score: 0.0,
+        ..with_low_stage()
+    });
+    for f in 0..5 {
+        plain.update(&[person(0.2 + 0.02 * f as f32, 0.5)], at(f));
+    }
+    for f in 5..20 {
+        plain.update(&[], at(f));
+    }
+    assert_eq!(plain.present().count(), 0);
+}
+
+#[test]
+fn a_faint_box_away_from_the_prediction_is_ignored() {
+    let mut tr = T::new(with_low_stage());
+    for f in 0..5 {
+        tr.update(&[person(0.2 + 0.02 * f as f32, 0.5)], at(f));
+    }
+    // A faint box elsewhere (another half-seen person, a shadow): neither taken nor tracked.
+    tr.update(&[faint(person(0.7, 0.5))], at(5));
+    assert_eq!(tr.tracks().len(), 1);
+    assert!(!tr.tracks()[0].updated());
+}

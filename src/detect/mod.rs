@@ -18,6 +18,7 @@ pub mod nms;
 pub mod preprocess;
 pub mod runtime;
 pub mod tflite;
+pub mod tiles;
 
 use std::path::PathBuf;
 
@@ -25,6 +26,7 @@ use crate::source::{Frame, FrameGeometry};
 
 pub use litert::LiteRtDetector;
 pub use tflite::{ModelSpec, TfliteDetector, TfliteOptions};
+pub use tiles::{TileGrid, TiledDetector};
 
 /// The bundled default model, SSD MobileNet v1 COCO (uint8, 300×300, Apache-2.0).
 pub const BUNDLED_MODEL: &str = "models/ssd_mobilenet_v1_coco_quant/detect.tflite";

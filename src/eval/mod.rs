@@ -129,7 +129,10 @@ pub fn run(mut config: Config, truth: &Truth) -> Result<EvalReport, EvalError> {
     let cadence = Cadence::OnChange {
         interval: Duration::from_secs(3600),
     };
-    let mut scene = SceneCounter::new(config.counting.scene(cadence), SystemTime::now());
+    let mut scene = SceneCounter::new(
+        config.counting.scene(cadence, config.detector.threshold),
+        SystemTime::now(),
+    );
     let mut detections: Vec<Detection> = Vec::with_capacity(64);
     let mut reports = Vec::with_capacity(16);
     let mut counted: Vec<u32> = Vec::new();

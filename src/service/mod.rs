@@ -186,7 +186,10 @@ pub async fn run(
         },
         s => Cadence::bins_aligned(Duration::from_secs(s.into()), epoch),
     };
-    let counter = SceneCounter::new(config.counting.scene(cadence), epoch);
+    let counter = SceneCounter::new(
+        config.counting.scene(cadence, config.detector.threshold),
+        epoch,
+    );
     let (tx, mut rx) = mpsc::channel::<CountReport>(64);
     let stages = Stages {
         source,

@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use super::ServiceError;
 use crate::config::{Accelerator, Config, RuntimeKind};
 use crate::detect::{
-    self, edgetpu, DetectError, Detector, LiteRtDetector, TfliteDetector, TfliteOptions,
+    self, edgetpu, DetectError, Detector, LiteRtDetector, TfliteDetector, TfliteOptions, TileGrid,
+    TiledDetector,
 };
 use crate::health::HealthMonitor;
 use crate::shutdown::Shutdown;
@@ -16,8 +17,31 @@ use crate::source::ffmpeg::{FfmpegOptions, FfmpegSource};
 use crate::source::reopen::Reopening;
 use crate::source::{FrameSource, LatestFrame, SourceError};
 
-/// Builds the detector the config asks for.
+/// Builds the detector the config asks for, tiled when the config asks for tiles.
 pub fn open_detector(config: &Config) -> Result<Box<dyn Detector>, DetectError> {
+    let d = &config.detector;
+    let detector = open_untiled(config)?;
+    let grid = TileGrid {
+        columns: d.tile_columns,
+        rows: d.tile_rows,
+    };
+    if grid == TileGrid::SINGLE {
+        return Ok(detector);
+    }
+    let tiled = TiledDetector::new(detector, grid, d.nms_iou, d.nms_containment);
+    let frame = tiled.input_geometry();
+    tracing::info!(
+        columns = grid.columns,
+        rows = grid.rows,
+        width = frame.width,
+        height = frame.height,
+        "tiled detection"
+    );
+    Ok(Box::new(tiled))
+}
+
+/// The detector for one model input.
+fn open_untiled(config: &Config) -> Result<Box<dyn Detector>, DetectError> {
     let d = &config.detector;
     let model = if d.model.is_empty() {
         detect::bundled_model()
@@ -28,7 +52,8 @@ pub fn open_detector(config: &Config) -> Result<Box<dyn Detector>, DetectError> 
         model,
         runtime_library: d.runtime_library.clone(),
         threads: d.threads,
-        threshold: d.threshold,
+        // Down to the tracker's low score: those detections only continue tracks.
+        threshold: d.threshold.min(config.counting.track_low_score),
         nms_iou: d.nms_iou,
         nms_containment: d.nms_containment,
         person_class: d.person_class,
