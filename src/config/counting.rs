@@ -40,8 +40,9 @@ pub struct CountingConfig {
     /// Otherwise, the largest move between frames, in person heights, to continue a track.
     pub track_distance: f32,
     /// Detections scoring from this up to `detector.threshold` only continue existing tracks
-    /// (a person half hidden keeps their identity); they never start one and are never counted
-    /// on their own. At or above `detector.threshold` = off.
+    /// (a person half hidden keeps their identity); they never start one, are never counted on
+    /// their own, and at the picture's edge move no track across a line. At or above
+    /// `detector.threshold` = off.
     pub track_low_score: f32,
     /// Half-width of the band around each line inside which nobody changes side (normalised).
     pub line_band: f32,
