@@ -59,8 +59,7 @@ type Memo = [LineMemory; MAX_LINES];
 const ESTABLISHED: u32 = 10;
 
 /// How close to the picture's border (normalised) a box must come to be cut by it: boxes are
-/// clamped to the picture, so a cut one ends on the border. (0.02 also caught whole people
-/// standing near the border: YOLOv5n's PETS lines went from 18 to 25 off 220.)
+/// clamped to the picture, so a cut one ends on the border.
 const PICTURE_EDGE: f32 = 0.005;
 
 fn at_picture_edge(b: &BBox) -> bool {
