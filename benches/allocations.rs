@@ -14,7 +14,7 @@ use headcount::count::{Cadence, SceneCounter};
 use headcount::health::HealthMonitor;
 use headcount::pipeline;
 use headcount::privacy::mask::PixelMask;
-use headcount::service::open_detector;
+use headcount::service::open_counting_detector;
 use headcount::shutdown::Shutdown;
 use headcount::source::ffmpeg::{FfmpegOptions, FfmpegSource};
 use headcount::source::{Frame, FrameSource, SourceError};
@@ -80,7 +80,7 @@ fn main() {
         let mut config = Config::default();
         config.detector.runtime = kind;
         config.detector.tile_columns = tiles;
-        let mut detector = match open_detector(&config) {
+        let mut detector = match open_counting_detector(&config) {
             Ok(d) => d,
             Err(e) => {
                 eprintln!("{name}: {e}");

@@ -29,7 +29,7 @@ use crate::source::{FrameSource, LatestFrame, SourceError};
 
 mod open;
 
-pub use open::{open_camera, open_detector, open_source};
+pub use open::{open_camera, open_counting_detector, open_detector, open_source};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
@@ -95,7 +95,7 @@ pub async fn run(
     let epoch = SystemTime::now();
     let state_dir = (!config.state.dir.is_empty()).then(|| Path::new(&config.state.dir));
     let safeguards = Safeguards::new(&config.privacy, state_dir)?;
-    let detector = open_detector(&config)?;
+    let detector = open_counting_detector(&config)?;
     // What the `health` topic says runs inference.
     let runtime = (detector.info().backend, detector.info().accelerator);
     let mask = PixelMask::new(&config.privacy.masks, detector.input_geometry());

@@ -17,10 +17,23 @@ use crate::source::ffmpeg::{FfmpegOptions, FfmpegSource};
 use crate::source::reopen::Reopening;
 use crate::source::{FrameSource, LatestFrame, SourceError};
 
-/// Builds the detector the config asks for, tiled when the config asks for tiles.
+/// Builds the detector the config asks for: people scoring at least `detector.threshold`.
 pub fn open_detector(config: &Config) -> Result<Box<dyn Detector>, DetectError> {
+    open_with_threshold(config, config.detector.threshold)
+}
+
+/// The detector of the counting pipeline (`run`, `replay`, `eval`): people as
+/// [`open_detector`] finds them, plus the faint boxes down to `counting.track_low_score`, which
+/// the tracker uses only to continue tracks.
+pub fn open_counting_detector(config: &Config) -> Result<Box<dyn Detector>, DetectError> {
+    let low = config.counting.track_low_score;
+    open_with_threshold(config, config.detector.threshold.min(low))
+}
+
+/// Opens the detector keeping boxes from `threshold`, tiled when the config asks for tiles.
+fn open_with_threshold(config: &Config, threshold: f32) -> Result<Box<dyn Detector>, DetectError> {
     let d = &config.detector;
-    let detector = open_untiled(config)?;
+    let detector = open_untiled(config, threshold)?;
     let grid = TileGrid {
         columns: d.tile_columns,
         rows: d.tile_rows,
@@ -41,7 +54,7 @@ pub fn open_detector(config: &Config) -> Result<Box<dyn Detector>, DetectError> 
 }
 
 /// The detector for one model input.
-fn open_untiled(config: &Config) -> Result<Box<dyn Detector>, DetectError> {
+fn open_untiled(config: &Config, threshold: f32) -> Result<Box<dyn Detector>, DetectError> {
     let d = &config.detector;
     let model = if d.model.is_empty() {
         detect::bundled_model()
@@ -52,8 +65,7 @@ fn open_untiled(config: &Config) -> Result<Box<dyn Detector>, DetectError> {
         model,
         runtime_library: d.runtime_library.clone(),
         threads: d.threads,
-        // Down to the tracker's low score: those detections only continue tracks.
-        threshold: d.threshold.min(config.counting.track_low_score),
+        threshold,
         nms_iou: d.nms_iou,
         nms_containment: d.nms_containment,
         person_class: d.person_class,
