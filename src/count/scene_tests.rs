@@ -1,0 +1,206 @@
+//! Scene tests with hand-made detections: crossings (together, tentative, occluded, faint,
+//! leaving the picture), zones by foot point, the in − out mode.
+
+use super::*;
+
+fn person(cx: f32, foot_y: f32) -> Detection {
+    Detection {
+        bbox: BBox {
+            xmin: cx - 0.04,
+            ymin: foot_y - 0.25,
+            xmax: cx + 0.04,
+            ymax: foot_y,
+        },
+        score: 0.9,
+        class: 0,
+    }
+}
+
+/// A scene whose tracker takes boxes under 0.5 as faint (continuing tracks only).
+fn scene_with_faint_boxes(hold: Duration) -> SceneCounter {
+    let mut s = scene(OccupancyMode::Detections);
+    s.tracker = Tracker::new(TrackerConfig {
+        high_score: 0.5,
+        hold,
+        ..TrackerConfig::default()
+    });
+    s
+}
+
+fn scene(mode: OccupancyMode) -> SceneCounter {
+    SceneCounter::new(
+        SceneConfig {
+            mode,
+            smoothing_frames: 1,
+            cadence: Cadence::OnChange {
+                interval: Duration::from_secs(3600),
+            },
+            tracker: TrackerConfig::default(),
+            line_band: 0.02,
+            zones: vec![Zone::new([(0.0, 0.0), (0.5, 0.0), (0.5, 1.0), (0.0, 1.0)])],
+            // A door across the walkway at x = 0.5; in = left → right.
+            lines: vec![Segment {
+                from: (0.5, 0.0),
+                to: (0.5, 1.0),
+            }],
+            door: DoorConfig {
+                reset_at: None,
+                empty_correction: None,
+                utc_offset_s: 0,
+            },
+        },
+        SystemTime::UNIX_EPOCH,
+    )
+}
+
+/// Runs frames at 10 fps; returns every report.
+fn run(s: &mut SceneCounter, frames: &[Vec<Detection>]) -> Vec<CountReport> {
+    let mut out = Vec::new();
+    for (i, dets) in frames.iter().enumerate() {
+        s.observe(dets, Duration::from_millis(100 * i as u64), &mut out);
+    }
+    s.flush(&mut out);
+    out
+}
+
+fn last_line(reports: &[CountReport]) -> (u64, u64) {
+    reports
+        .iter()
+        .rev()
+        .find_map(|r| match r {
+            CountReport::Line(0, l) => Some((l.in_total, l.out_total)),
+            _ => None,
+        })
+        .unwrap_or((0, 0))
+}
+
+#[test]
+fn two_people_crossing_together_count_two() {
+    let mut s = scene(OccupancyMode::Tracks);
+    let frames: Vec<Vec<Detection>> = (0..20)
+        .map(|i| {
+            let x = 0.2 + 0.03 * i as f32;
+            vec![person(x, 0.5), person(x + 0.02, 0.8)]
+        })
+        .collect();
+    let reports = run(&mut s, &frames);
+    assert_eq!(last_line(&reports), (2, 0));
+}
+
+#[test]
+fn a_crossing_while_tentative_counts_once_confirmed() {
+    let mut s = scene(OccupancyMode::Tracks);
+    // Appears just left of the line and is across it by its second frame.
+    let frames: Vec<Vec<Detection>> = (0..6)
+        .map(|i| vec![person(0.46 + 0.05 * i as f32, 0.5)])
+        .collect();
+    let reports = run(&mut s, &frames);
+    assert_eq!(last_line(&reports), (1, 0));
+}
+
+#[test]
+fn a_person_occluded_at_the_line_is_counted_once() {
+    let mut s = scene(OccupancyMode::Tracks);
+    let mut frames: Vec<Vec<Detection>> = Vec::new();
+    for i in 0..10 {
+        frames.push(vec![person(0.2 + 0.025 * i as f32, 0.5)]);
+    }
+    // Hidden for 0.6 s while crossing, then seen on the far side.
+    for _ in 0..6 {
+        frames.push(vec![]);
+    }
+    for i in 0..8 {
+        frames.push(vec![person(0.6 + 0.025 * i as f32, 0.5)]);
+    }
+    let reports = run(&mut s, &frames);
+    assert_eq!(last_line(&reports), (1, 0));
+    // Occupancy held through the gap: never 0 in any window.
+    let mut counts: Vec<u32> = reports
+        .iter()
+        .filter_map(|r| match r {
+            CountReport::Occupancy(o) => Some(o.min.min(o.count)),
+            _ => None,
+        })
+        .collect();
+    counts.dedup();
+    assert_eq!(counts, vec![1], "{counts:?}");
+}
+
+#[test]
+fn faint_detections_continue_tracks_but_are_never_counted_alone() {
+    let mut s = scene_with_faint_boxes(Duration::from_millis(300));
+    let faint = |d: Detection| Detection { score: 0.35, ..d };
+    let mut frames: Vec<Vec<Detection>> = Vec::new();
+    for i in 0..10 {
+        frames.push(vec![person(0.2 + 0.025 * i as f32, 0.5)]);
+    }
+    // Half hidden while crossing (only faint boxes, for longer than the hold).
+    for i in 10..16 {
+        frames.push(vec![faint(person(0.2 + 0.025 * i as f32, 0.5))]);
+    }
+    for i in 16..24 {
+        frames.push(vec![person(0.2 + 0.025 * i as f32, 0.5)]);
+    }
+    // A faint box alone: not a person in the occupancy count.
+    frames.extend((0..12).map(|_| vec![faint(person(0.2, 0.5))]));
+    let reports = run(&mut s, &frames);
+    assert_eq!(last_line(&reports), (1, 0), "one crossing, one track");
+    assert_eq!(s.occupancy(), 0);
+    // Without the faint boxes the track is lost mid-crossing and the crossing with it.
+    let mut plain = scene_with_faint_boxes(Duration::from_millis(300));
+    for f in &mut frames {
+        f.retain(|d| d.score >= 0.5);
+    }
+    assert_eq!(last_line(&run(&mut plain, &frames)), (0, 0));
+}
+
+#[test]
+fn a_faint_box_leaving_the_picture_makes_no_crossing() {
+    let mut s = scene_with_faint_boxes(TrackerConfig::default().hold);
+    let faint = |d: Detection| Detection { score: 0.35, ..d };
+    // Walks out over the picture's top edge beside the line: the last, faint boxes are cut
+    // by the edge and drift across the line.
+    let mut frames: Vec<Vec<Detection>> = (0..8)
+        .map(|i| vec![person(0.40 + 0.005 * i as f32, 0.28)])
+        .collect();
+    frames.extend((0..6).map(|i| vec![faint(person(0.45 + 0.03 * i as f32, 0.25))]));
+    frames.extend((0..20).map(|_| vec![]));
+    assert_eq!(last_line(&run(&mut s, &frames)), (0, 0));
+    // The same faint boxes inside the picture do carry the track across.
+    let mut s = scene_with_faint_boxes(TrackerConfig::default().hold);
+    let mut frames: Vec<Vec<Detection>> = (0..8)
+        .map(|i| vec![person(0.40 + 0.005 * i as f32, 0.8)])
+        .collect();
+    frames.extend((0..6).map(|i| vec![faint(person(0.45 + 0.03 * i as f32, 0.8))]));
+    frames.extend((0..20).map(|_| vec![]));
+    assert_eq!(last_line(&run(&mut s, &frames)), (1, 0));
+}
+
+#[test]
+fn zones_count_people_by_foot_point() {
+    let mut s = scene(OccupancyMode::Tracks);
+    let frames: Vec<Vec<Detection>> = (0..5)
+        .map(|_| vec![person(0.2, 0.5), person(0.8, 0.5)])
+        .collect();
+    let reports = run(&mut s, &frames);
+    let zone: Vec<u32> = reports
+        .iter()
+        .filter_map(|r| match r {
+            CountReport::Zone(0, o) => Some(o.count),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(zone.last(), Some(&1));
+    assert_eq!(s.occupancy(), 2);
+}
+
+#[test]
+fn in_minus_out_mode_follows_the_door() {
+    let mut s = scene(OccupancyMode::InMinusOut);
+    let mut frames: Vec<Vec<Detection>> = (0..20)
+        .map(|i| vec![person(0.2 + 0.03 * i as f32, 0.5)])
+        .collect();
+    frames.extend((0..10).map(|_| vec![]));
+    run(&mut s, &frames);
+    assert_eq!(s.occupancy(), 1, "one in, still inside by the door count");
+}
