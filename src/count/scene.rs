@@ -147,9 +147,9 @@ impl SceneCounter {
                             .all(|d| d.bbox.intersection(&b) < 0.5 * b.area().min(d.bbox.area()))
                     })
                     .count();
-                u32::try_from(strong.count() + held).unwrap_or(u32::MAX)
+                u32::try_from(strong.clone().count() + held).unwrap_or(u32::MAX)
             }
-            OccupancyMode::Detections => u32::try_from(strong.count()).unwrap_or(u32::MAX),
+            OccupancyMode::Detections => u32::try_from(strong.clone().count()).unwrap_or(u32::MAX),
             OccupancyMode::InMinusOut => self.door.count(),
         };
         if let Some(r) = self.occupancy.observe(raw, t) {
@@ -157,9 +157,8 @@ impl SceneCounter {
         }
         for (i, (zone, counter)) in self.zones.iter_mut().enumerate() {
             let inside = match self.mode {
-                OccupancyMode::Detections => detections
-                    .iter()
-                    .filter(|d| d.score >= high_score)
+                OccupancyMode::Detections => strong
+                    .clone()
                     .filter(|d| zone.contains(d.bbox.foot()))
                     .count(),
                 _ => self

@@ -3,7 +3,8 @@
 //!
 //! Each track is a constant-velocity Kalman filter over the box centre and size (one 2-state
 //! filter per coordinate). Per frame: predict every track to the frame's time, pair tracks and
-//! detections by IoU with the Hungarian algorithm, then pair what is left by centre distance
+//! detections by IoU with the Hungarian algorithm, then confirmed tracks with the faint
+//! (low-score) boxes by IoU, then what is left of the full boxes by centre distance
 //! (people move far between frames at low frame rates), update, start tentative tracks from the
 //! unpaired detections, and retire tracks that were not seen for `hold`.
 //!
@@ -251,24 +252,22 @@ impl<M: Default + Copy> Tracker<M> {
         self.track_used.clear();
         self.track_used.resize(self.tracks.len(), false);
 
-        // Stage one: overlap. Stage two: what is left, by centre distance in box heights.
-        let iou_gate = 1.0 - f64::from(self.config.iou_min);
+        // Full boxes by overlap; then confirmed tracks with faint boxes by overlap; then what
+        // is left of the full boxes by centre distance in box heights.
         let high = self.config.high_score;
+        let overlap =
+            |track: &Track<M>, det: &Detection| 1.0 - f64::from(track.bbox().iou(&det.bbox));
         self.associate(
             detections,
             t,
-            |track, det| (det.score >= high).then(|| 1.0 - f64::from(track.bbox().iou(&det.bbox))),
-            iou_gate,
+            |track, det| (det.score >= high).then(|| overlap(track, det)),
+            1.0 - f64::from(self.config.iou_min),
         );
-        let low_gate = 1.0 - f64::from(LOW_SCORE_IOU_MIN);
         self.associate(
             detections,
             t,
-            |track, det| {
-                (det.score < high && track.confirmed)
-                    .then(|| 1.0 - f64::from(track.bbox().iou(&det.bbox)))
-            },
-            low_gate,
+            |track, det| (det.score < high && track.confirmed).then(|| overlap(track, det)),
+            1.0 - f64::from(LOW_SCORE_IOU_MIN),
         );
         let distance_max = f64::from(self.config.distance_max);
         self.associate(
