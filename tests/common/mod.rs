@@ -412,15 +412,22 @@ pub fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
 
 /// The `count` of the first occupancy message among `replay`'s JSON lines.
 pub fn first_occupancy_count(stdout: &str) -> Option<u64> {
+    occupancy_messages(stdout)
+        .first()
+        .and_then(|v| v["count"].as_u64())
+}
+
+/// The occupancy messages among printed JSON lines, in order.
+pub fn occupancy_messages(stdout: &str) -> Vec<serde_json::Value> {
     stdout
         .lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .find(|v| {
+        .filter(|v| {
             v["topic"]
                 .as_str()
                 .is_some_and(|t| t.ends_with("/occupancy"))
         })
-        .and_then(|v| v["count"].as_u64())
+        .collect()
 }
 
 /// Starts `headcount replay ARGS --config CONFIG` and collects its stdout lines as they come.

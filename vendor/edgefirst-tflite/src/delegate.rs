@@ -336,8 +336,16 @@ impl Delegate {
         Self::xnnpack_with_flags(lib, num_threads, 0)
     }
 
-    /// [`Delegate::xnnpack`] with `TfLiteXNNPackDelegateFlags` bits (e.g. `0x1` QS8, `0x2` QU8)
-    /// added to the library's default flags. (headcount: not in the published 0.10.3.)
+    /// An XNNPACK delegate with exactly these `TfLiteXNNPackDelegateFlags` bits (e.g. `0x1` QS8,
+    /// `0x2` QU8) and every other option zero (no weights cache). (headcount: not in the
+    /// published 0.10.3.)
+    ///
+    /// It does not call `TfLiteXNNPackDelegateOptionsDefault`: that returns the options struct by
+    /// value, and the struct's size differs between TF versions. TF 2.9's is 16 bytes
+    /// (`num_threads`, `flags`, `weights_cache`), returned in registers; the 40-byte struct
+    /// declared here is returned through memory the caller provides, which TF 2.9 never writes,
+    /// so the "defaults" were whatever the stack held (a garbage `weights_cache` pointer and
+    /// flags). Zero is what TF 2.9's default sets before its build-time flags.
     ///
     /// # Errors
     ///
@@ -354,14 +362,17 @@ impl Delegate {
                 )
             })?;
 
-        // Get default options, then override num_threads.
-        // SAFETY: `options_default` is a valid function pointer resolved above.
-        let mut opts = unsafe { (fns.options_default)() };
-        opts.num_threads = num_threads;
-        opts.flags |= flags;
+        // Every field written: a prefix of it is any TF version's struct.
+        let opts = edgefirst_tflite_sys::xnnpack_ffi::TfLiteXNNPackDelegateOptions {
+            num_threads,
+            flags,
+            weights_cache: std::ptr::null_mut(),
+            handle_variable_ops: false,
+            weight_cache_file_path: std::ptr::null(),
+        };
 
-        // SAFETY: `create` is a valid function pointer. `opts` is properly
-        // initialised from `options_default` with `num_threads` overridden.
+        // SAFETY: `create` is a valid function pointer; `opts` is fully
+        // initialised and outlives the call (the delegate copies it).
         let raw = unsafe { (fns.create)(&raw const opts) };
         let delegate = NonNull::new(raw)
             .ok_or_else(|| Error::null_pointer("TfLiteXNNPackDelegateCreate returned null"))?;
