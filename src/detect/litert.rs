@@ -100,6 +100,10 @@ pub struct LiteRtDetector {
     staging: Vec<u8>,
     /// Output values, one reused vector per output.
     values: Vec<Vec<f32>>,
+    /// Each output's type: quantised outputs are read as bytes into `raw`, then dequantised.
+    output_types: Vec<OutputType>,
+    /// One reused byte vector per quantised output (empty for float outputs).
+    raw: Vec<Vec<u8>>,
     head: Head,
     lut: InputLut,
     geometry: FrameGeometry,
@@ -116,14 +120,6 @@ impl LiteRtDetector {
     pub fn open(options: TfliteOptions) -> Result<Self, DetectError> {
         // Validate with TF 2.9 (shapes, quantisation, head), then let LiteRT run the model.
         let spec = TfliteDetector::validate(options.clone())?.spec();
-        if spec.output_types.iter().any(|t| *t != OutputType::F32) {
-            return Err(DetectError::ModelInvalid {
-                path: options.model.clone(),
-                cause: "quantised outputs are read by the TF 2.9 backend only; set \
-                        detector.runtime = \"tflite\""
-                    .into(),
-            });
-        }
         let (lib, lib_path) = runtime::load(runtime::LITERT, &options.litert_library)?;
         let invalid = |cause: String| DetectError::ModelInvalid {
             path: options.model.clone(),
@@ -142,11 +138,21 @@ impl LiteRtDetector {
             let compiled = CompiledModel::create(env, model, &opts)?;
             let input = compiled.create_input_buffer(0, 0)?;
             let mut outputs = Vec::new();
-            for (i, len) in spec.head.output_lens().into_iter().enumerate() {
+            for ((i, len), t) in spec
+                .head
+                .output_lens()
+                .into_iter()
+                .enumerate()
+                .zip(&spec.output_types)
+            {
                 let mut ty = model.output_tensor_type(0, i)?;
                 ty.layout.set_rank(1);
                 ty.layout.dimensions[0] = i32::try_from(len).unwrap_or(i32::MAX);
-                outputs.push(TensorBuffer::managed_host(env, &ty, len * 4)?);
+                outputs.push(TensorBuffer::managed_host(
+                    env,
+                    &ty,
+                    len * t.element_size(),
+                )?);
             }
             Ok::<_, Box<dyn std::error::Error>>((compiled, input, outputs))
         });
@@ -157,6 +163,16 @@ impl LiteRtDetector {
             .output_lens()
             .into_iter()
             .map(|n| vec![0.0; n])
+            .collect();
+        let raw = spec
+            .head
+            .output_lens()
+            .into_iter()
+            .zip(&spec.output_types)
+            .map(|(n, t)| match t {
+                OutputType::F32 => Vec::new(),
+                _ => vec![0; n],
+            })
             .collect();
         let info = DetectorInfo {
             backend: "litert",
@@ -178,6 +194,8 @@ impl LiteRtDetector {
             outputs,
             staging: vec![0; spec.geometry.rgb_len() * spec.lut.element_size()],
             values,
+            output_types: spec.output_types,
+            raw,
             head: spec.head,
             lut: spec.lut,
             geometry: spec.geometry,
@@ -204,10 +222,21 @@ impl Detector for LiteRtDetector {
             .write_bytes(&self.staging)
             .map_err(invoke_error)?;
         self.invoke_only()?;
-        for (buffer, values) in self.outputs.iter_mut().zip(self.values.iter_mut()) {
-            buffer
-                .read_bytes_into(bytemuck::cast_slice_mut(values.as_mut_slice()))
-                .map_err(invoke_error)?;
+        for (((buffer, values), raw), t) in self
+            .outputs
+            .iter_mut()
+            .zip(self.values.iter_mut())
+            .zip(self.raw.iter_mut())
+            .zip(&self.output_types)
+        {
+            if *t == OutputType::F32 {
+                buffer
+                    .read_bytes_into(bytemuck::cast_slice_mut(values.as_mut_slice()))
+                    .map_err(invoke_error)?;
+            } else {
+                buffer.read_bytes_into(raw).map_err(invoke_error)?;
+                t.dequantize(raw, values);
+            }
         }
         let mut slices: [&[f32]; MAX_OUTPUTS] = [&[]; MAX_OUTPUTS];
         for (slot, values) in slices.iter_mut().zip(self.values.iter()) {

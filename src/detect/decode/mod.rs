@@ -45,6 +45,14 @@ pub enum OutputType {
 }
 
 impl OutputType {
+    /// Bytes per element.
+    pub fn element_size(self) -> usize {
+        match self {
+            OutputType::F32 => 4,
+            OutputType::U8 { .. } | OutputType::I8 { .. } => 1,
+        }
+    }
+
     /// Dequantises `raw` (the tensor's bytes) into `out`.
     pub fn dequantize(self, raw: &[u8], out: &mut [f32]) {
         match self {
