@@ -362,7 +362,8 @@ impl Delegate {
                 )
             })?;
 
-        // Every field written: a prefix of it is any TF version's struct.
+        // Every field written. TF 2.9 reads its 16-byte prefix; a runtime whose struct is
+        // longer than this declaration must not be given it.
         let opts = edgefirst_tflite_sys::xnnpack_ffi::TfLiteXNNPackDelegateOptions {
             num_threads,
             flags,
