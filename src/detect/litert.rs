@@ -158,22 +158,17 @@ impl LiteRtDetector {
         });
         let (compiled, input, outputs) =
             built.map_err(|e| invalid(format!("LiteRT cannot run it ({e}) {said}")))?;
-        let values = spec
-            .head
-            .output_lens()
-            .into_iter()
-            .map(|n| vec![0.0; n])
-            .collect();
-        let raw = spec
+        // Per output: its f32 values, and its bytes when quantised (empty for float outputs).
+        let (values, raw) = spec
             .head
             .output_lens()
             .into_iter()
             .zip(&spec.output_types)
             .map(|(n, t)| match t {
-                OutputType::F32 => Vec::new(),
-                _ => vec![0; n],
+                OutputType::F32 => (vec![0.0; n], Vec::new()),
+                _ => (vec![0.0; n], vec![0; n]),
             })
-            .collect();
+            .unzip();
         let info = DetectorInfo {
             backend: "litert",
             model: options.model.clone(),
