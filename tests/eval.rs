@@ -78,10 +78,12 @@ fn eval_scores_pets09_occupancy_and_lines_against_the_ground_truth() {
     );
     let lines = report["lines"].as_array().unwrap();
     assert_eq!(lines.len(), 2);
-    // The ground-truth crossings of these lines, computed from gt.txt's tracks.
+    // The ground-truth crossings of these lines, computed from gt.txt's tracks. 14 in, not 13:
+    // around frame 616 one person walks across the middle along the picture's bottom edge, the
+    // box a pixel below it; the line is drawn to that edge, so it reaches past it.
     assert_eq!(
         (&lines[0]["truth_in"], &lines[0]["truth_out"]),
-        (&13.into(), &18.into()),
+        (&14.into(), &18.into()),
         "{report}"
     );
     // Under the counter's 0.02 hysteresis band, one truth crossing each way is jitter.
@@ -96,7 +98,7 @@ fn eval_scores_pets09_occupancy_and_lines_against_the_ground_truth() {
     assert_eq!(lines[0]["line"], serde_json::json!([0.5, 0.0, 0.5, 1.0]));
     // Not yet the issue's ±10 % per direction (see README "Accuracy"), but a guard against the
     // tracker regressing: summed over both lines and directions, the counts were 29 % off before
-    // the tracker's height gate and time-based reach, 16 % after.
+    // the tracker's height gate and time-based reach, 17 % now.
     for l in lines {
         for dir in ["in", "out"] {
             assert!(l[dir].as_i64().unwrap() > 0, "{l}");
@@ -130,14 +132,14 @@ fn tiled_detection_finds_the_people_a_single_squeezed_input_loses() {
         "x = 0.5 out {x_out} of 18: {report}"
     );
     let (off, truth) = lines_off(&report);
-    // One squeezed input: 10 off 63 (16 %). Tiled: 7 (11 %).
+    // One squeezed input: 11 off 64 (17 %). Tiled: 6 (9 %).
     assert!(off * 7 <= truth, "{off} off {truth}: {report}");
 }
 
 #[test]
 fn yolov5n_on_litert_with_two_tiles_is_the_best_measured_counter() {
     // The MAE bar "with the best available model": YOLOv5n (GPL, from ../shared) on
-    // LiteRT with two tiles, 33 ms per frame here. SSD, one input: MAE 0.48, lines 10 off 63.
+    // LiteRT with two tiles, 33 ms per frame here. SSD, one input: MAE 0.48, lines 11 off 64.
     let Some((video, gt)) = pets() else { return };
     let Some(model) = common::shared("models/yolov5n/yolov5n-int8.tflite") else {
         return;
@@ -154,7 +156,7 @@ fn yolov5n_on_litert_with_two_tiles_is_the_best_measured_counter() {
     // Measured 0.35, and the same on every run.
     let mae = report["occupancy"]["mae"].as_f64().unwrap();
     assert!(mae <= 0.45, "occupancy MAE {mae}: {report}");
-    // Measured 4 off 63 (both lines, both directions).
+    // Measured 3 off 64 (both lines, both directions).
     let (off, truth) = lines_off(&report);
     assert!(off * 10 <= truth, "{off} off {truth}: {report}");
 }

@@ -8,7 +8,7 @@
 //! Jitter is suppressed with a band of half-width `band` around the line: a person's side changes
 //! only once their foot point is clearly on the other side, and the move from where they were last
 //! clearly on one side to where they are now must pass through the segment itself (not the line's
-//! extension). Touching the line and turning back counts nothing. Never logs or keeps a position
+//! extension, except past an end drawn on the picture's border). Touching the line and turning back counts nothing. Never logs or keeps a position
 //! beyond the per-track memory the tracker drops with its track.
 
 use std::time::Duration;
@@ -95,6 +95,10 @@ impl Segment {
     }
 
     /// Whether the move `a → b` meets the line within the segment (not its extension).
+    ///
+    /// An end drawn on the picture's border reaches past it: a user cannot draw beyond the
+    /// picture, and a person whose feet are cut by the border (half a step out of view) still
+    /// walks across a line drawn to that border.
     pub fn crossed_within(&self, a: (f32, f32), b: (f32, f32)) -> bool {
         let (da, db) = (self.signed_distance(a), self.signed_distance(b));
         if da == db {
@@ -105,7 +109,8 @@ impl Segment {
         let (dx, dy) = (self.to.0 - self.from.0, self.to.1 - self.from.1);
         let len2 = (dx * dx + dy * dy).max(1e-12);
         let u = ((hit.0 - self.from.0) * dx + (hit.1 - self.from.1) * dy) / len2;
-        (0.0..=1.0).contains(&u)
+        let on_border = |p: (f32, f32)| p.0 <= 0.0 || p.0 >= 1.0 || p.1 <= 0.0 || p.1 >= 1.0;
+        (u >= 0.0 || on_border(self.from)) && (u <= 1.0 || on_border(self.to))
     }
 
     /// Folds a new foot point into a track's memory of this line; returns a crossing when the
@@ -306,6 +311,25 @@ mod tests {
         // Crosses x = 0.5 at y = 0.95, below the door's end (0.8).
         let path: Vec<(f32, f32)> = (0..10).map(|i| (0.3 + 0.05 * i as f32, 0.95)).collect();
         assert!(walk(&door(), &path).is_empty());
+    }
+
+    #[test]
+    fn a_line_drawn_to_the_border_reaches_past_it() {
+        // Feet cut by the bottom border (ground truth boxes end a pixel below the picture).
+        let below: Vec<(f32, f32)> = (0..10).map(|i| (0.3 + 0.05 * i as f32, 1.002)).collect();
+        let full = Segment {
+            from: (0.5, 0.0),
+            to: (0.5, 1.0),
+        };
+        assert_eq!(walk(&full, &below), vec![Crossing::In]);
+        // An end inside the picture stays an end: a walk above y = 0.2 misses the segment.
+        let to_bottom = Segment {
+            from: (0.5, 0.2),
+            to: (0.5, 1.0),
+        };
+        assert_eq!(walk(&to_bottom, &below), vec![Crossing::In]);
+        let above: Vec<(f32, f32)> = (0..10).map(|i| (0.3 + 0.05 * i as f32, 0.1)).collect();
+        assert!(walk(&to_bottom, &above).is_empty());
     }
 
     #[test]
