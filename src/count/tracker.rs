@@ -34,6 +34,11 @@ const LOW_SCORE_IOU_MIN: f32 = 0.3;
 /// something keep walking, yet a prediction must not run away from a person who stopped.
 const COAST_VELOCITY_KEPT: f32 = 0.9;
 
+/// A coasting track whose predicted box has shrunk below this width or height (normalised) is
+/// gone: the filter carried a shrinking box on past zero, and such a box is nobody (it can no
+/// longer pair with a detection, and its foot point is meaningless for zones).
+const MIN_PREDICTED_SIZE: f32 = 0.01;
+
 /// Tracker tuning (see `[counting]` in the config).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TrackerConfig {
@@ -247,18 +252,19 @@ impl<M: Default + Copy> Tracker<M> {
             distance_max,
         );
 
-        // Retire what was not seen: tentative tracks at once, confirmed ones after `hold` or
-        // when their prediction has left the picture.
+        // Retire what was not seen: tentative tracks at once, confirmed ones after `hold`, when
+        // their prediction has left the picture or has shrunk to nothing.
         let hold = self.config.hold;
         let mut i = 0;
         while i < self.tracks.len() {
             let track = &self.tracks[i];
-            let (cx, cy) = (track.axes[0].p, track.axes[1].p);
+            let [cx, cy, w, h] = track.axes.map(|a| a.p);
             let gone = !track.updated
                 && (!track.confirmed
                     || t.saturating_sub(track.last_seen) > hold
                     || !(-0.05..=1.05).contains(&cx)
-                    || !(-0.05..=1.1).contains(&cy));
+                    || !(-0.05..=1.1).contains(&cy)
+                    || w.min(h) < MIN_PREDICTED_SIZE);
             if gone {
                 self.tracks.swap_remove(i);
             } else {

@@ -74,6 +74,31 @@ fn an_occlusion_gap_shorter_than_hold_keeps_the_person() {
 }
 
 #[test]
+fn a_box_shrinking_out_of_sight_is_never_held_upside_down() {
+    // A box that shrinks fast (a person walking away, or half hidden step by step) and then
+    // vanishes: the filter carries the shrinking on, and must not keep a box of no height.
+    let mut tr = T::new(TrackerConfig::default());
+    for f in 0..6 {
+        tr.update(&[sized(0.5, 0.6, 0.3 - 0.04 * f as f32)], at(f));
+    }
+    let mut frames_held = 0;
+    for f in 6..20 {
+        tr.update(&[], at(f));
+        for track in tr.tracks() {
+            let b = track.bbox();
+            assert!(
+                b.ymax - b.ymin >= MIN_PREDICTED_SIZE && b.xmax - b.xmin >= MIN_PREDICTED_SIZE,
+                "frame {f}: {b:?}"
+            );
+        }
+        frames_held += tr.present().count();
+    }
+    // Held while the prediction is a box, then gone before `hold` (15 frames) would retire it.
+    assert!((1..14).contains(&frames_held), "held {frames_held} frames");
+    assert!(tr.tracks().is_empty());
+}
+
+#[test]
 fn a_held_track_does_not_jump_onto_a_box_of_another_height() {
     let mut tr = Tracker::<u8>::new(TrackerConfig::default());
     for f in 0..5 {
