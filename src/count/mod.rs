@@ -5,9 +5,9 @@
 //! beyond what the counts need, and never log or publish it.
 //!
 //! One file per concept: [`tracker`] (identity across frames, with [`assign`] for the optimal
-//! pairing and [`kalman`] for the motion model), [`occupancy`] (stabilised counts and report cadence), [`zones`] (polygons),
-//! [`lines`] (directed entrance lines and their in / out totals), [`door`] (in − out occupancy)
-//! and [`scene`], which runs them all per frame.
+//! pairing and [`kalman`] for the motion model), [`occupancy`] (stabilised counts and report
+//! cadence), [`zones`] (polygons), [`lines`] (directed entrance lines and their in / out totals),
+//! [`door`] (in − out occupancy) and [`scene`], which runs them all per frame.
 
 pub mod assign;
 pub mod door;
