@@ -5,13 +5,13 @@
 //! beyond what the counts need, and never log or publish it.
 //!
 //! One file per concept: [`tracker`] (identity across frames, with [`assign`] for the optimal
-//! pairing and [`kalman`] for the motion model), [`occupancy`] (stabilised counts and report
+//! pairing and `kalman` for the motion model), [`occupancy`] (stabilised counts and report
 //! cadence), [`zones`] (polygons), [`lines`] (directed entrance lines and their in / out totals),
 //! [`door`] (in − out occupancy) and [`scene`], which runs them all per frame.
 
 pub mod assign;
 pub mod door;
-pub mod kalman;
+pub(crate) mod kalman;
 pub mod lines;
 pub mod occupancy;
 pub mod scene;
