@@ -5,8 +5,9 @@
 //! filter per coordinate). Per frame: predict every track to the frame's time, pair tracks and
 //! detections by IoU with the Hungarian algorithm, then confirmed tracks with the faint
 //! (low-score) boxes by IoU, then what is left of the full boxes by centre distance
-//! (people move far between frames at low frame rates), update, start tentative tracks from the
-//! unpaired detections, and retire tracks that were not seen for `hold`.
+//! (people move far between frames at low frame rates), update (a box cut from below by someone
+//! in front keeps the track's height, so the foot point stays on the feet), start tentative
+//! tracks from the unpaired detections, and retire tracks that were not seen for `hold`.
 //!
 //! Tracks have no identifier at all: identity is the slot a track occupies in memory, and it dies
 //! with the track. This module must never publish, log or persist a track or a box; the only
@@ -38,6 +39,21 @@ const COAST_VELOCITY_KEPT: f32 = 0.9;
 /// gone: the filter carried a shrinking box on past zero, and such a box is nobody (it can no
 /// longer pair with a detection, and its foot point is meaningless for zones).
 const MIN_PREDICTED_SIZE: f32 = 0.01;
+
+/// A paired box shorter than this share of its track's predicted height, with its top where
+/// the track's top is predicted, is the person cut from below (someone in front of their legs,
+/// the picture's bottom edge): the track keeps its height, so its foot point stays on the
+/// person's feet instead of jumping up to their waist, and a coasting track does not carry on
+/// rising and shrinking. A person sitting down keeps their feet and lowers their top, so they
+/// are not taken for a cut box.
+const CUT_HEIGHT_RATIO: f32 = 0.75;
+
+/// How close (in track heights) a box's top must be to the track's predicted top to be the
+/// same person cut from below.
+const CUT_TOP_TOLERANCE: f32 = 0.1;
+
+/// Detections a track needs before its height is trusted over a cut box's.
+const HEIGHT_KNOWN_AFTER: u32 = 3;
 
 /// Tracker tuning (see `[counting]` in the config).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -337,8 +353,11 @@ impl<M: Default + Copy> Tracker<M> {
             let (ti, dj) = (self.rows[r], self.cols[c]);
             self.track_used[ti] = true;
             self.det_used[dj] = true;
-            let z = measure(&detections[dj].bbox);
             let track = &mut self.tracks[ti];
+            let mut z = measure(&detections[dj].bbox);
+            if track.hits >= HEIGHT_KNOWN_AFTER {
+                z = uncut(z, track.axes.map(|a| a.p));
+            }
             for (axis, z) in track.axes.iter_mut().zip(z) {
                 axis.update(z);
             }
@@ -351,6 +370,19 @@ impl<M: Default + Copy> Tracker<M> {
                 track.just_confirmed = true;
             }
         }
+    }
+}
+
+/// The measurement `z` (centre x, centre y, width, height) with the height of the prediction
+/// `predicted` when `z` is the predicted person cut from below; `z` itself otherwise.
+fn uncut(z: [f32; 4], predicted: [f32; 4]) -> [f32; 4] {
+    let [cx, cy, w, h] = z;
+    let (p_top, p_h) = (predicted[1] - predicted[3] / 2.0, predicted[3]);
+    let top = cy - h / 2.0;
+    if h < CUT_HEIGHT_RATIO * p_h && (top - p_top).abs() < CUT_TOP_TOLERANCE * p_h {
+        [cx, top + p_h / 2.0, w, p_h]
+    } else {
+        z
     }
 }
 

@@ -1,5 +1,5 @@
 //! Tracker tests with hand-made detections: confirmation, false positives, occlusion gaps,
-//! people passing each other, the distance stage's gates.
+//! people cut from below or sitting down, people passing each other, the distance stage's gates.
 
 use super::*;
 
@@ -96,6 +96,67 @@ fn a_box_shrinking_out_of_sight_is_never_held_upside_down() {
     // Held while the prediction is a box, then gone before `hold` (15 frames) would retire it.
     assert!((1..14).contains(&frames_held), "held {frames_held} frames");
     assert!(tr.tracks().is_empty());
+}
+
+/// A person 0.1 wide whose box is cut `cut` above their feet at (cx, foot), `h` tall in full.
+fn cut_from_below(cx: f32, foot: f32, h: f32, cut: f32) -> Detection {
+    let mut d = sized(cx, foot, h);
+    d.bbox.ymax -= cut;
+    d
+}
+
+#[test]
+fn a_person_walking_behind_someone_keeps_their_feet() {
+    // A person walks right; someone standing in front hides their legs (the box ends at their
+    // waist, its top unchanged), then all of them, then they come out on the other side.
+    let mut tr = Tracker::<u8>::new(TrackerConfig::default());
+    let x = |f: u32| 0.3 + 0.015 * f as f32;
+    for f in 0..5 {
+        tr.update(&[sized(x(f), 0.6, 0.3)], at(f));
+    }
+    tr.tracks_mut()[0].memo = b'A';
+    for f in 5..9 {
+        tr.update(&[cut_from_below(x(f), 0.6, 0.3, 0.18)], at(f));
+        let (_, foot) = tr.tracks()[0].foot();
+        assert!(
+            (foot - 0.6).abs() < 0.02,
+            "frame {f}: foot at {foot}, not on the feet"
+        );
+    }
+    for f in 9..13 {
+        tr.update(&[], at(f));
+        let b = tr.tracks()[0].bbox();
+        assert!(
+            (b.ymax - 0.6).abs() < 0.03,
+            "frame {f}: coasting foot at {}",
+            b.ymax
+        );
+        assert!(
+            b.ymax - b.ymin > 0.25,
+            "frame {f}: coasting box shrank to {b:?}"
+        );
+    }
+    tr.update(&[sized(x(13), 0.6, 0.3)], at(13));
+    assert_eq!(tr.tracks().len(), 1, "a new track instead of A");
+    assert!(tr.tracks()[0].updated() && tr.tracks()[0].memo == b'A');
+}
+
+#[test]
+fn a_person_sitting_down_is_not_taken_for_a_cut_box() {
+    // Feet stay, the top comes down: the track's box follows the seated person.
+    let mut tr = T::new(TrackerConfig::default());
+    for f in 0..5 {
+        tr.update(&[sized(0.5, 0.6, 0.3)], at(f));
+    }
+    for f in 5..12 {
+        tr.update(&[sized(0.5, 0.6, 0.18)], at(f));
+    }
+    let b = tr.tracks()[0].bbox();
+    assert!(
+        b.ymax - b.ymin < 0.2,
+        "seated box kept standing height: {b:?}"
+    );
+    assert!((b.ymax - 0.6).abs() < 0.02, "{b:?}");
 }
 
 #[test]
