@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::Duration;
 
-use common::{headcount, one_by_one, run_with_timeout, write_config, Broker};
+use common::{headcount, one_by_one, run_with_timeout, unused_port, write_config, Broker};
 
 /// Runs `headcount replay VIDEO --config FILE` with a broker configured and returns its output
 /// and the broker (to check that nothing was published).
@@ -210,11 +210,7 @@ fn broker_that_is_down_for_the_whole_run() {
     // A port with nothing listening: the TCP connection is refused. Counting goes on (a broker
     // may come later: store-and-forward); at the end, what it never took is reported, and without
     // a state dir said to be lost.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = unused_port();
     let dir = tempfile::tempdir().unwrap();
     let config = write_config(
         dir.path(),

@@ -110,9 +110,36 @@ fn spawn_mosquitto(conf: &Path) -> Child {
         .expect("mosquitto is installed (scripts/setup.sh installs it)")
 }
 
-/// A loopback port nothing listens on (yet).
+/// A loopback port nothing listens on (yet), and that no other test can take meanwhile: it lies
+/// below the kernel's ephemeral range, from which `free_port()` (so every test broker) draws,
+/// and each call in this process gives another one. (A port from the ephemeral range was once
+/// handed to a parallel test's broker between choosing it and using it.)
 pub fn unused_port() -> u16 {
-    free_port()
+    use std::sync::atomic::{AtomicU16, Ordering};
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    const LOWEST: u16 = 10_000;
+    let ephemeral_low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32_768);
+    let span = ephemeral_low.saturating_sub(LOWEST);
+    if span < 1_000 {
+        return free_port();
+    }
+    let start = (std::process::id() % u32::from(span)) as u16;
+    for _ in 0..span {
+        let k = NEXT.fetch_add(1, Ordering::Relaxed);
+        let port = LOWEST + start.wrapping_add(k) % span;
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        let refused = matches!(
+            TcpStream::connect_timeout(&addr, Duration::from_millis(200)),
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused
+        );
+        if refused && TcpListener::bind(addr).is_ok() {
+            return port;
+        }
+    }
+    panic!("no unused loopback port between {LOWEST} and {ephemeral_low}")
 }
 
 impl Broker {
