@@ -376,9 +376,8 @@ impl<M: Default + Copy> Tracker<M> {
 /// The measurement `z` (centre x, centre y, width, height) with the height of the prediction
 /// `predicted` when `z` is the predicted person cut from below; `z` itself otherwise.
 fn uncut(z: [f32; 4], predicted: [f32; 4]) -> [f32; 4] {
-    let [cx, cy, w, h] = z;
-    let (p_top, p_h) = (predicted[1] - predicted[3] / 2.0, predicted[3]);
-    let top = cy - h / 2.0;
+    let ([cx, cy, w, h], [_, p_cy, _, p_h]) = (z, predicted);
+    let (top, p_top) = (cy - h / 2.0, p_cy - p_h / 2.0);
     if h < CUT_HEIGHT_RATIO * p_h && (top - p_top).abs() < CUT_TOP_TOLERANCE * p_h {
         [cx, top + p_h / 2.0, w, p_h]
     } else {
