@@ -110,8 +110,9 @@ fn main() {
             frames: 0,
         };
         let mask = PixelMask::new(&[], detector.input_geometry());
-        // The whole counting stage: tracker, occupancy, a zone and an entrance line.
+        // The whole counting stage: tracker (colours on), occupancy, a zone and an entrance line.
         let counting = CountingConfig {
+            appearance_weight: 4.0,
             zones: vec![ZoneConfig {
                 name: "left".into(),
                 polygon: vec![[0.0, 0.0], [0.5, 0.0], [0.5, 1.0], [0.0, 1.0]],

@@ -7,7 +7,8 @@
 //!
 //! - [`source`]: frames are born here, in one reused buffer (ffmpeg pipe; V4L2 camera later).
 //! - [`detect`]: a frame is read once into the model's input tensor; person boxes come out
-//!   (TF Lite backend, per-family output decoders, NMS).
+//!   (TF Lite backend, per-family output decoders, NMS), with their coarse colours only when
+//!   the tracker weighs them.
 //! - [`count`]: boxes become counts (tracker → occupancy, zones, entrance lines); boxes and
 //!   tracks die here.
 //! - [`publish`]: counts become typed, schema'd messages on stdout and MQTT.

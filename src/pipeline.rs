@@ -8,7 +8,7 @@
 use std::time::{Duration, Instant};
 
 use crate::count::{CountReport, SceneCounter};
-use crate::detect::{DetectError, Detection, Detector};
+use crate::detect::{appearance, DetectError, Detection, Detector};
 use crate::health::{HealthMonitor, SourceState};
 use crate::privacy::mask::PixelMask;
 use crate::shutdown::Shutdown;
@@ -76,6 +76,10 @@ pub fn run(
         stats.detect_time += took;
         stats.frames += 1;
         health.record_frame(took);
+        if counter.wants_appearance() {
+            // Colours are read while the frame is still here; boxes are in frame coordinates.
+            appearance::describe(&frame, &mut detections);
+        }
         picture.unmap(&mut detections);
         counter.observe(&detections, frame.t, &mut reports);
         detections.clear();

@@ -46,6 +46,9 @@ pub struct CountingConfig {
     pub track_low_score: f32,
     /// Half-width of the band around each line inside which nobody changes side (normalised).
     pub line_band: f32,
+    /// How much a person's coarse colours (upper body, legs) weigh against box overlap when the
+    /// tracker pairs boxes with people; 0 = off (no colours are computed at all).
+    pub appearance_weight: f32,
     /// Local time "HH:MM" at which in − out occupancy and line totals restart from 0; "" = never.
     pub daily_reset: String,
     /// In `in_minus_out` mode, set occupancy to 0 once nobody has been seen for this long; 0 = off.
@@ -66,6 +69,7 @@ impl Default for CountingConfig {
             track_distance: t.distance_max,
             track_low_score: 0.3,
             line_band: 0.02,
+            appearance_weight: 0.0,
             daily_reset: String::new(),
             empty_correction_s: 0,
             zones: Vec::new(),
@@ -184,6 +188,13 @@ impl CountingConfig {
                 "allowed: 0..=0.2",
             ));
         }
+        if !(0.0..=10.0).contains(&self.appearance_weight) {
+            return Err(invalid(
+                "counting.appearance_weight",
+                self.appearance_weight,
+                "allowed: 0 (off) ..=10",
+            ));
+        }
         if !self.daily_reset.is_empty() && parse_time_of_day(&self.daily_reset).is_none() {
             return Err(invalid(
                 "counting.daily_reset",
@@ -265,6 +276,7 @@ impl CountingConfig {
                 min_hits: self.track_min_hits,
                 hold: Duration::from_secs_f32(self.track_hold_s),
                 high_score: person_threshold,
+                appearance_weight: self.appearance_weight,
             },
             line_band: self.line_band,
             zones: self

@@ -320,6 +320,16 @@ mod tests {
                 "counting.track_low_score",
                 "0 < track_low_score <= 1",
             ),
+            (
+                "[counting]\nappearance_weight = -1.0\n",
+                "counting.appearance_weight",
+                "0 (off) ..=10",
+            ),
+            (
+                "[counting]\nappearance_weight = nan\n",
+                "counting.appearance_weight",
+                "0 (off) ..=10",
+            ),
         ] {
             let e = Config::parse(toml)
                 .unwrap()

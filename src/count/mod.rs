@@ -4,10 +4,11 @@
 //! made, and track positions live only inside the tracker. It must never keep per-person data
 //! beyond what the counts need, and never log or publish it.
 //!
-//! One file per concept: [`tracker`] (identity across frames, with [`assign`] for the optimal
-//! pairing and `kalman` for the motion model), [`occupancy`] (stabilised counts and report
-//! cadence), [`zones`] (polygons), [`lines`] (directed entrance lines and their in / out totals),
-//! [`door`] (in − out occupancy) and [`scene`], which runs them all per frame.
+//! One file per concept: [`tracker`] (identity across frames, with [`track`] for one followed
+//! person, [`assign`] for the optimal pairing and `kalman` for the motion model), [`occupancy`]
+//! (stabilised counts and report cadence), [`zones`] (polygons), [`lines`] (directed entrance
+//! lines and their in / out totals), [`door`] (in − out occupancy) and [`scene`], which runs them
+//! all per frame.
 
 pub mod assign;
 pub mod door;
@@ -15,6 +16,7 @@ pub(crate) mod kalman;
 pub mod lines;
 pub mod occupancy;
 pub mod scene;
+pub mod track;
 pub mod tracker;
 pub mod zones;
 

@@ -105,6 +105,11 @@ impl SceneCounter {
         }
     }
 
+    /// Whether detections should carry their coarse colours (the tracker weighs them).
+    pub fn wants_appearance(&self) -> bool {
+        self.tracker.config().appearance_weight > 0.0
+    }
+
     /// The stable occupancy after the frames seen so far.
     pub fn occupancy(&self) -> u32 {
         self.occupancy.current()

@@ -13,6 +13,7 @@ fn person(cx: f32, foot_y: f32) -> Detection {
         },
         score: 0.9,
         class: 0,
+        appearance: None,
     }
 }
 

@@ -7,17 +7,22 @@
 //! (low-score) boxes by IoU, then what is left of the full boxes by centre distance
 //! (people move far between frames at low frame rates), update (a box cut from below by someone
 //! in front keeps the track's height, so the foot point stays on the feet), start tentative
-//! tracks from the unpaired detections, and retire tracks that were not seen for `hold`.
+//! tracks from the unpaired detections, and retire tracks that were not seen for `hold`. With
+//! `appearance_weight` above 0, every stage also weighs how far a box's coarse colours are from
+//! the track's (two people passing each other keep their own tracks); the gates stay geometric.
 //!
 //! Tracks have no identifier at all: identity is the slot a track occupies in memory, and it dies
 //! with the track. This module must never publish, log or persist a track or a box; the only
-//! things that leave it are counts made by its callers. After warm-up a frame allocates nothing.
+//! things that leave it are counts made by its callers. A track's colours are a running mean of
+//! six numbers that dies with it. After warm-up a frame allocates nothing.
 
 use std::time::Duration;
 
 use super::assign::Assignment;
 use super::kalman::Axis;
-use crate::detect::{BBox, Detection};
+use super::track::measure;
+pub use super::track::Track;
+use crate::detect::Detection;
 
 /// Stage two pairs a track and a detection only if their heights differ by less than this factor:
 /// a much taller or shorter box is another person, or two people merged into one box. Without
@@ -55,6 +60,10 @@ const CUT_TOP_TOLERANCE: f32 = 0.1;
 /// Detections a track needs before its height is trusted over a cut box's.
 const HEIGHT_KNOWN_AFTER: u32 = 3;
 
+/// Share of the way a track's colours move towards each full box it is paired with: a running
+/// mean over about five boxes, steady through one box that also holds part of someone else.
+const APPEARANCE_BLEND: f32 = 0.2;
+
 /// Tracker tuning (see `[counting]` in the config).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TrackerConfig {
@@ -70,6 +79,9 @@ pub struct TrackerConfig {
     /// Detections scoring below this only keep existing tracks going (ByteTrack's second
     /// stage); they never start a track. 0 = every detection is a full one.
     pub high_score: f32,
+    /// Weight of the colour distance (0..1, [`Appearance::distance`]) added to each stage's
+    /// geometric cost; 0 = geometry alone (detections then carry no colours).
+    pub appearance_weight: f32,
 }
 
 impl Default for TrackerConfig {
@@ -80,76 +92,9 @@ impl Default for TrackerConfig {
             min_hits: 3,
             hold: Duration::from_millis(1500),
             high_score: 0.0,
+            appearance_weight: 0.0,
         }
     }
-}
-
-/// One person being followed, with `M`: whatever per-person memory a counter needs (the side of
-/// each entrance line the person was last seen on).
-#[derive(Debug, Clone, Copy)]
-pub struct Track<M> {
-    /// Centre x, centre y, width, height.
-    axes: [Axis; 4],
-    hits: u32,
-    last_seen: Duration,
-    updated: bool,
-    /// The last update came from a low-score detection.
-    weak: bool,
-    confirmed: bool,
-    just_confirmed: bool,
-    pub memo: M,
-}
-
-impl<M> Track<M> {
-    /// The filtered box.
-    pub fn bbox(&self) -> BBox {
-        let [cx, cy, w, h] = self.axes.map(|a| a.p);
-        BBox {
-            xmin: cx - w / 2.0,
-            ymin: cy - h / 2.0,
-            xmax: cx + w / 2.0,
-            ymax: cy + h / 2.0,
-        }
-    }
-
-    /// Where the person stands: bottom centre of the filtered box.
-    pub fn foot(&self) -> (f32, f32) {
-        self.bbox().foot()
-    }
-
-    /// Seen often enough to be a person.
-    pub fn confirmed(&self) -> bool {
-        self.confirmed
-    }
-
-    /// Detections this track has been paired with.
-    pub fn hits(&self) -> u32 {
-        self.hits
-    }
-
-    /// Became confirmed in the last update.
-    pub fn just_confirmed(&self) -> bool {
-        self.just_confirmed
-    }
-
-    /// Paired with a detection in the last update (its position is measured, not predicted).
-    pub fn updated(&self) -> bool {
-        self.updated
-    }
-
-    /// Paired with a full (high-score) detection in the last update.
-    pub fn updated_strongly(&self) -> bool {
-        self.updated && !self.weak
-    }
-}
-
-fn measure(b: &BBox) -> [f32; 4] {
-    [
-        (b.xmin + b.xmax) / 2.0,
-        (b.ymin + b.ymax) / 2.0,
-        (b.xmax - b.xmin).max(1e-4),
-        (b.ymax - b.ymin).max(1e-4),
-    ]
 }
 
 /// Follows people across frames.
@@ -164,6 +109,8 @@ pub struct Tracker<M> {
     /// Scratch: indices of the tracks / detections taking part in the current stage.
     rows: Vec<usize>,
     cols: Vec<usize>,
+    /// Scratch: each pair's geometric cost (rows × cols), which the stage's gate applies to.
+    geometric: Vec<f64>,
 }
 
 impl<M: Default + Copy> Tracker<M> {
@@ -177,6 +124,7 @@ impl<M: Default + Copy> Tracker<M> {
             track_used: Vec::with_capacity(32),
             rows: Vec::with_capacity(32),
             cols: Vec::with_capacity(32),
+            geometric: Vec::with_capacity(32 * 32),
         }
     }
 
@@ -306,13 +254,15 @@ impl<M: Default + Copy> Tracker<M> {
                 weak: false,
                 confirmed,
                 just_confirmed: confirmed,
+                appearance: det.appearance,
                 memo: M::default(),
             });
         }
     }
 
-    /// Pairs unpaired tracks with unpaired detections by `cost` (None = impossible), keeping
-    /// pairs whose cost is at most `gate`, and updates the paired tracks.
+    /// Pairs unpaired tracks with unpaired detections by `cost` (None = impossible) plus the
+    /// weighted colour distance, keeping pairs whose `cost` is at most `gate`, and updates the
+    /// paired tracks.
     fn associate(
         &mut self,
         detections: &[Detection],
@@ -330,16 +280,24 @@ impl<M: Default + Copy> Tracker<M> {
             return;
         }
         const IMPOSSIBLE: f64 = 1e6;
-        self.assignment
-            .reset(self.rows.len(), self.cols.len(), IMPOSSIBLE);
+        let (n_rows, n_cols) = (self.rows.len(), self.cols.len());
+        self.assignment.reset(n_rows, n_cols, IMPOSSIBLE);
+        self.geometric.clear();
+        self.geometric.resize(n_rows * n_cols, IMPOSSIBLE);
+        let weight = f64::from(self.config.appearance_weight);
         for (r, &ti) in self.rows.iter().enumerate() {
             let track = &self.tracks[ti];
             for (c, &dj) in self.cols.iter().enumerate() {
-                if let Some(v) = cost(track, &detections[dj]) {
-                    if v.is_finite() {
-                        self.assignment.set(r, c, v);
-                    }
-                }
+                let det = &detections[dj];
+                let Some(v) = cost(track, det).filter(|v| v.is_finite()) else {
+                    continue;
+                };
+                self.geometric[r * n_cols + c] = v;
+                let colours = match (&track.appearance, &det.appearance) {
+                    (Some(a), Some(b)) if weight > 0.0 => weight * f64::from(a.distance(b)),
+                    _ => 0.0,
+                };
+                self.assignment.set(r, c, v + colours);
             }
         }
         self.assignment.solve();
@@ -347,7 +305,7 @@ impl<M: Default + Copy> Tracker<M> {
             let Some(c) = self.assignment.matched(r) else {
                 continue;
             };
-            if self.assignment.cost_of(r, c) > gate {
+            if self.geometric[r * n_cols + c] > gate {
                 continue;
             }
             let (ti, dj) = (self.rows[r], self.cols[c]);
@@ -365,6 +323,12 @@ impl<M: Default + Copy> Tracker<M> {
             track.last_seen = t;
             track.updated = true;
             track.weak = detections[dj].score < self.config.high_score;
+            // A faint box is often half someone else: it leaves the colours alone.
+            match (&mut track.appearance, &detections[dj].appearance) {
+                (Some(mean), Some(seen)) if !track.weak => mean.blend(seen, APPEARANCE_BLEND),
+                (mean @ None, Some(seen)) if !track.weak => *mean = Some(*seen),
+                _ => {}
+            }
             if !track.confirmed && track.hits >= self.config.min_hits {
                 track.confirmed = true;
                 track.just_confirmed = true;

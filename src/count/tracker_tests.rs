@@ -2,6 +2,8 @@
 //! people cut from below or sitting down, people passing each other, the distance stage's gates.
 
 use super::*;
+use crate::detect::appearance::Appearance;
+use crate::detect::BBox;
 
 /// A person 0.1 wide and 0.3 tall centred on (cx, cy).
 pub(crate) fn person(cx: f32, cy: f32) -> Detection {
@@ -19,6 +21,7 @@ fn sized(cx: f32, foot: f32, h: f32) -> Detection {
         },
         score: 0.9,
         class: 0,
+        appearance: None,
     }
 }
 
@@ -293,4 +296,45 @@ fn a_faint_box_away_from_the_prediction_is_ignored() {
     tr.update(&[faint(person(0.7, 0.5))], at(5));
     assert_eq!(tr.tracks().len(), 1);
     assert!(!tr.tracks()[0].updated());
+}
+
+#[test]
+fn people_passing_each_other_keep_their_tracks_by_their_colours() {
+    let red = Some(Appearance::from_means([0.8, 0.1, 0.1], [0.2, 0.2, 0.2]));
+    let blue = Some(Appearance::from_means([0.1, 0.1, 0.8], [0.6, 0.6, 0.5]));
+    let dressed = |d: Detection, appearance| Detection { appearance, ..d };
+    let run = |weight: f32| {
+        let mut tr = Tracker::<u8>::new(TrackerConfig {
+            appearance_weight: weight,
+            ..TrackerConfig::default()
+        });
+        // Red stands at x 0.45, blue at 0.55; then, between two frames, they pass each other
+        // so closely that each box overlaps the other person's track more than their own.
+        for f in 0..5 {
+            let people = [
+                dressed(person(0.45, 0.5), red),
+                dressed(person(0.55, 0.5), blue),
+            ];
+            tr.update(&people, at(f));
+        }
+        for t in tr.tracks_mut() {
+            t.memo = if t.foot().0 < 0.5 { b'r' } else { b'b' };
+        }
+        let people = [
+            dressed(person(0.51, 0.5), red),
+            dressed(person(0.49, 0.5), blue),
+        ];
+        tr.update(&people, at(5));
+        assert_eq!(tr.tracks().len(), 2);
+        let red_track = tr
+            .tracks()
+            .iter()
+            .find(|t| t.memo == b'r')
+            .map(|t| t.foot().0);
+        red_track.unwrap_or_default()
+    };
+    // Geometry alone swaps them: red's track jumps onto blue (x 0.49).
+    assert!(run(0.0) < 0.5, "the case must be ambiguous by overlap");
+    // With colours, red's track follows red to x 0.51 (filtered: past its old 0.45).
+    assert!(run(3.0) > 0.47, "red's track went to {}", run(3.0));
 }

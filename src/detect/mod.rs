@@ -10,6 +10,7 @@
 //! before either runs it; [`runtime`] finds and loads the runtime libraries. Output decoders per
 //! model family live in [`decode`].
 
+pub mod appearance;
 pub mod decode;
 pub mod edgetpu;
 pub mod litert;
@@ -97,6 +98,9 @@ pub struct Detection {
     pub bbox: BBox,
     pub score: f32,
     pub class: u32,
+    /// Coarse colours of the person, filled in only when the tracker uses them
+    /// (`counting.appearance_weight` > 0); never logged or published.
+    pub appearance: Option<appearance::Appearance>,
 }
 
 /// What a detector is, for logs and health (no pixels, no boxes).

@@ -44,6 +44,7 @@ mod tests {
             },
             score,
             class,
+            appearance: None,
         }
     }
 

@@ -242,6 +242,7 @@ mod tests {
                     },
                     score: 0.9,
                     class: 0,
+                    appearance: None,
                 });
             }
             Ok(())

@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use crate::config::{Config, LineConfig};
 use crate::count::{Cadence, SceneCounter};
-use crate::detect::Detection;
+use crate::detect::{appearance, Detection};
 use crate::privacy::mask::PixelMask;
 use crate::service::{self, ServiceError};
 use crate::source::FrameSource;
@@ -143,6 +143,10 @@ pub fn run(mut config: Config, truth: &Truth) -> Result<EvalReport, EvalError> {
         let t0 = Instant::now();
         detector.detect(&frame, &mut detections)?;
         detect_ms.push(t0.elapsed().as_secs_f64() * 1000.0);
+        if scene.wants_appearance() {
+            // Colours are read while the frame is still here; boxes are in frame coordinates.
+            appearance::describe(&frame, &mut detections);
+        }
         picture.unmap(&mut detections);
         scene.observe(&detections, frame.t, &mut reports);
         reports.clear();

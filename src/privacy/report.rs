@@ -54,6 +54,24 @@ pub fn markdown(config: &Config) -> String {
         1000.0 / config.source.fps.max(1.0),
         config.counting.smoothing_frames
     );
+    let colours = config.counting.appearance_weight;
+    if colours > 0.0 {
+        let _ = writeln!(
+            md,
+            "- **Coarse colours** (`counting.appearance_weight = {colours}`): for each person box, \
+             the mean colour of the upper body and of the legs (six numbers) is read from the \
+             frame before it is overwritten. The tracker keeps a running mean of them inside that \
+             person's track, in memory and without an identifier, to keep people who pass each \
+             other apart, and drops it with the track (at most {} s after the person was last \
+             seen). They are never written, logged or published.\n",
+            config.counting.track_hold_s
+        );
+    } else {
+        let _ = writeln!(
+            md,
+            "- No appearance feature (colour, embedding) of a person is computed.\n"
+        );
+    }
     if !p.masks.is_empty() {
         let _ = writeln!(
             md,
@@ -221,6 +239,7 @@ mod tests {
         );
         assert!(md.contains("| k-banding of small counts | off"));
         assert!(md.contains("no broker"));
+        assert!(md.contains("No appearance feature") && !md.contains("Coarse colours"));
         c.privacy.min_count = 3;
         c.privacy.time_resolution_s = 300;
         c.privacy.dp_epsilon_per_day = 2.0;
@@ -237,5 +256,13 @@ mod tests {
         assert!(md.contains("`street window`"));
         assert!(md.contains("dp-budget.json"));
         assert!(md.contains("MQTT broker `broker:1883`"));
+        c.counting.appearance_weight = 4.0;
+        let md = markdown(&c);
+        assert!(
+            md.contains("**Coarse colours** (`counting.appearance_weight = 4`)")
+                && md.contains("at most 1.5 s after")
+                && !md.contains("No appearance feature"),
+            "{md}"
+        );
     }
 }

@@ -191,6 +191,7 @@ mod tests {
             },
             score: 1.0,
             class: 0,
+            appearance: None,
         }];
         p.unmap(&mut d);
         assert!((d[0].bbox.ymin - 0.0).abs() < 1e-6 && (d[0].bbox.ymax - 0.5).abs() < 1e-6);

@@ -111,6 +111,7 @@ impl SsdHead {
                     bbox,
                     score,
                     class: filter.class,
+                    appearance: None,
                 });
             }
         }

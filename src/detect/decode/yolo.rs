@@ -90,6 +90,7 @@ impl YoloHead {
                 },
                 score,
                 class: filter.class,
+                appearance: None,
             });
         };
         match self.layout {
