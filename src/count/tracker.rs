@@ -79,8 +79,9 @@ pub struct TrackerConfig {
     /// Detections scoring below this only keep existing tracks going (ByteTrack's second
     /// stage); they never start a track. 0 = every detection is a full one.
     pub high_score: f32,
-    /// Weight of the colour distance (0..1, [`Appearance::distance`]) added to each stage's
-    /// geometric cost; 0 = geometry alone (detections then carry no colours).
+    /// Weight of the colour distance (which runs 0..1, see
+    /// [`crate::detect::appearance::Appearance::distance`]) added to each stage's geometric
+    /// cost; 0 = geometry alone (detections then carry no colours).
     pub appearance_weight: f32,
 }
 
