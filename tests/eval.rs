@@ -149,22 +149,26 @@ fn tiled_detection_finds_the_people_a_single_squeezed_input_loses() {
     assert!(off * 7 <= truth, "{off} off {truth}: {report}");
 }
 
+/// The clip, its truth and the `[detector]` lines for YOLOv5n (GPL, from ../shared) with two
+/// tiles, threshold 0.4; `None` (the test skips, or fails under CI) when ../shared lacks one.
+fn pets_with_yolov5n_two_tiles() -> Option<(std::path::PathBuf, std::path::PathBuf, String)> {
+    let (video, gt) = pets()?;
+    let model = common::shared("models/yolov5n/yolov5n-int8.tflite")?;
+    let detector = format!(
+        "model = \"{}\"\nthreshold = 0.4\ntile_columns = 2\n",
+        model.display()
+    );
+    Some((video, gt, detector))
+}
+
 #[test]
 fn yolov5n_on_litert_with_two_tiles_is_the_best_measured_counter() {
     // The MAE bar "with the best available model": YOLOv5n (GPL, from ../shared) on
     // LiteRT with two tiles, 33 ms per frame here. SSD, one input: MAE 0.48, lines 12 off 64.
-    let Some((video, gt)) = pets() else { return };
-    let Some(model) = common::shared("models/yolov5n/yolov5n-int8.tflite") else {
+    let Some((video, gt, detector)) = pets_with_yolov5n_two_tiles() else {
         return;
     };
-    let (report, _) = eval_two_lines(
-        &video,
-        &gt,
-        &format!(
-            "model = \"{}\"\nthreshold = 0.4\ntile_columns = 2\n",
-            model.display()
-        ),
-    );
+    let (report, _) = eval_two_lines(&video, &gt, &detector);
     assert_eq!(report["frames"], 795, "{report}");
     // Measured 0.35, and the same on every run.
     let mae = report["occupancy"]["mae"].as_f64().unwrap();
@@ -179,8 +183,7 @@ fn yolov5n_with_two_tiles_counts_each_readme_line_within_ten_percent() {
     // The line bar on the eight lines the README reports, with the README's advice for
     // this detector: YOLOv5n, two tiles, `line_band = 0.01`. Measured 8 off 221, every count
     // within 10 % (other lines still miss it: see README "Accuracy").
-    let Some((video, gt)) = pets() else { return };
-    let Some(model) = common::shared("models/yolov5n/yolov5n-int8.tflite") else {
+    let Some((video, gt, detector)) = pets_with_yolov5n_two_tiles() else {
         return;
     };
     let lines = [
@@ -193,16 +196,7 @@ fn yolov5n_with_two_tiles_counts_each_readme_line_within_ten_percent() {
         "0,0.3,1,0.7",
         "0.2,0,0.8,1",
     ];
-    let (report, _) = eval_lines(
-        &video,
-        &gt,
-        &format!(
-            "model = \"{}\"\nthreshold = 0.4\ntile_columns = 2\n",
-            model.display()
-        ),
-        "line_band = 0.01\n",
-        &lines,
-    );
+    let (report, _) = eval_lines(&video, &gt, &detector, "line_band = 0.01\n", &lines);
     assert_eq!(report["frames"], 795, "{report}");
     for l in report["lines"].as_array().unwrap() {
         for dir in ["in", "out"] {
@@ -225,8 +219,7 @@ fn colours_keep_people_passing_each_other_apart_on_lines_never_tuned_on() {
     // `counting.appearance_weight = 4` with YOLOv5n and two tiles, on sixteen lines that no
     // setting was tuned on. Measured 18 off 491 (4 of 32 counts over 10 %) with colours, 28 off
     // (8 of 32) without them: two people passing each other on a line no longer swap tracks.
-    let Some((video, gt)) = pets() else { return };
-    let Some(model) = common::shared("models/yolov5n/yolov5n-int8.tflite") else {
+    let Some((video, gt, detector)) = pets_with_yolov5n_two_tiles() else {
         return;
     };
     let lines = [
@@ -247,10 +240,6 @@ fn colours_keep_people_passing_each_other_apart_on_lines_never_tuned_on() {
         "0,0.52,1,0.42",
         "0.5,0.2,0.5,0.9",
     ];
-    let detector = format!(
-        "model = \"{}\"\nthreshold = 0.4\ntile_columns = 2\n",
-        model.display()
-    );
     let run = |weight: &str| {
         let counting = format!("line_band = 0.01\nappearance_weight = {weight}\n");
         eval_lines(&video, &gt, &detector, &counting, &lines).0

@@ -1,0 +1,111 @@
+//! Config validation tests: each invalid key is named with its allowed values.
+
+use super::*;
+
+#[test]
+fn out_of_range_values_name_the_key_and_range() {
+    let c = Config::parse("[detector]\nthreshold = 1.5\n").unwrap();
+    let e = c.validate().unwrap_err().to_string();
+    assert!(
+        e.contains("detector.threshold") && e.contains("1.5") && e.contains("<= 1"),
+        "{e}"
+    );
+    let c = Config::parse("[counting]\nsmoothing_frames = 0\n").unwrap();
+    let e = c.validate().unwrap_err().to_string();
+    assert!(
+        e.contains("counting.smoothing_frames") && e.contains("1..=255"),
+        "{e}"
+    );
+    for (toml, key, allowed) in [
+        (
+            "[detector]\ntile_columns = 5\n",
+            "detector.tile_columns",
+            "1..=4",
+        ),
+        ("[detector]\ntile_rows = 0\n", "detector.tile_rows", "1..=4"),
+        (
+            "[counting]\ntrack_low_score = 0.0\n",
+            "counting.track_low_score",
+            "0 < track_low_score <= 1",
+        ),
+        (
+            "[counting]\nappearance_weight = -1.0\n",
+            "counting.appearance_weight",
+            "0 (off) ..=10",
+        ),
+        (
+            "[counting]\nappearance_weight = nan\n",
+            "counting.appearance_weight",
+            "0 (off) ..=10",
+        ),
+    ] {
+        let e = Config::parse(toml)
+            .unwrap()
+            .validate()
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(key) && e.contains(allowed), "{e}");
+    }
+    let c = Config::parse("[sensor]\nname = \"a/#\"\n").unwrap();
+    assert!(c
+        .validate()
+        .unwrap_err()
+        .to_string()
+        .contains("sensor.name"));
+}
+
+#[test]
+fn accelerator_keys() {
+    for ok in ["", "usb", "pci", "usb:0", "pci:1", ":0"] {
+        let c = Config::parse(&format!("[detector]\nedgetpu_device = \"{ok}\"\n")).unwrap();
+        c.validate().unwrap();
+    }
+    let c = Config::parse("[detector]\nedgetpu_device = \"firewire\"\n").unwrap();
+    let e = c.validate().unwrap_err().to_string();
+    assert!(
+        e.contains("detector.edgetpu_device") && e.contains("usb:N"),
+        "{e}"
+    );
+    let c = Config::parse("[detector]\naccelerator = \"edgetpu\"\nruntime = \"litert\"\n").unwrap();
+    let e = c.validate().unwrap_err().to_string();
+    assert!(
+        e.contains("detector.accelerator") && e.contains("tflite"),
+        "{e}"
+    );
+    let e = Config::parse("[detector]\naccelerator = \"tpu\"\n").unwrap_err();
+    assert!(e.contains("edgetpu") && e.contains("auto"), "{e}");
+}
+
+#[test]
+fn broker_urls() {
+    let mut c = Config::default();
+    assert_eq!(c.broker().unwrap(), None);
+    c.mqtt.url = "mqtt://127.0.0.1:18830".into();
+    assert_eq!(
+        c.broker().unwrap(),
+        Some(BrokerAddr {
+            host: "127.0.0.1".into(),
+            port: 18830,
+            tls: false,
+        })
+    );
+    c.mqtt.url = "mqtt://broker.lan".into();
+    assert_eq!(c.broker().unwrap().unwrap().port, 1883);
+    c.mqtt.url = "mqtt://[::1]:1884".into();
+    assert_eq!(c.broker().unwrap().unwrap().host, "::1");
+    c.mqtt.url = "mqtts://broker.lan".into();
+    let b = c.broker().unwrap().unwrap();
+    assert_eq!((b.port, b.tls), (8883, true));
+    for bad in [
+        "http://x",
+        "wss://x",
+        "127.0.0.1:1883",
+        "mqtt://x:99999",
+        "mqtt://:1883",
+        "mqtt://u@x",
+    ] {
+        c.mqtt.url = bad.into();
+        let e = c.broker().unwrap_err().to_string();
+        assert!(e.contains("mqtt.url"), "{bad}: {e}");
+    }
+}
