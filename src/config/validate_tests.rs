@@ -2,16 +2,23 @@
 
 use super::*;
 
+/// The validation error of a config that parses but must be refused.
+fn refused(toml: &str) -> String {
+    Config::parse(toml)
+        .unwrap()
+        .validate()
+        .unwrap_err()
+        .to_string()
+}
+
 #[test]
 fn out_of_range_values_name_the_key_and_range() {
-    let c = Config::parse("[detector]\nthreshold = 1.5\n").unwrap();
-    let e = c.validate().unwrap_err().to_string();
+    let e = refused("[detector]\nthreshold = 1.5\n");
     assert!(
         e.contains("detector.threshold") && e.contains("1.5") && e.contains("<= 1"),
         "{e}"
     );
-    let c = Config::parse("[counting]\nsmoothing_frames = 0\n").unwrap();
-    let e = c.validate().unwrap_err().to_string();
+    let e = refused("[counting]\nsmoothing_frames = 0\n");
     assert!(
         e.contains("counting.smoothing_frames") && e.contains("1..=255"),
         "{e}"
@@ -39,19 +46,10 @@ fn out_of_range_values_name_the_key_and_range() {
             "0 (off) ..=10",
         ),
     ] {
-        let e = Config::parse(toml)
-            .unwrap()
-            .validate()
-            .unwrap_err()
-            .to_string();
+        let e = refused(toml);
         assert!(e.contains(key) && e.contains(allowed), "{e}");
     }
-    let c = Config::parse("[sensor]\nname = \"a/#\"\n").unwrap();
-    assert!(c
-        .validate()
-        .unwrap_err()
-        .to_string()
-        .contains("sensor.name"));
+    assert!(refused("[sensor]\nname = \"a/#\"\n").contains("sensor.name"));
 }
 
 #[test]
@@ -60,14 +58,12 @@ fn accelerator_keys() {
         let c = Config::parse(&format!("[detector]\nedgetpu_device = \"{ok}\"\n")).unwrap();
         c.validate().unwrap();
     }
-    let c = Config::parse("[detector]\nedgetpu_device = \"firewire\"\n").unwrap();
-    let e = c.validate().unwrap_err().to_string();
+    let e = refused("[detector]\nedgetpu_device = \"firewire\"\n");
     assert!(
         e.contains("detector.edgetpu_device") && e.contains("usb:N"),
         "{e}"
     );
-    let c = Config::parse("[detector]\naccelerator = \"edgetpu\"\nruntime = \"litert\"\n").unwrap();
-    let e = c.validate().unwrap_err().to_string();
+    let e = refused("[detector]\naccelerator = \"edgetpu\"\nruntime = \"litert\"\n");
     assert!(
         e.contains("detector.accelerator") && e.contains("tflite"),
         "{e}"
