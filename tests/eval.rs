@@ -69,6 +69,18 @@ fn lines_off(report: &serde_json::Value) -> (i64, i64) {
     (off, truth)
 }
 
+/// The report's `lines_summary` says what its lines say.
+fn assert_summary_matches_lines(report: &serde_json::Value) {
+    let (off, truth) = lines_off(report);
+    let counts = 2 * report["lines"].as_array().unwrap().len();
+    let within = counts - counts_over_ten_percent(report).len();
+    let summary = &report["lines_summary"];
+    assert_eq!(summary["off"], off, "{report}");
+    assert_eq!(summary["truth_crossings"], truth, "{report}");
+    assert_eq!(summary["counts"], counts, "{report}");
+    assert_eq!(summary["counts_within_10_percent"], within, "{report}");
+}
+
 /// Each line's count, per direction, that is more than 10 % off the truth's, as
 /// "line dir: got of want".
 fn counts_over_ten_percent(report: &serde_json::Value) -> Vec<String> {
@@ -91,6 +103,7 @@ fn eval_scores_pets09_occupancy_and_lines_against_the_ground_truth() {
     // LiteRT: the same counts as TF 2.9 on this clip, four times faster (keeps the suite short).
     let (report, _) = eval_two_lines(&video, &gt, "");
     assert_eq!(report["frames"], 795, "{report}");
+    assert_summary_matches_lines(&report);
     let mae = report["occupancy"]["mae"].as_f64().unwrap();
     assert!(
         mae <= 0.6,
@@ -214,6 +227,7 @@ fn yolov5n_with_two_tiles_counts_each_readme_line_within_ten_percent() {
     ];
     let (report, _) = eval_lines(&video, &gt, &detector, "line_band = 0.01\n", &lines);
     assert_eq!(report["frames"], 795, "{report}");
+    assert_summary_matches_lines(&report);
     let over = counts_over_ten_percent(&report);
     assert!(over.is_empty(), "{over:?}: {report}");
     let (off, truth) = lines_off(&report);
@@ -264,6 +278,7 @@ fn colours_keep_people_passing_each_other_apart_on_lines_never_tuned_on() {
         "{off} off with colours, {off_without} without: {with}"
     );
     assert!(off <= 22, "{off} off {truth}: {with}");
+    assert_summary_matches_lines(&with);
     let over = counts_over_ten_percent(&with);
     assert!(over.len() <= 5, "{over:?}: {with}");
 }
@@ -302,6 +317,10 @@ fn eval_without_json_prints_a_table() {
         "{stdout}"
     );
     assert!(stdout.contains("0.50,0.00 -> 0.50,1.00"), "{stdout}");
+    assert!(
+        stdout.contains("of 2 counts within ±10 % of the truth"),
+        "{stdout}"
+    );
 }
 
 #[test]

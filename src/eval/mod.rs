@@ -92,6 +92,47 @@ pub struct LineScore {
     pub truth_out_beyond_band: u64,
 }
 
+impl LineScore {
+    /// Of this line's two counts (in, out), how many are within ±10 % of the truth's crossings
+    /// (exactly, in integers); a count whose truth is 0 must be 0.
+    pub fn counts_within_10_percent(&self) -> u64 {
+        [(self.ins, self.truth_in), (self.out, self.truth_out)]
+            .iter()
+            .filter(|&&(counted, truth)| counted.abs_diff(truth).saturating_mul(10) <= truth)
+            .count() as u64
+    }
+
+    /// How far the two counts are from the truth, in crossings.
+    pub fn off(&self) -> u64 {
+        self.ins.abs_diff(self.truth_in) + self.out.abs_diff(self.truth_out)
+    }
+}
+
+/// All lines at a glance: how many crossings were missed or extra, and how many of the counts
+/// meet the ±10 % bar.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct LinesSummary {
+    /// The truth's crossings over all lines, in and out.
+    pub truth_crossings: u64,
+    /// Sum over every count of |counted − truth|.
+    pub off: u64,
+    /// In and out counts: two per line.
+    pub counts: u64,
+    /// Counts within ±10 % of the truth.
+    pub counts_within_10_percent: u64,
+}
+
+impl LinesSummary {
+    pub fn of(lines: &[LineScore]) -> Self {
+        Self {
+            truth_crossings: lines.iter().map(|l| l.truth_in + l.truth_out).sum(),
+            off: lines.iter().map(LineScore::off).sum(),
+            counts: 2 * lines.len() as u64,
+            counts_within_10_percent: lines.iter().map(LineScore::counts_within_10_percent).sum(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Timing {
     pub seconds: f64,
@@ -112,6 +153,8 @@ pub struct EvalReport {
     pub occupancy_mode: String,
     pub occupancy: OccupancyScore,
     pub lines: Vec<LineScore>,
+    /// Totals over `lines` (all zero without lines).
+    pub lines_summary: LinesSummary,
     pub timing: Timing,
 }
 
@@ -192,7 +235,8 @@ pub fn run(mut config: Config, truth: &Truth) -> Result<EvalReport, EvalError> {
                 truth_out_beyond_band,
             }
         })
-        .collect();
+        .collect::<Vec<LineScore>>();
+    let lines_summary = LinesSummary::of(&lines);
     detect_ms.sort_by(f64::total_cmp);
     let pct = |p: f64| {
         detect_ms
@@ -212,6 +256,7 @@ pub fn run(mut config: Config, truth: &Truth) -> Result<EvalReport, EvalError> {
         occupancy_mode: format!("{:?}", config.counting.occupancy).to_lowercase(),
         occupancy,
         lines,
+        lines_summary,
         timing: Timing {
             seconds: round(seconds, 2),
             fps: round(frames as f64 / seconds.max(1e-9), 2),
@@ -265,6 +310,11 @@ impl EvalReport {
                     l.truth_out_beyond_band
                 ));
             }
+            let m = &self.lines_summary;
+            s.push_str(&format!(
+                "lines       {} of {} counts within ±10 % of the truth; {} off of {} true crossings\n",
+                m.counts_within_10_percent, m.counts, m.off, m.truth_crossings
+            ));
         }
         let t = &self.timing;
         s.push_str(&format!(
@@ -278,6 +328,39 @@ impl EvalReport {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn score(ins: u64, truth_in: u64, out: u64, truth_out: u64) -> LineScore {
+        LineScore {
+            line: [0.5, 0.0, 0.5, 1.0],
+            ins,
+            out,
+            truth_in,
+            truth_out,
+            truth_in_beyond_band: truth_in,
+            truth_out_beyond_band: truth_out,
+        }
+    }
+
+    #[test]
+    fn ten_percent_is_judged_per_count_and_a_zero_truth_wants_zero() {
+        // 9 of 10 and 11 of 10 are on the bar; 8 of 10 is not; 1 of 0 is not.
+        assert_eq!(score(9, 10, 11, 10).counts_within_10_percent(), 2);
+        assert_eq!(score(8, 10, 10, 10).counts_within_10_percent(), 1);
+        assert_eq!(score(0, 0, 1, 0).counts_within_10_percent(), 1);
+        assert_eq!(score(8, 10, 1, 0).off(), 3);
+        // 9 of 10, 13 of 12 and 7 of 7 are within; 5 of 4 is not.
+        let lines = [score(9, 10, 13, 12), score(5, 4, 7, 7)];
+        assert_eq!(
+            LinesSummary::of(&lines),
+            LinesSummary {
+                truth_crossings: 33,
+                off: 3,
+                counts: 4,
+                counts_within_10_percent: 3,
+            }
+        );
+        assert_eq!(LinesSummary::of(&[]).counts, 0);
+    }
 
     #[test]
     fn line_arguments() {
