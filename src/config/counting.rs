@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::ConfigError;
 use crate::count::door::DoorConfig;
 use crate::count::lines::MAX_LINES;
-use crate::count::{Cadence, OccupancyMode, SceneConfig, Segment, TrackerConfig, Zone};
+use crate::count::{Band, Cadence, OccupancyMode, SceneConfig, Segment, TrackerConfig, Zone};
 
 /// Where the published occupancy comes from.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
@@ -46,6 +46,9 @@ pub struct CountingConfig {
     pub track_low_score: f32,
     /// Half-width of the band around each line inside which nobody changes side (normalised).
     pub line_band: f32,
+    /// When above 0, the band's half-width is this fraction of each person's height instead of
+    /// `line_band` (perspective: wider near the camera); 0 = off.
+    pub line_band_height: f32,
     /// How much a person's coarse colours (upper body, legs) weigh against box overlap when the
     /// tracker pairs boxes with people; 0 = off (no colours are computed at all).
     pub appearance_weight: f32,
@@ -69,6 +72,7 @@ impl Default for CountingConfig {
             track_distance: t.distance_max,
             track_low_score: 0.3,
             line_band: 0.02,
+            line_band_height: 0.0,
             appearance_weight: 0.0,
             daily_reset: String::new(),
             empty_correction_s: 0,
@@ -188,6 +192,13 @@ impl CountingConfig {
                 "allowed: 0..=0.2",
             ));
         }
+        if !(0.0..=0.5).contains(&self.line_band_height) {
+            return Err(invalid(
+                "counting.line_band_height",
+                self.line_band_height,
+                "allowed: 0 (off: counting.line_band applies) ..=0.5, a fraction of a person's height",
+            ));
+        }
         if !(0.0..=10.0).contains(&self.appearance_weight) {
             return Err(invalid(
                 "counting.appearance_weight",
@@ -259,6 +270,16 @@ impl CountingConfig {
         Ok(())
     }
 
+    /// The band around every line: `line_band_height` of each person's height when set, else
+    /// `line_band`.
+    pub fn line_band(&self) -> Band {
+        if self.line_band_height > 0.0 {
+            Band::OfHeight(self.line_band_height)
+        } else {
+            Band::Fixed(self.line_band)
+        }
+    }
+
     /// The counting stage's configuration, reporting on `cadence`; detections scoring below
     /// `person_threshold` (the detector's threshold) only continue tracks.
     pub fn scene(&self, cadence: Cadence, person_threshold: f32) -> SceneConfig {
@@ -278,7 +299,7 @@ impl CountingConfig {
                 high_score: person_threshold,
                 appearance_weight: self.appearance_weight,
             },
-            line_band: self.line_band,
+            line_band: self.line_band(),
             zones: self
                 .zones
                 .iter()
@@ -305,80 +326,5 @@ impl LineConfig {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::super::Config;
-    use super::*;
-
-    fn err(toml: &str) -> String {
-        Config::parse(toml)
-            .and_then(|c| c.validate().map_err(|e| e.to_string()))
-            .unwrap_err()
-    }
-
-    #[test]
-    fn zones_and_lines_parse_and_validate() {
-        let c = Config::parse(
-            "[counting]\noccupancy = \"in_minus_out\"\ndaily_reset = \"03:00\"\n\
-             [[counting.zones]]\nname = \"desk\"\npolygon = [[0.1,0.2],[0.5,0.2],[0.5,0.9]]\n\
-             [[counting.lines]]\nname = \"door\"\nfrom = [0.5, 0.0]\nto = [0.5, 1.0]\n",
-        )
-        .unwrap();
-        c.validate().unwrap();
-        let scene = c.counting.scene(
-            Cadence::OnChange {
-                interval: Duration::from_secs(60),
-            },
-            c.detector.threshold,
-        );
-        assert_eq!(scene.mode, OccupancyMode::InMinusOut);
-        assert_eq!(scene.door.reset_at, Some(3 * 3600));
-        assert_eq!(scene.lines.len(), 1);
-        assert!(scene.zones[0].contains((0.4, 0.5)));
-    }
-
-    #[test]
-    fn bad_counting_values_name_the_key_and_the_allowed_values() {
-        let e = err("[counting]\noccupancy = \"guess\"\n");
-        assert!(
-            e.contains("counting.occupancy") && e.contains("in_minus_out"),
-            "{e}"
-        );
-        let e = err("[counting]\noccupancy = \"in_minus_out\"\n");
-        assert!(
-            e.contains("counting.occupancy") && e.contains("counting.lines"),
-            "{e}"
-        );
-        let e = err("[counting]\ndaily_reset = \"3am\"\n");
-        assert!(
-            e.contains("counting.daily_reset") && e.contains("HH:MM"),
-            "{e}"
-        );
-        let e = err("[[counting.lines]]\nname = \"door\"\nfrom = [0.5, 0.0]\nto = [0.5, 0.0]\n");
-        assert!(
-            e.contains("counting.lines.from") && e.contains("door"),
-            "{e}"
-        );
-        let e = err("[[counting.zones]]\nname = \"a/b\"\npolygon = [[0,0],[1,0],[1,1]]\n");
-        assert!(e.contains("counting.zones.name"), "{e}");
-        let e = err(
-            "[[counting.zones]]\nname = \"a\"\npolygon = [[0,0],[1,0],[1,1]]\n\
-             [[counting.zones]]\nname = \"a\"\npolygon = [[0,0],[1,0],[1,1]]\n",
-        );
-        assert!(e.contains("each name once"), "{e}");
-        let e = err("[[counting.zones]]\nname = \"z\"\npolygon = [[0,0],[2,0],[1,1]]\n");
-        assert!(
-            e.contains("counting.zones.polygon") && e.contains("0..=1"),
-            "{e}"
-        );
-        let e = err("[counting]\ntrack_iou = 0\n");
-        assert!(e.contains("counting.track_iou"), "{e}");
-    }
-
-    #[test]
-    fn time_of_day() {
-        assert_eq!(parse_time_of_day("00:00"), Some(0));
-        assert_eq!(parse_time_of_day("23:59"), Some(86_340));
-        assert_eq!(parse_time_of_day("24:00"), None);
-        assert_eq!(parse_time_of_day("3:00"), None);
-    }
-}
+#[path = "counting_tests.rs"]
+mod tests;

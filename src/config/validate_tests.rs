@@ -41,6 +41,11 @@ fn out_of_range_values_name_the_key_and_range() {
             "0 (off) ..=10",
         ),
         (
+            "[counting]\nline_band_height = 0.6\n",
+            "counting.line_band_height",
+            "0 (off: counting.line_band applies) ..=0.5",
+        ),
+        (
             "[counting]\nappearance_weight = nan\n",
             "counting.appearance_weight",
             "0 (off) ..=10",

@@ -20,7 +20,7 @@ pub mod track;
 pub mod tracker;
 pub mod zones;
 
-pub use lines::{LineReport, Segment};
+pub use lines::{Band, LineReport, Segment};
 pub use occupancy::{Cadence, OccupancyCounter, OccupancyReport};
 pub use scene::{CountReport, OccupancyMode, SceneConfig, SceneCounter};
 pub use tracker::TrackerConfig;

@@ -10,7 +10,7 @@
 use std::time::{Duration, SystemTime};
 
 use super::door::{DoorConfig, DoorEvent, DoorOccupancy};
-use super::lines::{Crossing, LineCounter, LineMemory, LineReport, Segment, MAX_LINES};
+use super::lines::{Band, Crossing, LineCounter, LineMemory, LineReport, Segment, MAX_LINES};
 use super::occupancy::{Cadence, OccupancyCounter, OccupancyReport};
 use super::tracker::{Tracker, TrackerConfig};
 use super::zones::Zone;
@@ -35,8 +35,8 @@ pub struct SceneConfig {
     pub smoothing_frames: u32,
     pub cadence: Cadence,
     pub tracker: TrackerConfig,
-    /// Half-width of the no-change band around each line (normalised units).
-    pub line_band: f32,
+    /// Half-width of the no-change band around each line.
+    pub line_band: Band,
     pub zones: Vec<Zone>,
     pub lines: Vec<Segment>,
     pub door: DoorConfig,
@@ -73,7 +73,7 @@ fn at_picture_edge(b: &BBox) -> bool {
 #[derive(Debug)]
 pub struct SceneCounter {
     mode: OccupancyMode,
-    band: f32,
+    band: Band,
     tracker: Tracker<Memo>,
     occupancy: OccupancyCounter,
     zones: Vec<(Zone, OccupancyCounter)>,
@@ -197,12 +197,14 @@ impl SceneCounter {
             if !track.updated() || (!track.updated_strongly() && at_picture_edge(&track.bbox())) {
                 continue;
             }
-            let foot = track.foot();
+            let bbox = track.bbox();
+            let foot = bbox.foot();
+            let half_width = band.for_height(bbox.ymax - bbox.ymin);
             let confirmed = track.confirmed();
             let just_confirmed = track.just_confirmed();
             for (i, line) in self.lines.iter().enumerate() {
                 let memory = &mut track.memo[i];
-                let crossing = line.segment.observe(memory, foot, band);
+                let crossing = line.segment.observe(memory, foot, half_width);
                 if let Some(c) = crossing {
                     if confirmed {
                         let slot = &mut self.crossings[i];

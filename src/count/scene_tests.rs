@@ -37,7 +37,7 @@ fn scene(mode: OccupancyMode) -> SceneCounter {
                 interval: Duration::from_secs(3600),
             },
             tracker: TrackerConfig::default(),
-            line_band: 0.02,
+            line_band: Band::Fixed(0.02),
             zones: vec![Zone::new([(0.0, 0.0), (0.5, 0.0), (0.5, 1.0), (0.0, 1.0)])],
             // A door across the walkway at x = 0.5; in = left → right.
             lines: vec![Segment {
@@ -204,4 +204,44 @@ fn in_minus_out_mode_follows_the_door() {
     frames.extend((0..10).map(|_| vec![]));
     run(&mut s, &frames);
     assert_eq!(s.occupancy(), 1, "one in, still inside by the door count");
+}
+
+/// A person `height` tall standing with their feet at (`cx`, `foot_y`).
+fn person_of_height(cx: f32, foot_y: f32, height: f32) -> Detection {
+    let mut d = person(cx, foot_y);
+    d.bbox.ymin = foot_y - height;
+    d.bbox.xmin = cx - height * 0.16;
+    d.bbox.xmax = cx + height * 0.16;
+    d
+}
+
+fn line_totals_with_band(band: Band, frames: &[Vec<Detection>]) -> (u64, u64) {
+    let mut s = scene(OccupancyMode::Detections);
+    s.band = band;
+    last_line(&run(&mut s, frames))
+}
+
+#[test]
+fn a_band_of_the_persons_height_is_narrow_far_away_and_wide_close_up() {
+    // Far from the camera: a person 0.1 tall steps from 0.008 left of the line to 0.008 right
+    // of it. A fixed band of 0.02 never sees them leave it; 5 % of their height (0.005) does.
+    let far: Vec<Vec<Detection>> = (0..16)
+        .map(|i| {
+            let x = if i < 8 { 0.492 } else { 0.508 };
+            vec![person_of_height(x, 0.3, 0.1)]
+        })
+        .collect();
+    assert_eq!(line_totals_with_band(Band::Fixed(0.02), &far), (0, 0));
+    assert_eq!(line_totals_with_band(Band::OfHeight(0.05), &far), (1, 0));
+    // Close to the camera: a person 0.6 tall sways 0.015 either side of the line. A fixed band
+    // of 0.01 counts every sway; 5 % of their height (0.03) counts none.
+    let near: Vec<Vec<Detection>> = (0..40)
+        .map(|i| {
+            let x = if (i / 8) % 2 == 0 { 0.485 } else { 0.515 };
+            vec![person_of_height(x, 0.95, 0.6)]
+        })
+        .collect();
+    let (ins, outs) = line_totals_with_band(Band::Fixed(0.01), &near);
+    assert!(ins >= 2 && outs >= 1, "{ins} in, {outs} out");
+    assert_eq!(line_totals_with_band(Band::OfHeight(0.05), &near), (0, 0));
 }

@@ -85,7 +85,8 @@ pub struct LineScore {
     pub out: u64,
     pub truth_in: u64,
     pub truth_out: u64,
-    /// The truth's crossings under the counter's hysteresis band (`counting.line_band`): the
+    /// The truth's crossings under the counter's hysteresis band (`counting.line_band`, or
+    /// `line_band_height`): the
     /// gap to `truth_in` / `truth_out` is jitter and lingering on the line, a sign of a line
     /// placed where people stand rather than where they pass.
     pub truth_in_beyond_band: u64,
@@ -223,7 +224,7 @@ pub fn run(mut config: Config, truth: &Truth) -> Result<EvalReport, EvalError> {
                 width,
                 height,
                 frames,
-                config.counting.line_band,
+                config.counting.line_band(),
             );
             LineScore {
                 line: [l.from[0], l.from[1], l.to[0], l.to[1]],

@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::count::lines::{Crossing, LineMemory, Segment};
+use crate::count::lines::{Band, Crossing, LineMemory, Segment};
 
 #[derive(Debug, thiserror::Error)]
 pub enum TruthError {
@@ -111,11 +111,12 @@ impl Truth {
     /// (in, out) crossings of `segment` by the ground-truth tracks within the first `frames`
     /// frames, for a picture of `width` × `height` pixels: every change of side counts.
     pub fn crossings(&self, segment: &Segment, width: u32, height: u32, frames: u64) -> (u64, u64) {
-        self.crossings_beyond(segment, width, height, frames, 0.0)
+        self.crossings_beyond(segment, width, height, frames, Band::Fixed(0.0))
     }
 
-    /// As [`Truth::crossings`], but a track changes side only once its foot point is more than
-    /// `band` (normalised) from the line, as the counter's hysteresis does. The difference from
+    /// As [`Truth::crossings`], but a track changes side only once its foot point is beyond
+    /// `band` (for a band of a fraction of the height: of the truth box's height), as the
+    /// counter's hysteresis does. The difference from
     /// [`Truth::crossings`] is annotation jitter and people lingering on the line.
     pub fn crossings_beyond(
         &self,
@@ -123,7 +124,7 @@ impl Truth {
         width: u32,
         height: u32,
         frames: u64,
-        band: f32,
+        band: Band,
     ) -> (u64, u64) {
         let mut tracks: BTreeMap<i64, Vec<&Row>> = BTreeMap::new();
         for r in self.rows.iter().filter(|r| r.frame <= frames) {
@@ -136,7 +137,8 @@ impl Truth {
             let mut memory = LineMemory::default();
             for r in rows.iter() {
                 let foot = ((r.left + r.width / 2.0) / w, (r.top + r.height) / h);
-                match segment.observe(&mut memory, foot, band) {
+                let half_width = band.for_height(r.height / h);
+                match segment.observe(&mut memory, foot, half_width) {
                     Some(Crossing::In) => ins += 1,
                     Some(Crossing::Out) => outs += 1,
                     None => {}
@@ -184,7 +186,19 @@ mod tests {
         };
         // Track 1: right, left, right, left, right, left = 2 in, 3 out; track 2: 1 in.
         assert_eq!(t.crossings(&door, 100, 100, 6), (3, 3));
-        assert_eq!(t.crossings_beyond(&door, 100, 100, 6, 0.02), (1, 0));
+        assert_eq!(
+            t.crossings_beyond(&door, 100, 100, 6, Band::Fixed(0.02)),
+            (1, 0)
+        );
+        // A band of a fraction of the height uses each truth box's height (track 1: 0.4).
+        assert_eq!(
+            t.crossings_beyond(&door, 100, 100, 6, Band::OfHeight(0.05)),
+            (1, 0)
+        );
+        assert_eq!(
+            t.crossings_beyond(&door, 100, 100, 6, Band::OfHeight(0.01)),
+            (3, 3)
+        );
     }
 
     #[test]
