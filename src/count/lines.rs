@@ -5,13 +5,12 @@
 //! `from = [0.5, 0]`, `to = [0.5, 1]` the left side is `x < 0.5`. A crossing from left to right is
 //! **in**, right to left is **out**.
 //!
-//! Jitter is suppressed with a band of half-width `band` around the line (fixed, or a fraction
-//! of the person's height: [`Band`]): a person's side changes only once their foot point is
-//! clearly on the other side, and the move from where they were last
-//! clearly on one side to where they are now must pass through the segment itself (not the line's
-//! extension, except past an end drawn on the picture's border). Touching the line and turning
-//! back counts nothing. Never logs or keeps a position beyond the per-track memory the tracker
-//! drops with its track.
+//! Jitter is suppressed with a band of half-width `band` around the line (fixed, or a fraction of
+//! the person's height: [`Band`]): a person's side changes only once their foot point is clearly on
+//! the other side, and the move from where they were last clearly on one side to where they are now
+//! must pass through the segment itself (not the line's extension, except past an end drawn on the
+//! picture's border). Touching the line and turning back counts nothing. Never logs or keeps a
+//! position beyond the per-track memory the tracker drops with its track.
 
 use std::time::Duration;
 

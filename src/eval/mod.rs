@@ -86,9 +86,8 @@ pub struct LineScore {
     pub truth_in: u64,
     pub truth_out: u64,
     /// The truth's crossings under the counter's hysteresis band (`counting.line_band`, or
-    /// `line_band_height`): the
-    /// gap to `truth_in` / `truth_out` is jitter and lingering on the line, a sign of a line
-    /// placed where people stand rather than where they pass.
+    /// `line_band_height`): the gap to `truth_in` / `truth_out` is jitter and lingering on the
+    /// line, a sign of a line placed where people stand rather than where they pass.
     pub truth_in_beyond_band: u64,
     pub truth_out_beyond_band: u64,
 }

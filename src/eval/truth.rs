@@ -116,8 +116,8 @@ impl Truth {
 
     /// As [`Truth::crossings`], but a track changes side only once its foot point is beyond
     /// `band` (for a band of a fraction of the height: of the truth box's height), as the
-    /// counter's hysteresis does. The difference from
-    /// [`Truth::crossings`] is annotation jitter and people lingering on the line.
+    /// counter's hysteresis does. The difference from [`Truth::crossings`] is annotation jitter
+    /// and people lingering on the line.
     pub fn crossings_beyond(
         &self,
         segment: &Segment,
