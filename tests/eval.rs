@@ -206,6 +206,25 @@ fn yolov5n_two_tiles_compared(
     }))
 }
 
+/// `better` (the setting under test) against `worse` (the one it replaces), on the same lines:
+/// `truth` true crossings, fewer off than `worse`, at most `max_off` off and `max_over` counts
+/// more than 10 % off, and a summary that agrees with the lines.
+fn assert_better_within(
+    better: &serde_json::Value,
+    worse: &serde_json::Value,
+    truth: i64,
+    max_off: i64,
+    max_over: usize,
+) {
+    let ((off, measured_truth), (off_worse, _)) = (lines_off(better), lines_off(worse));
+    assert_eq!(measured_truth, truth, "{better}");
+    assert!(off < off_worse, "{off} off, against {off_worse}: {better}");
+    assert!(off <= max_off, "{off} off {truth}: {better}");
+    assert_summary_matches_lines(better);
+    let over = counts_over_ten_percent(better);
+    assert!(over.len() <= max_over, "{over:?}: {better}");
+}
+
 #[test]
 fn yolov5n_on_litert_with_two_tiles_is_the_best_measured_counter() {
     // The MAE bar "with the best available model": YOLOv5n (GPL, from ../shared) on
@@ -281,16 +300,7 @@ fn colours_keep_people_passing_each_other_apart_on_lines_never_tuned_on() {
     ) else {
         return;
     };
-    let ((off, truth), (off_without, _)) = (lines_off(&with), lines_off(&without));
-    assert_eq!(truth, 491, "{with}");
-    assert!(
-        off < off_without,
-        "{off} off with colours, {off_without} without: {with}"
-    );
-    assert!(off <= 22, "{off} off {truth}: {with}");
-    assert_summary_matches_lines(&with);
-    let over = counts_over_ten_percent(&with);
-    assert!(over.len() <= 5, "{over:?}: {with}");
+    assert_better_within(&with, &without, 491, 22, 5);
 }
 
 #[test]
@@ -325,16 +335,7 @@ fn a_band_of_each_persons_height_counts_held_out_lines_closer() {
     ) else {
         return;
     };
-    let ((off, truth), (off_fixed, _)) = (lines_off(&of_height), lines_off(&fixed));
-    assert_eq!(truth, 457, "{of_height}");
-    assert!(
-        off < off_fixed,
-        "{off} off with the band of the height, {off_fixed} with the fixed band: {of_height}"
-    );
-    assert!(off <= 20, "{off} off {truth}: {of_height}");
-    assert_summary_matches_lines(&of_height);
-    let over = counts_over_ten_percent(&of_height);
-    assert!(over.len() <= 6, "{over:?}: {of_height}");
+    assert_better_within(&of_height, &fixed, 457, 20, 6);
 }
 
 #[test]
