@@ -1,5 +1,5 @@
 //! Scene tests with hand-made detections: crossings (together, tentative, occluded, faint,
-//! leaving the picture), zones by foot point, the in − out mode.
+//! leaving the picture, merged with a passer-by), zones by foot point, the in − out mode.
 
 use super::*;
 
@@ -29,6 +29,17 @@ fn scene_with_faint_boxes(hold: Duration) -> SceneCounter {
 }
 
 fn scene(mode: OccupancyMode) -> SceneCounter {
+    // A door across the walkway at x = 0.5; in = left → right.
+    scene_with_line(
+        mode,
+        Segment {
+            from: (0.5, 0.0),
+            to: (0.5, 1.0),
+        },
+    )
+}
+
+fn scene_with_line(mode: OccupancyMode, line: Segment) -> SceneCounter {
     SceneCounter::new(
         SceneConfig {
             mode,
@@ -39,11 +50,7 @@ fn scene(mode: OccupancyMode) -> SceneCounter {
             tracker: TrackerConfig::default(),
             line_band: Band::Fixed(0.02),
             zones: vec![Zone::new([(0.0, 0.0), (0.5, 0.0), (0.5, 1.0), (0.0, 1.0)])],
-            // A door across the walkway at x = 0.5; in = left → right.
-            lines: vec![Segment {
-                from: (0.5, 0.0),
-                to: (0.5, 1.0),
-            }],
+            lines: vec![line],
             door: DoorConfig {
                 reset_at: None,
                 empty_correction: None,
@@ -244,4 +251,34 @@ fn a_band_of_the_persons_height_is_narrow_far_away_and_wide_close_up() {
     let (ins, outs) = line_totals_with_band(Band::Fixed(0.01), &near);
     assert!(ins >= 2 && outs >= 1, "{ins} in, {outs} out");
     assert_eq!(line_totals_with_band(Band::OfHeight(0.05), &near), (0, 0));
+}
+
+#[test]
+fn a_person_boxed_together_with_someone_passing_in_front_crosses_nothing() {
+    // A stands with their feet at y = 0.5, 0.25 tall. B walks left to right in front of them,
+    // feet at y = 0.62. A line runs between their feet at y = 0.56; nobody crosses it. While
+    // B's legs are below A, the detector sees one box from A's head to B's feet: 1.5 times A's
+    // height, same top. A's foot point must not follow it across the line and back.
+    let line = Segment {
+        from: (0.0, 0.56),
+        to: (1.0, 0.56),
+    };
+    let a = person(0.3, 0.5);
+    let frames: Vec<Vec<Detection>> = (0..24)
+        .map(|i| {
+            let xb = 0.1 + 0.02 * i as f32;
+            let b = person(xb, 0.62);
+            if (xb - 0.3).abs() < 0.05 {
+                let mut merged = a;
+                merged.bbox.xmin = a.bbox.xmin.min(b.bbox.xmin);
+                merged.bbox.xmax = a.bbox.xmax.max(b.bbox.xmax);
+                merged.bbox.ymax = b.bbox.ymax;
+                vec![merged]
+            } else {
+                vec![a, b]
+            }
+        })
+        .collect();
+    let mut s = scene_with_line(OccupancyMode::Detections, line);
+    assert_eq!(last_line(&run(&mut s, &frames)), (0, 0));
 }

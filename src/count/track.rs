@@ -21,6 +21,9 @@ pub struct Track<M> {
     pub(super) updated: bool,
     /// The last update came from a low-score detection.
     pub(super) weak: bool,
+    /// Since when the paired boxes are much taller than the track below the same top (see
+    /// `tracker::MERGED_FOR_AT_MOST`); None while they fit.
+    pub(super) taller_since: Option<Duration>,
     pub(super) confirmed: bool,
     pub(super) just_confirmed: bool,
     /// Running mean of the colours of the full boxes paired with this track.

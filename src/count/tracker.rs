@@ -6,8 +6,9 @@
 //! detections by IoU with the Hungarian algorithm, then confirmed tracks with the faint
 //! (low-score) boxes by IoU, then what is left of the full boxes by centre distance
 //! (people move far between frames at low frame rates), update (a box cut from below by someone
-//! in front keeps the track's height, so the foot point stays on the feet), start tentative
-//! tracks from the unpaired detections, and retire tracks that were not seen for `hold`. With
+//! in front, or stretched down to the feet of someone passing in front for up to a second,
+//! keeps the track's height, so the foot point stays on the feet), start tentative tracks from
+//! the unpaired detections, and retire tracks that were not seen for `hold`. With
 //! `appearance_weight` above 0, every stage also weighs how far a box's coarse colours are from
 //! the track's (two people passing each other keep their own tracks); the gates stay geometric.
 //!
@@ -54,8 +55,19 @@ const MIN_PREDICTED_SIZE: f32 = 0.01;
 const CUT_HEIGHT_RATIO: f32 = 0.75;
 
 /// How close (in track heights) a box's top must be to the track's predicted top to be the
-/// same person cut from below.
+/// same person cut from below, or merged with someone below.
 const CUT_TOP_TOLERANCE: f32 = 0.1;
+
+/// A paired box taller than this share of its track's predicted height, with its top where the
+/// track's top is predicted, is the person merged with someone passing in front of them: one
+/// box from their head to the other person's feet. The track keeps its height, so its foot
+/// point does not jump across a line and back (one false in and one false out).
+const MERGED_HEIGHT_RATIO: f32 = 1.3;
+
+/// How long a track keeps its height against such taller boxes. Someone passing in front is
+/// gone within a second; a box that stays taller is the person's whole body coming into view
+/// (they were first seen behind a desk or a car, cut from below), which the track then takes.
+const MERGED_FOR_AT_MOST: Duration = Duration::from_secs(1);
 
 /// Detections a track needs before its height is trusted over a cut box's.
 const HEIGHT_KNOWN_AFTER: u32 = 3;
@@ -253,6 +265,7 @@ impl<M: Default + Copy> Tracker<M> {
                 last_seen: t,
                 updated: true,
                 weak: false,
+                taller_since: None,
                 confirmed,
                 just_confirmed: confirmed,
                 appearance: det.appearance,
@@ -315,7 +328,17 @@ impl<M: Default + Copy> Tracker<M> {
             let track = &mut self.tracks[ti];
             let mut z = measure(&detections[dj].bbox);
             if track.hits >= HEIGHT_KNOWN_AFTER {
-                z = uncut(z, track.axes.map(|a| a.p));
+                let predicted = track.axes.map(|a| a.p);
+                match box_fit(z, predicted) {
+                    BoxFit::Whole => track.taller_since = None,
+                    BoxFit::CutBelow => z = with_height_of(z, predicted),
+                    BoxFit::MergedBelow => {
+                        let since = *track.taller_since.get_or_insert(t);
+                        if t.saturating_sub(since) < MERGED_FOR_AT_MOST {
+                            z = with_height_of(z, predicted);
+                        }
+                    }
+                }
             }
             for (axis, z) in track.axes.iter_mut().zip(z) {
                 axis.update(z);
@@ -338,16 +361,36 @@ impl<M: Default + Copy> Tracker<M> {
     }
 }
 
-/// The measurement `z` (centre x, centre y, width, height) with the height of the prediction
-/// `predicted` when `z` is the predicted person cut from below; `z` itself otherwise.
-fn uncut(z: [f32; 4], predicted: [f32; 4]) -> [f32; 4] {
-    let ([cx, cy, w, h], [_, p_cy, _, p_h]) = (z, predicted);
+/// How a paired box `z` (centre x, centre y, width, height) relates to its track's prediction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BoxFit {
+    /// The person as predicted, or grown, shrunk or moved in a way a person can.
+    Whole,
+    /// Same top, much shorter: the person cut from below (legs hidden).
+    CutBelow,
+    /// Same top, much taller: the person merged with someone passing below them.
+    MergedBelow,
+}
+
+fn box_fit(z: [f32; 4], predicted: [f32; 4]) -> BoxFit {
+    let ([_, cy, _, h], [_, p_cy, _, p_h]) = (z, predicted);
     let (top, p_top) = (cy - h / 2.0, p_cy - p_h / 2.0);
-    if h < CUT_HEIGHT_RATIO * p_h && (top - p_top).abs() < CUT_TOP_TOLERANCE * p_h {
-        [cx, top + p_h / 2.0, w, p_h]
+    if (top - p_top).abs() >= CUT_TOP_TOLERANCE * p_h {
+        BoxFit::Whole
+    } else if h < CUT_HEIGHT_RATIO * p_h {
+        BoxFit::CutBelow
+    } else if h > MERGED_HEIGHT_RATIO * p_h {
+        BoxFit::MergedBelow
     } else {
-        z
+        BoxFit::Whole
     }
+}
+
+/// The measurement `z` with its top kept and the height of the prediction `predicted`.
+fn with_height_of(z: [f32; 4], predicted: [f32; 4]) -> [f32; 4] {
+    let ([cx, cy, w, h], p_h) = (z, predicted[3]);
+    let top = cy - h / 2.0;
+    [cx, top + p_h / 2.0, w, p_h]
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! Tracker tests with hand-made detections: confirmation, false positives, occlusion gaps,
-//! people cut from below or sitting down, people passing each other, the distance stage's gates.
+//! people cut from below, merged with a passer-by or sitting down, people passing each other,
+//! the distance stage's gates.
 
 use super::*;
 use crate::detect::appearance::Appearance;
@@ -160,6 +161,48 @@ fn a_person_sitting_down_is_not_taken_for_a_cut_box() {
         "seated box kept standing height: {b:?}"
     );
     assert!((b.ymax - 0.6).abs() < 0.02, "{b:?}");
+}
+
+#[test]
+fn a_person_first_seen_behind_a_desk_gets_their_feet_once_they_step_out() {
+    // Seen from the waist up (top 0.2, box ending at 0.35) for a second, then whole (feet at
+    // 0.5): at first the taller box is taken for a merge, after a second it is the person.
+    let mut tr = T::new(TrackerConfig::default());
+    for f in 0..10 {
+        tr.update(&[sized(0.5, 0.35, 0.15)], at(f));
+    }
+    tr.update(&[sized(0.5, 0.5, 0.3)], at(10));
+    let (_, foot) = tr.tracks()[0].foot();
+    assert!(
+        (foot - 0.35).abs() < 0.02,
+        "one taller box moved the foot to {foot}"
+    );
+    for f in 11..30 {
+        tr.update(&[sized(0.5, 0.5, 0.3)], at(f));
+    }
+    let (_, foot) = tr.tracks()[0].foot();
+    assert!((foot - 0.5).abs() < 0.02, "foot stuck at {foot}");
+    assert_eq!(tr.tracks().len(), 1);
+}
+
+#[test]
+fn a_person_walking_towards_the_camera_grows_with_their_box() {
+    // 5 % taller each frame, top rising a little: never taken for a merge.
+    let mut tr = T::new(TrackerConfig::default());
+    let (mut h, mut foot) = (0.2_f32, 0.5_f32);
+    for f in 0..20 {
+        tr.update(&[sized(0.5, foot, h)], at(f));
+        h *= 1.05;
+        foot += 0.015;
+    }
+    let b = tr.tracks()[0].bbox();
+    let (h, foot) = (h / 1.05, foot - 0.015);
+    assert!(
+        (b.ymax - foot).abs() < 0.03,
+        "foot at {}, person at {foot}",
+        b.ymax
+    );
+    assert!((b.ymax - b.ymin - h).abs() < 0.05, "{b:?}, person {h} tall");
 }
 
 #[test]
