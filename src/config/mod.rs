@@ -294,9 +294,32 @@ impl Config {
         }
     }
 
-    /// The effective configuration as TOML (what `check-config` prints).
+    /// The effective configuration as TOML (what `check-config` prints). Settings held as f32
+    /// are written as typed (`0.02`), not widened to f64 (`0.019999999552965164`).
     pub fn to_toml(&self) -> String {
-        toml::to_string_pretty(self).unwrap_or_else(|e| format!("# cannot render config: {e}\n"))
+        let rendered = toml::Value::try_from(self).and_then(|mut value| {
+            shorten_f32(&mut value);
+            toml::to_string(&value)
+        });
+        rendered.unwrap_or_else(|e| format!("# cannot render config: {e}\n"))
+    }
+}
+
+/// Rewrites every float that is exactly an f32 as the shortest decimal of that f32, which
+/// reads back as the same f32.
+fn shorten_f32(value: &mut toml::Value) {
+    match value {
+        toml::Value::Float(f) => {
+            let single = *f as f32;
+            if f64::from(single) == *f {
+                if let Ok(short) = single.to_string().parse::<f64>() {
+                    *f = short;
+                }
+            }
+        }
+        toml::Value::Array(items) => items.iter_mut().for_each(shorten_f32),
+        toml::Value::Table(table) => table.iter_mut().for_each(|(_, v)| shorten_f32(v)),
+        _ => {}
     }
 }
 
@@ -371,5 +394,24 @@ mod tests {
     fn effective_config_round_trips() {
         let c = Config::default();
         assert_eq!(Config::parse(&c.to_toml()).unwrap(), c);
+        let typed = "[counting]\nline_band = 0.015\n[[counting.zones]]\nname = \"desk\"\n\
+                     polygon = [[0.1, 0.1], [0.5, 0.1], [0.5, 0.9]]\n";
+        let c = Config::parse(typed).unwrap();
+        let shown = c.to_toml();
+        assert_eq!(Config::parse(&shown).unwrap(), c);
+        // f32 settings as typed, not widened to f64 (0.014999999664723873).
+        for line in [
+            "line_band = 0.015",
+            "track_iou = 0.2",
+            "nms_containment = 0.7",
+        ] {
+            assert!(shown.lines().any(|l| l == line), "{line} not in\n{shown}");
+        }
+        assert!(
+            shown.contains("polygon = [[0.1, 0.1], [0.5, 0.1], [0.5, 0.9]]"),
+            "{shown}"
+        );
+        // Keys in the order of the documentation, not sorted.
+        assert!(shown.find("[sensor]") < shown.find("[detector]"), "{shown}");
     }
 }
