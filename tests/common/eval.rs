@@ -39,6 +39,17 @@ pub fn eval_lines(
         dir.path(),
         &format!("[detector]\nruntime = \"litert\"\n{detector}\n[counting]\n{counting}"),
     );
+    eval_lines_with_config(video, gt, &config, lines)
+}
+
+/// `headcount eval --json` on PETS09 with the config file `config`, scoring `lines`; returns
+/// the report and the logs (level info).
+pub fn eval_lines_with_config(
+    video: &std::path::Path,
+    gt: &std::path::Path,
+    config: &std::path::Path,
+    lines: &[&str],
+) -> (serde_json::Value, String) {
     let mut cmd = headcount();
     cmd.env("HEADCOUNT_LOG", "info")
         .arg("eval")
@@ -48,7 +59,7 @@ pub fn eval_lines(
     for line in lines {
         cmd.args(["--line", line]);
     }
-    cmd.arg("--json").arg("--config").arg(&config);
+    cmd.arg("--json").arg("--config").arg(config);
     let out = run_with_timeout(cmd, LIMIT);
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(out.status.success(), "{stderr}");
