@@ -74,7 +74,7 @@ fn colours_keep_people_passing_each_other_apart_on_lines_never_tuned_on() {
 fn a_band_of_each_persons_height_counts_held_out_lines_closer() {
     // `counting.line_band_height = 0.05` against the fixed `line_band = 0.01`, both with
     // YOLOv5n, two tiles and colours (weight 4), on sixteen lines held out until the setting was
-    // chosen on 80 others. The first run uses `examples/pets09-yolov5n.toml`, the settings the
+    // chosen on 80 others. The first run uses `examples/pets09-best.toml`, the settings the
     // README tells a user to reproduce its numbers with. Measured 16 off 457 (5 of 32 counts over 10 %) against 24 (7 of 32):
     // far away, where a step is a few pixels, the band narrows; close up, it widens over the
     // larger wobble of a tall box.
@@ -99,7 +99,7 @@ fn a_band_of_each_persons_height_counts_held_out_lines_closer() {
     let Some((video, gt, detector)) = pets_with_yolov5n_two_tiles() else {
         return;
     };
-    let example = common::root().join("examples/pets09-yolov5n.toml");
+    let example = common::root().join("examples/pets09-best.toml");
     let (of_height, fixed) = std::thread::scope(|s| {
         let first = s.spawn(|| eval_lines_with_config(&video, &gt, &example, &lines).0);
         let fixed = "line_band = 0.01\nappearance_weight = 4.0\n";
