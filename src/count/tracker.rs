@@ -329,15 +329,20 @@ impl<M: Default + Copy> Tracker<M> {
             let mut z = measure(&detections[dj].bbox);
             if track.hits >= HEIGHT_KNOWN_AFTER {
                 let predicted = track.axes.map(|a| a.p);
-                match box_fit(z, predicted) {
-                    BoxFit::Whole => track.taller_since = None,
-                    BoxFit::CutBelow => z = with_height_of(z, predicted),
+                let fit = box_fit(z, predicted);
+                if fit != BoxFit::MergedBelow {
+                    track.taller_since = None;
+                }
+                let keep_height = match fit {
+                    BoxFit::Whole => false,
+                    BoxFit::CutBelow => true,
                     BoxFit::MergedBelow => {
                         let since = *track.taller_since.get_or_insert(t);
-                        if t.saturating_sub(since) < MERGED_FOR_AT_MOST {
-                            z = with_height_of(z, predicted);
-                        }
+                        t.saturating_sub(since) < MERGED_FOR_AT_MOST
                     }
+                };
+                if keep_height {
+                    z = with_height_of(z, predicted);
                 }
             }
             for (axis, z) in track.axes.iter_mut().zip(z) {
