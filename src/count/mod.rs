@@ -5,12 +5,14 @@
 //! beyond what the counts need, and never log or publish it.
 //!
 //! One file per concept: [`tracker`] (identity across frames, with [`track`] for one followed
-//! person, [`assign`] for the optimal pairing and `kalman` for the motion model), [`occupancy`]
+//! person, [`assign`] for the optimal pairing, `kalman` for the motion model and `box_fit` for
+//! boxes cut from below or merged below), [`occupancy`]
 //! (stabilised counts and report cadence), [`zones`] (polygons), [`lines`] (directed entrance
 //! lines and their in / out totals), [`door`] (in − out occupancy) and [`scene`], which runs them
 //! all per frame.
 
 pub mod assign;
+mod box_fit;
 pub mod door;
 pub(crate) mod kalman;
 pub mod lines;

@@ -22,7 +22,7 @@ pub struct Track<M> {
     /// The last update came from a low-score detection.
     pub(super) weak: bool,
     /// Since when the paired boxes are much taller than the track below the same top (see
-    /// `tracker::MERGED_FOR_AT_MOST`); None while they fit.
+    /// `box_fit::MERGED_FOR_AT_MOST`); None while they fit.
     pub(super) taller_since: Option<Duration>,
     pub(super) confirmed: bool,
     pub(super) just_confirmed: bool,

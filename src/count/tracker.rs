@@ -20,6 +20,7 @@
 use std::time::Duration;
 
 use super::assign::Assignment;
+use super::box_fit::own_height;
 use super::kalman::Axis;
 use super::track::measure;
 pub use super::track::Track;
@@ -45,32 +46,6 @@ const COAST_VELOCITY_KEPT: f32 = 0.9;
 /// gone: the filter carried a shrinking box on past zero, and such a box is nobody (it can no
 /// longer pair with a detection, and its foot point is meaningless for zones).
 const MIN_PREDICTED_SIZE: f32 = 0.01;
-
-/// A paired box shorter than this share of its track's predicted height, with its top where
-/// the track's top is predicted, is the person cut from below (someone in front of their legs,
-/// the picture's bottom edge): the track keeps its height, so its foot point stays on the
-/// person's feet instead of jumping up to their waist, and a coasting track does not carry on
-/// rising and shrinking. A person sitting down keeps their feet and lowers their top, so they
-/// are not taken for a cut box.
-const CUT_HEIGHT_RATIO: f32 = 0.75;
-
-/// How close (in track heights) a box's top must be to the track's predicted top to be the
-/// same person cut from below, or merged with someone below.
-const CUT_TOP_TOLERANCE: f32 = 0.1;
-
-/// A paired box taller than this share of its track's predicted height, with its top where the
-/// track's top is predicted, is the person merged with someone passing in front of them: one
-/// box from their head to the other person's feet. The track keeps its height, so its foot
-/// point does not jump across a line and back (one false in and one false out).
-const MERGED_HEIGHT_RATIO: f32 = 1.3;
-
-/// How long a track keeps its height against such taller boxes. Someone passing in front is
-/// gone within a second; a box that stays taller is the person's whole body coming into view
-/// (they were first seen behind a desk or a car, cut from below), which the track then takes.
-const MERGED_FOR_AT_MOST: Duration = Duration::from_secs(1);
-
-/// Detections a track needs before its height is trusted over a cut box's.
-const HEIGHT_KNOWN_AFTER: u32 = 3;
 
 /// Share of the way a track's colours move towards each full box it is paired with: a running
 /// mean over about five boxes, steady through one box that also holds part of someone else.
@@ -326,25 +301,7 @@ impl<M: Default + Copy> Tracker<M> {
             self.track_used[ti] = true;
             self.det_used[dj] = true;
             let track = &mut self.tracks[ti];
-            let mut z = measure(&detections[dj].bbox);
-            if track.hits >= HEIGHT_KNOWN_AFTER {
-                let predicted = track.axes.map(|a| a.p);
-                let fit = box_fit(z, predicted);
-                if fit != BoxFit::MergedBelow {
-                    track.taller_since = None;
-                }
-                let keep_height = match fit {
-                    BoxFit::Whole => false,
-                    BoxFit::CutBelow => true,
-                    BoxFit::MergedBelow => {
-                        let since = *track.taller_since.get_or_insert(t);
-                        t.saturating_sub(since) < MERGED_FOR_AT_MOST
-                    }
-                };
-                if keep_height {
-                    z = with_height_of(z, predicted);
-                }
-            }
+            let z = own_height(track, measure(&detections[dj].bbox), t);
             for (axis, z) in track.axes.iter_mut().zip(z) {
                 axis.update(z);
             }
@@ -364,38 +321,6 @@ impl<M: Default + Copy> Tracker<M> {
             }
         }
     }
-}
-
-/// How a paired box `z` (centre x, centre y, width, height) relates to its track's prediction.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum BoxFit {
-    /// The person as predicted, or grown, shrunk or moved in a way a person can.
-    Whole,
-    /// Same top, much shorter: the person cut from below (legs hidden).
-    CutBelow,
-    /// Same top, much taller: the person merged with someone passing below them.
-    MergedBelow,
-}
-
-fn box_fit(z: [f32; 4], predicted: [f32; 4]) -> BoxFit {
-    let ([_, cy, _, h], [_, p_cy, _, p_h]) = (z, predicted);
-    let (top, p_top) = (cy - h / 2.0, p_cy - p_h / 2.0);
-    if (top - p_top).abs() >= CUT_TOP_TOLERANCE * p_h {
-        BoxFit::Whole
-    } else if h < CUT_HEIGHT_RATIO * p_h {
-        BoxFit::CutBelow
-    } else if h > MERGED_HEIGHT_RATIO * p_h {
-        BoxFit::MergedBelow
-    } else {
-        BoxFit::Whole
-    }
-}
-
-/// The measurement `z` with its top kept and the height of the prediction `predicted`.
-fn with_height_of(z: [f32; 4], predicted: [f32; 4]) -> [f32; 4] {
-    let ([cx, cy, w, h], p_h) = (z, predicted[3]);
-    let top = cy - h / 2.0;
-    [cx, top + p_h / 2.0, w, p_h]
 }
 
 #[cfg(test)]
