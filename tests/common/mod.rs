@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 pub mod eval;
 mod mqtt;
+pub mod privacy;
 
 // Not every test crate uses every helper.
 #[allow(unused_imports)]

@@ -1,0 +1,59 @@
+//! Helpers for the privacy tests: a sensor config on the test broker, and a replay of the
+//! one-by-one clip while a subscriber records everything published (each message checked against
+//! its schema). Reads what the daemon published; never sees a frame.
+
+use std::path::Path;
+use std::time::Duration;
+
+use headcount::publish::{OccupancyPayload, PrivacyPayload};
+
+use super::{headcount, one_by_one, run_with_timeout, Broker, Received, Schemas};
+
+/// A config for sensor `priv/NAME` publishing to `broker`, then `extra`.
+pub fn sensor_config(broker: &Broker, name: &str, extra: &str) -> String {
+    format!(
+        "[sensor]\nsite = \"priv\"\nname = \"{name}\"\n[mqtt]\nurl = \"{}\"\n{extra}",
+        broker.url()
+    )
+}
+
+/// Replays the one-by-one clip with `config` while a subscriber records everything published.
+pub fn replay_and_record(broker: &Broker, name: &str, config: &Path) -> Vec<Received> {
+    let sub = broker.subscribe(&format!("headcount/priv/{name}/#"));
+    let mut cmd = headcount();
+    cmd.arg("replay")
+        .arg(one_by_one())
+        .arg("--config")
+        .arg(config);
+    let out = run_with_timeout(cmd, Duration::from_secs(600));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(sub.wait_for(Duration::from_secs(5), |m| m.payload == "offline"));
+    // Only what this run published (not what a previous run left retained).
+    let messages: Vec<Received> = sub.messages().into_iter().filter(|m| !m.retained).collect();
+    let schemas = Schemas::load();
+    for m in &messages {
+        schemas.validate(m);
+    }
+    messages
+}
+
+pub fn occupancy(messages: &[Received]) -> Vec<OccupancyPayload> {
+    messages
+        .iter()
+        .filter(|m| m.topic.ends_with("/occupancy"))
+        .map(|m| serde_json::from_str(&m.payload).unwrap())
+        .collect()
+}
+
+/// The privacy statements published, in order.
+pub fn statements(messages: &[Received]) -> Vec<PrivacyPayload> {
+    messages
+        .iter()
+        .filter(|m| m.topic.ends_with("/privacy"))
+        .map(|m| serde_json::from_str(&m.payload).unwrap())
+        .collect()
+}
