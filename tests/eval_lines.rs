@@ -123,10 +123,8 @@ fn drawn_across_the_walkway_the_best_settings_keep_vertical_lines_within_ten_per
     ];
     let lines: Vec<String> = xs.iter().map(|x| format!("{x},0.3,{x},1")).collect();
     let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
-    let Some(_) = pets_with_yolov5n_two_tiles() else {
-        return;
-    };
-    let Some((video, gt)) = common::eval::pets() else {
+    // The example config reads YOLOv5n from ../shared: skip (or fail under CI) without it.
+    let Some((video, gt, _)) = pets_with_yolov5n_two_tiles() else {
         return;
     };
     let example = common::root().join("examples/pets09-best.toml");
