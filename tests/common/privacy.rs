@@ -41,19 +41,21 @@ pub fn replay_and_record(broker: &Broker, name: &str, config: &Path) -> Vec<Rece
     messages
 }
 
-pub fn occupancy(messages: &[Received]) -> Vec<OccupancyPayload> {
+/// The payloads published on topics ending in `suffix`, in order.
+pub fn payloads<T: serde::de::DeserializeOwned>(messages: &[Received], suffix: &str) -> Vec<T> {
     messages
         .iter()
-        .filter(|m| m.topic.ends_with("/occupancy"))
+        .filter(|m| m.topic.ends_with(suffix))
         .map(|m| serde_json::from_str(&m.payload).unwrap())
         .collect()
 }
 
+/// The occupancy payloads published, in order.
+pub fn occupancy(messages: &[Received]) -> Vec<OccupancyPayload> {
+    payloads(messages, "/occupancy")
+}
+
 /// The privacy statements published, in order.
 pub fn statements(messages: &[Received]) -> Vec<PrivacyPayload> {
-    messages
-        .iter()
-        .filter(|m| m.topic.ends_with("/privacy"))
-        .map(|m| serde_json::from_str(&m.payload).unwrap())
-        .collect()
+    payloads(messages, "/privacy")
 }
