@@ -8,7 +8,7 @@ mod common;
 
 use common::eval::{
     assert_better_within, assert_summary_matches_lines, counts_over_ten_percent, eval_lines,
-    eval_lines_with_config, lines_off, pets, pets_with_yolov5n_two_tiles,
+    eval_lines_with_config, example_against, lines_off, pets, pets_with_yolov5n_two_tiles,
     yolov5n_two_tiles_compared,
 };
 
@@ -105,12 +105,8 @@ fn a_band_of_each_persons_height_counts_held_out_lines_closer() {
         return;
     };
     let example = common::root().join("examples/pets09-best.toml");
-    let (of_height, fixed) = std::thread::scope(|s| {
-        let first = s.spawn(|| eval_lines_with_config(&video, &gt, &example, &lines).0);
-        let fixed = "line_band = 0.01\nappearance_weight = 4.0\n";
-        let second = eval_lines(&video, &gt, &detector, fixed, &lines).0;
-        (first.join().unwrap(), second)
-    });
+    let fixed = "line_band = 0.01\nappearance_weight = 4.0\n";
+    let (of_height, fixed) = example_against(&video, &gt, &example, &detector, fixed, &lines);
     assert_better_within(&of_height, &fixed, 457, 20, 6);
 }
 
@@ -151,11 +147,7 @@ fn the_bundled_ssd_on_twelve_tiles_counts_the_readme_lines_closer_than_on_one_in
         return;
     };
     let example = common::root().join("examples/pets09-ssd.toml");
-    let (tiled, one_input) = std::thread::scope(|s| {
-        let first = s.spawn(|| eval_lines_with_config(&video, &gt, &example, &README_LINES).0);
-        let second = eval_lines(&video, &gt, "", "", &README_LINES).0;
-        (first.join().unwrap(), second)
-    });
+    let (tiled, one_input) = example_against(&video, &gt, &example, "", "", &README_LINES);
     assert_eq!(tiled["frames"], 795, "{tiled}");
     assert_better_within(&tiled, &one_input, 221, 10, 2);
 }

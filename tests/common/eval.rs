@@ -135,6 +135,23 @@ pub fn yolov5n_two_tiles_compared(
     }))
 }
 
+/// `eval_lines_with_config` with the example config file `example` and `eval_lines` with
+/// `detector` and `counting`, on the same lines at once (two processes): (example, other).
+pub fn example_against(
+    video: &std::path::Path,
+    gt: &std::path::Path,
+    example: &std::path::Path,
+    detector: &str,
+    counting: &str,
+    lines: &[&str],
+) -> (serde_json::Value, serde_json::Value) {
+    std::thread::scope(|s| {
+        let first = s.spawn(|| eval_lines_with_config(video, gt, example, lines).0);
+        let second = eval_lines(video, gt, detector, counting, lines).0;
+        (first.join().unwrap(), second)
+    })
+}
+
 /// `better` (the setting under test) against `worse` (the one it replaces), on the same lines:
 /// `truth` true crossings, fewer off than `worse`, at most `max_off` off and `max_over` counts
 /// more than 10 % off, and a summary that agrees with the lines.
