@@ -49,6 +49,10 @@ pub struct CountingConfig {
     /// When above 0, the band's half-width is this fraction of each person's height instead of
     /// `line_band` (perspective: wider near the camera); 0 = off.
     pub line_band_height: f32,
+    /// Seconds a crossing waits before it counts; the same person crossing back within it undoes
+    /// both (a box wobbling across the line, a standing person's track taking a passer-by's box
+    /// for a frame or two); 0 = off.
+    pub line_return_s: f32,
     /// How much a person's coarse colours (upper body, legs) weigh against box overlap when the
     /// tracker pairs boxes with people; 0 = off (no colours are computed at all).
     pub appearance_weight: f32,
@@ -73,6 +77,7 @@ impl Default for CountingConfig {
             track_low_score: 0.3,
             line_band: 0.02,
             line_band_height: 0.0,
+            line_return_s: 0.5,
             appearance_weight: 0.0,
             daily_reset: String::new(),
             empty_correction_s: 0,
@@ -199,6 +204,13 @@ impl CountingConfig {
                 "allowed: 0 (off: counting.line_band applies) ..=0.5, a fraction of a person's height",
             ));
         }
+        if !(0.0..=5.0).contains(&self.line_return_s) {
+            return Err(invalid(
+                "counting.line_return_s",
+                self.line_return_s,
+                "allowed: 0 (off: every crossing counts at once) ..=5 seconds",
+            ));
+        }
         if !(0.0..=10.0).contains(&self.appearance_weight) {
             return Err(invalid(
                 "counting.appearance_weight",
@@ -300,6 +312,7 @@ impl CountingConfig {
                 appearance_weight: self.appearance_weight,
             },
             line_band: self.line_band(),
+            line_return: Duration::from_secs_f32(self.line_return_s),
             zones: self
                 .zones
                 .iter()

@@ -46,6 +46,11 @@ fn out_of_range_values_name_the_key_and_range() {
             "0 (off: counting.line_band applies) ..=0.5",
         ),
         (
+            "[counting]\nline_return_s = 6.0\n",
+            "counting.line_return_s",
+            "0 (off: every crossing counts at once) ..=5 seconds",
+        ),
+        (
             "[counting]\nappearance_weight = nan\n",
             "counting.appearance_weight",
             "0 (off) ..=10",

@@ -9,8 +9,10 @@
 //! the person's height: [`Band`]): a person's side changes only once their foot point is clearly on
 //! the other side, and the move from where they were last clearly on one side to where they are now
 //! must pass through the segment itself (not the line's extension, except past an end drawn on the
-//! picture's border). Touching the line and turning back counts nothing. Never logs or keeps a
-//! position beyond the per-track memory the tracker drops with its track.
+//! picture's border). Touching the line and turning back counts nothing. A crossing then waits a
+//! return window (a fraction of a second) before it counts, and a crossing back by the same
+//! track within it undoes both ([`LineMemory::cross`]). Never logs or keeps a position beyond the
+//! per-track memory the tracker drops with its track.
 
 use std::time::Duration;
 
@@ -68,12 +70,40 @@ pub struct LineMemory {
     side: Option<Side>,
     /// Where the track was last clearly on `side`.
     at: (f32, f32),
+    /// The track's last crossing and when it was made, waiting out the return window.
+    waiting: Option<(Crossing, Duration)>,
     /// Crossings made before the track was confirmed, counted once it is.
     pending_in: u16,
     pending_out: u16,
 }
 
 impl LineMemory {
+    /// Takes a crossing made at `t`. It waits `window` before it counts ([`Self::due`]): a
+    /// crossing back by the same track within that time undoes both. A box that wobbles across
+    /// the line, or a standing person's track that takes a passer-by's box for a frame or two,
+    /// goes over and back within a fraction of a second; a person walking across does not.
+    /// Returns the crossing that was waiting when its window has passed: it counts now.
+    pub fn cross(&mut self, c: Crossing, t: Duration, window: Duration) -> Option<Crossing> {
+        match self.waiting.take() {
+            Some((_, made)) if t.saturating_sub(made) < window => None,
+            earlier => {
+                self.waiting = Some((c, t));
+                earlier.map(|(c, _)| c)
+            }
+        }
+    }
+
+    /// The waiting crossing once `window` has passed since it was made, at `t`; at once when
+    /// `t` is `None` (the track or the stream ended).
+    pub fn due(&mut self, t: Option<Duration>, window: Duration) -> Option<Crossing> {
+        let (c, made) = self.waiting?;
+        if t.is_some_and(|t| t.saturating_sub(made) < window) {
+            return None;
+        }
+        self.waiting = None;
+        Some(c)
+    }
+
     /// Crossings held back while the track was tentative; cleared by the call.
     pub fn take_pending(&mut self) -> (u16, u16) {
         let p = (self.pending_in, self.pending_out);
@@ -234,6 +264,15 @@ impl LineCounter {
             }
         }
         report
+    }
+
+    /// Adds crossings that were still waiting when the stream ended; the flush that follows
+    /// reports them.
+    pub fn settle(&mut self, ins: u64, outs: u64) {
+        self.in_total += ins;
+        self.out_total += outs;
+        self.in_delta += ins;
+        self.out_delta += outs;
     }
 
     /// Closes the current window at the last frame (or the current bin's end).

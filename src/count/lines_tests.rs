@@ -148,3 +148,55 @@ fn a_band_of_the_height_scales_with_the_person() {
     assert!((Band::OfHeight(0.05).for_height(0.1) - 0.005).abs() < 1e-7);
     assert_eq!(Band::OfHeight(0.05).for_height(-0.1), 0.0);
 }
+
+#[test]
+fn a_crossing_back_within_the_return_window_undoes_both() {
+    let (ms, window) = (Duration::from_millis, Duration::from_millis(500));
+    let mut m = LineMemory::default();
+    assert_eq!(m.cross(Crossing::In, ms(1000), window), None);
+    assert_eq!(m.due(Some(ms(1300)), window), None, "still waiting");
+    assert_eq!(m.cross(Crossing::Out, ms(1400), window), None);
+    assert_eq!(m.due(Some(ms(5000)), window), None, "both undone");
+    assert_eq!(m.due(None, window), None);
+}
+
+#[test]
+fn a_crossing_counts_once_its_return_window_has_passed() {
+    let (ms, window) = (Duration::from_millis, Duration::from_millis(500));
+    let mut m = LineMemory::default();
+    assert_eq!(m.cross(Crossing::In, ms(1000), window), None);
+    assert_eq!(m.due(Some(ms(1400)), window), None);
+    assert_eq!(m.due(Some(ms(1500)), window), Some(Crossing::In));
+    assert_eq!(m.due(Some(ms(1600)), window), None, "counted once");
+    // Crossing back after the window is a second crossing: the first counts as it is made.
+    assert_eq!(m.cross(Crossing::Out, ms(3000), window), None);
+    assert_eq!(m.cross(Crossing::In, ms(4000), window), Some(Crossing::Out));
+    // The end of the track or of the stream settles a crossing still waiting.
+    assert_eq!(m.due(None, window), Some(Crossing::In));
+}
+
+#[test]
+fn with_no_return_window_a_crossing_counts_at_once() {
+    let mut m = LineMemory::default();
+    let t = Duration::from_millis(1000);
+    assert_eq!(m.cross(Crossing::Out, t, Duration::ZERO), None);
+    assert_eq!(m.due(Some(t), Duration::ZERO), Some(Crossing::Out));
+}
+
+#[test]
+fn settled_crossings_are_in_the_final_report() {
+    let mut c = LineCounter::new(
+        door(),
+        Cadence::OnChange {
+            interval: Duration::from_secs(60),
+        },
+    );
+    let s = Duration::from_secs;
+    assert!(c.observe(1, 0, s(1)).is_some());
+    c.settle(0, 1);
+    let r = c.flush().unwrap();
+    assert_eq!(
+        (r.in_total, r.out_total, r.in_delta, r.out_delta),
+        (1, 1, 0, 1)
+    );
+}

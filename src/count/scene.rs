@@ -37,6 +37,9 @@ pub struct SceneConfig {
     pub tracker: TrackerConfig,
     /// Half-width of the no-change band around each line.
     pub line_band: Band,
+    /// How long a crossing waits before it counts; the same track crossing back within it undoes
+    /// both. Zero = every crossing counts at once.
+    pub line_return: Duration,
     pub zones: Vec<Zone>,
     pub lines: Vec<Segment>,
     pub door: DoorConfig,
@@ -74,6 +77,7 @@ fn at_picture_edge(b: &BBox) -> bool {
 pub struct SceneCounter {
     mode: OccupancyMode,
     band: Band,
+    return_window: Duration,
     tracker: Tracker<Memo>,
     occupancy: OccupancyCounter,
     zones: Vec<(Zone, OccupancyCounter)>,
@@ -96,6 +100,7 @@ impl SceneCounter {
         Self {
             mode: config.mode,
             band: config.line_band,
+            return_window: config.line_return,
             tracker: Tracker::new(config.tracker),
             occupancy: counter(),
             zones: config.zones.into_iter().map(|z| (z, counter())).collect(),
@@ -123,7 +128,7 @@ impl SceneCounter {
     /// Folds in one frame's detections at source time `t`; due reports are pushed onto `out`.
     pub fn observe(&mut self, detections: &[Detection], t: Duration, out: &mut Vec<CountReport>) {
         self.tracker.update(detections, t);
-        self.count_crossings();
+        self.count_crossings(t);
         let high_score = self.tracker.config().high_score;
         let strong = detections.iter().filter(|d| d.score >= high_score);
         let present = u32::try_from(self.tracker.present().count()).unwrap_or(u32::MAX);
@@ -184,19 +189,24 @@ impl SceneCounter {
         }
     }
 
-    /// Updates every measured track's line memories and collects this frame's crossings.
-    /// Crossings by a tentative track wait in its memory and count once it is confirmed.
-    fn count_crossings(&mut self) {
+    /// Updates every measured track's line memories and collects this frame's crossings: those
+    /// whose return window has passed, and those held by the tracks that just ended. Crossings
+    /// by a tentative track wait in its memory and count once it is confirmed.
+    fn count_crossings(&mut self, t: Duration) {
         for c in &mut self.crossings {
             *c = (0, 0);
         }
-        let band = self.band;
+        let (band, window) = (self.band, self.return_window);
+        for memo in self.tracker.ended_mut() {
+            for (memory, slot) in memo.iter_mut().zip(&mut self.crossings) {
+                tally(slot, memory.due(None, window));
+            }
+        }
         for track in self.tracker.tracks_mut() {
             // A faint box at the picture's edge is a person partly out of view (walking out of
             // the picture): its foot point is a guess, so it moves the track across no line.
-            if !track.updated() || (!track.updated_strongly() && at_picture_edge(&track.bbox())) {
-                continue;
-            }
+            let measured =
+                track.updated() && (track.updated_strongly() || !at_picture_edge(&track.bbox()));
             let bbox = track.bbox();
             let foot = bbox.foot();
             let half_width = band.for_height(bbox.ymax - bbox.ymin);
@@ -204,14 +214,13 @@ impl SceneCounter {
             let just_confirmed = track.just_confirmed();
             for (i, line) in self.lines.iter().enumerate() {
                 let memory = &mut track.memo[i];
-                let crossing = line.segment.observe(memory, foot, half_width);
-                if let Some(c) = crossing {
+                let crossed = measured
+                    .then(|| line.segment.observe(memory, foot, half_width))
+                    .flatten();
+                let earlier = crossed.and_then(|c| memory.cross(c, t, window));
+                for c in earlier.into_iter().chain(memory.due(Some(t), window)) {
                     if confirmed {
-                        let slot = &mut self.crossings[i];
-                        match c {
-                            Crossing::In => slot.0 += 1,
-                            Crossing::Out => slot.1 += 1,
-                        }
+                        tally(&mut self.crossings[i], Some(c));
                     } else {
                         memory.hold(c);
                     }
@@ -235,11 +244,34 @@ impl SceneCounter {
                 out.push(CountReport::Zone(i, r));
             }
         }
+        // Crossings still waiting out their return window count now.
+        let window = self.return_window;
+        for track in self
+            .tracker
+            .tracks_mut()
+            .iter_mut()
+            .filter(|tr| tr.confirmed())
+        {
+            for (memory, line) in track.memo.iter_mut().zip(&mut self.lines) {
+                let mut slot = (0, 0);
+                tally(&mut slot, memory.due(None, window));
+                line.settle(slot.0, slot.1);
+            }
+        }
         for (i, line) in self.lines.iter_mut().enumerate() {
             if let Some(r) = line.flush() {
                 out.push(CountReport::Line(i, r));
             }
         }
+    }
+}
+
+/// Adds a crossing to a line's (in, out) of this frame.
+fn tally(slot: &mut (u64, u64), c: Option<Crossing>) {
+    match c {
+        Some(Crossing::In) => slot.0 += 1,
+        Some(Crossing::Out) => slot.1 += 1,
+        None => {}
     }
 }
 

@@ -2,6 +2,7 @@
 //! leaving the picture, merged with a passer-by), zones by foot point, the in − out mode.
 
 use super::*;
+use crate::config::CountingConfig;
 
 fn person(cx: f32, foot_y: f32) -> Detection {
     Detection {
@@ -49,6 +50,7 @@ fn scene_with_line(mode: OccupancyMode, line: Segment) -> SceneCounter {
             },
             tracker: TrackerConfig::default(),
             line_band: Band::Fixed(0.02),
+            line_return: Duration::ZERO,
             zones: vec![Zone::new([(0.0, 0.0), (0.5, 0.0), (0.5, 1.0), (0.0, 1.0)])],
             lines: vec![line],
             door: DoorConfig {
@@ -281,4 +283,85 @@ fn a_person_boxed_together_with_someone_passing_in_front_crosses_nothing() {
         .collect();
     let mut s = scene_with_line(OccupancyMode::Detections, line);
     assert_eq!(last_line(&run(&mut s, &frames)), (0, 0));
+}
+
+/// The counting stage with the default return window.
+fn scene_with_return_window() -> SceneCounter {
+    let mut s = scene(OccupancyMode::Detections);
+    s.return_window = Duration::from_secs_f32(CountingConfig::default().line_return_s);
+    s
+}
+
+#[test]
+fn a_track_that_takes_a_passers_box_for_a_frame_and_comes_back_crosses_nothing() {
+    // A person stands 0.04 left of the door at x = 0.5. For two frames the detector loses them
+    // and boxes a passer-by 0.05 right of the door instead, whom the track takes (0.36 of a
+    // height away); then it finds the standing person again. Without the return window the
+    // track goes in and comes back out.
+    let frames: Vec<Vec<Detection>> = (0..30)
+        .map(|i| {
+            let x = if (12..14).contains(&i) { 0.55 } else { 0.46 };
+            vec![person(x, 0.5)]
+        })
+        .collect();
+    assert_eq!(
+        last_line(&run(&mut scene(OccupancyMode::Detections), &frames)),
+        (1, 1)
+    );
+    assert_eq!(
+        last_line(&run(&mut scene_with_return_window(), &frames)),
+        (0, 0)
+    );
+}
+
+/// The frame at which a person walking across the door at 0.3 of the picture a second is
+/// first counted.
+fn frame_counted(mut s: SceneCounter) -> Option<u64> {
+    let mut out = Vec::new();
+    (0..20).find(|&i| {
+        let x = 0.2 + 0.03 * i as f32;
+        s.observe(&[person(x, 0.5)], Duration::from_millis(100 * i), &mut out);
+        s.line_totals().next() == Some((1, 0))
+    })
+}
+
+#[test]
+fn a_crossing_counts_after_the_return_window_and_at_the_end_of_the_stream() {
+    let at_once = frame_counted(scene(OccupancyMode::Detections));
+    let waited = frame_counted(scene_with_return_window());
+    assert!(at_once.is_some(), "counted without a window");
+    // Half a second at 10 frames a second: five frames after the crossing.
+    assert_eq!(waited, at_once.map(|f| f + 5));
+    // Someone crossing in the last frames is counted when the stream ends.
+    let mut s = scene_with_return_window();
+    let mut out = Vec::new();
+    for i in 0..13 {
+        let x = 0.2 + 0.03 * i as f32;
+        s.observe(&[person(x, 0.5)], Duration::from_millis(100 * i), &mut out);
+    }
+    assert_eq!(s.line_totals().next(), Some((0, 0)), "still waiting");
+    s.flush(&mut out);
+    assert_eq!(s.line_totals().next(), Some((1, 0)));
+    assert_eq!(last_line(&out), (1, 0));
+}
+
+#[test]
+fn a_crossing_still_waiting_when_its_track_ends_counts() {
+    // Tracks are retired 0.2 s after their last box: well inside the half-second window.
+    let mut s = scene_with_faint_boxes(Duration::from_millis(200));
+    s.return_window = Duration::from_millis(500);
+    let mut frames: Vec<Vec<Detection>> = (0..12)
+        .map(|i| vec![person(0.2 + 0.03 * i as f32, 0.5)])
+        .collect();
+    frames.extend((0..4).map(|_| vec![]));
+    let mut out = Vec::new();
+    for (i, dets) in frames.iter().enumerate() {
+        s.observe(dets, Duration::from_millis(100 * i as u64), &mut out);
+    }
+    assert!(s.tracker.tracks().is_empty(), "the track has ended");
+    assert_eq!(
+        s.line_totals().next(),
+        Some((1, 0)),
+        "counted when its track ended"
+    );
 }

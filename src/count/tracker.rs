@@ -8,7 +8,8 @@
 //! (people move far between frames at low frame rates), update (a box cut from below by someone
 //! in front, or stretched down to the feet of someone passing in front for up to a second,
 //! keeps the track's height, so the foot point stays on the feet), start tentative tracks from
-//! the unpaired detections, and retire tracks that were not seen for `hold`. With
+//! the unpaired detections, and retire tracks that were not seen for `hold` (a confirmed
+//! track's memory is handed back once, [`Tracker::ended_mut`], for its counters). With
 //! `appearance_weight` above 0, every stage also weighs how far a box's coarse colours are from
 //! the track's (two people passing each other keep their own tracks); the gates stay geometric.
 //!
@@ -99,6 +100,8 @@ pub struct Tracker<M> {
     cols: Vec<usize>,
     /// Scratch: each pair's geometric cost (rows × cols), which the stage's gate applies to.
     geometric: Vec<f64>,
+    /// The memories of the confirmed tracks the last update retired.
+    ended: Vec<M>,
 }
 
 impl<M: Default + Copy> Tracker<M> {
@@ -113,6 +116,7 @@ impl<M: Default + Copy> Tracker<M> {
             rows: Vec::with_capacity(32),
             cols: Vec::with_capacity(32),
             geometric: Vec::with_capacity(32 * 32),
+            ended: Vec::with_capacity(32),
         }
     }
 
@@ -126,6 +130,12 @@ impl<M: Default + Copy> Tracker<M> {
 
     pub fn tracks_mut(&mut self) -> &mut [Track<M>] {
         &mut self.tracks
+    }
+
+    /// The memories of the confirmed tracks that the last update retired, for their counters to
+    /// settle what a track still held (a crossing waiting out its return window).
+    pub fn ended_mut(&mut self) -> &mut [M] {
+        &mut self.ended
     }
 
     /// Confirmed tracks that are present now: seen within `hold`.
@@ -207,6 +217,7 @@ impl<M: Default + Copy> Tracker<M> {
         // Retire what was not seen: tentative tracks at once, confirmed ones after `hold`, when
         // their prediction has left the picture or has shrunk to nothing.
         let hold = self.config.hold;
+        self.ended.clear();
         let mut i = 0;
         while i < self.tracks.len() {
             let track = &self.tracks[i];
@@ -218,7 +229,10 @@ impl<M: Default + Copy> Tracker<M> {
                     || !(-0.05..=1.1).contains(&cy)
                     || w.min(h) < MIN_PREDICTED_SIZE);
             if gone {
-                self.tracks.swap_remove(i);
+                let ended = self.tracks.swap_remove(i);
+                if ended.confirmed {
+                    self.ended.push(ended.memo);
+                }
             } else {
                 i += 1;
             }

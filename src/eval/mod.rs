@@ -196,6 +196,8 @@ pub fn run(mut config: Config, truth: &Truth) -> Result<EvalReport, EvalError> {
         detections.clear();
         counted.push(scene.occupancy());
     }
+    // Crossings still waiting out their return window at the end of the clip count too.
+    scene.flush(&mut reports);
     let seconds = started.elapsed().as_secs_f64();
     let frames = counted.len() as u64;
     let expected = truth.people_per_frame(frames);
