@@ -155,11 +155,11 @@ fn the_bundled_ssd_on_twelve_tiles_counts_the_readme_lines_closer_than_on_one_in
 #[test]
 fn the_return_window_undoes_tracks_that_cross_a_line_and_come_straight_back() {
     // Sixteen lines drawn at random after everything else was settled (the last sixteen of
-    // "the 32 new random lines" in docs/accuracy.md, "Line sets"), with `examples/pets09-ssd.toml` and
-    // its default return window (half a second) against the same settings with none. Measured
-    // 18 off 476 (1 of 32 counts over 10 %) against 28 (4 of 32): on `0,0.44,1,0.44` two
-    // people stand either side of the line, and their tracks take the boxes of people walking
-    // past for a frame or two and come back.
+    // "the 32 new random lines" in docs/accuracy.md, "Line sets"), with
+    // `examples/pets09-ssd.toml` and its default return window (half a second) against the
+    // same settings with none. Measured 18 off 476 (1 of 32 counts over 10 %) against 28 (4 of
+    // 32): on `0,0.44,1,0.44` two people stand either side of the line, and their tracks take
+    // the boxes of people walking past for a frame or two and come back.
     let Some((video, gt)) = pets() else {
         return;
     };

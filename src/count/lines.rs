@@ -252,10 +252,7 @@ impl LineCounter {
             }
             self.current_bin = Some(bin);
         }
-        self.in_total += ins;
-        self.out_total += outs;
-        self.in_delta += ins;
-        self.out_delta += outs;
+        self.add(ins, outs);
         self.last_t = t;
         if let Cadence::OnChange { interval } = self.cadence {
             let start = self.window_start.unwrap_or(t);
@@ -266,9 +263,9 @@ impl LineCounter {
         report
     }
 
-    /// Adds crossings that were still waiting when the stream ended; the flush that follows
-    /// reports them.
-    pub fn settle(&mut self, ins: u64, outs: u64) {
+    /// Adds crossings to the totals and to the current window, without reporting: the next
+    /// report carries them (at the end of the stream, the flush that follows).
+    pub fn add(&mut self, ins: u64, outs: u64) {
         self.in_total += ins;
         self.out_total += outs;
         self.in_delta += ins;

@@ -11,6 +11,16 @@ fn door() -> Segment {
     }
 }
 
+/// A counter on the door reporting on every crossing and at least every `secs` seconds.
+fn on_change(secs: u64) -> LineCounter {
+    LineCounter::new(
+        door(),
+        Cadence::OnChange {
+            interval: Duration::from_secs(secs),
+        },
+    )
+}
+
 fn walk(seg: &Segment, path: &[(f32, f32)]) -> Vec<Crossing> {
     let mut m = LineMemory::default();
     path.iter()
@@ -93,12 +103,7 @@ fn a_person_first_seen_on_one_side_is_not_counted_until_they_cross() {
 
 #[test]
 fn counter_reports_on_a_crossing_and_at_least_every_interval() {
-    let mut c = LineCounter::new(
-        door(),
-        Cadence::OnChange {
-            interval: Duration::from_secs(10),
-        },
-    );
+    let mut c = on_change(10);
     let s = Duration::from_secs;
     assert!(
         c.observe(0, 0, s(0)).is_some(),
@@ -185,15 +190,10 @@ fn with_no_return_window_a_crossing_counts_at_once() {
 
 #[test]
 fn settled_crossings_are_in_the_final_report() {
-    let mut c = LineCounter::new(
-        door(),
-        Cadence::OnChange {
-            interval: Duration::from_secs(60),
-        },
-    );
+    let mut c = on_change(60);
     let s = Duration::from_secs;
     assert!(c.observe(1, 0, s(1)).is_some());
-    c.settle(0, 1);
+    c.add(0, 1);
     let r = c.flush().unwrap();
     assert_eq!(
         (r.in_total, r.out_total, r.in_delta, r.out_delta),

@@ -198,9 +198,7 @@ impl SceneCounter {
         }
         let (band, window) = (self.band, self.return_window);
         for memo in self.tracker.ended_mut() {
-            for (memory, slot) in memo.iter_mut().zip(&mut self.crossings) {
-                tally(slot, memory.due(None, window));
-            }
+            settle_waiting(memo, &mut self.crossings, window);
         }
         for track in self.tracker.tracks_mut() {
             // A faint box at the picture's edge is a person partly out of view (walking out of
@@ -245,18 +243,17 @@ impl SceneCounter {
             }
         }
         // Crossings still waiting out their return window count now.
+        for c in &mut self.crossings {
+            *c = (0, 0);
+        }
         let window = self.return_window;
-        for track in self
-            .tracker
-            .tracks_mut()
-            .iter_mut()
-            .filter(|tr| tr.confirmed())
-        {
-            for (memory, line) in track.memo.iter_mut().zip(&mut self.lines) {
-                let mut slot = (0, 0);
-                tally(&mut slot, memory.due(None, window));
-                line.settle(slot.0, slot.1);
+        for track in self.tracker.tracks_mut().iter_mut() {
+            if track.confirmed() {
+                settle_waiting(&mut track.memo, &mut self.crossings, window);
             }
+        }
+        for (line, &(ins, outs)) in self.lines.iter_mut().zip(&self.crossings) {
+            line.add(ins, outs);
         }
         for (i, line) in self.lines.iter_mut().enumerate() {
             if let Some(r) = line.flush() {
@@ -272,6 +269,14 @@ fn tally(slot: &mut (u64, u64), c: Option<Crossing>) {
         Some(Crossing::In) => slot.0 += 1,
         Some(Crossing::Out) => slot.1 += 1,
         None => {}
+    }
+}
+
+/// Counts every crossing still waiting in an ended track's memory (or in every track's, when
+/// the stream ends) into the lines' (in, out).
+fn settle_waiting(memo: &mut Memo, crossings: &mut [(u64, u64)], window: Duration) {
+    for (memory, slot) in memo.iter_mut().zip(crossings) {
+        tally(slot, memory.due(None, window));
     }
 }
 

@@ -63,14 +63,25 @@ fn scene_with_line(mode: OccupancyMode, line: Segment) -> SceneCounter {
     )
 }
 
-/// Runs frames at 10 fps; returns every report.
-fn run(s: &mut SceneCounter, frames: &[Vec<Detection>]) -> Vec<CountReport> {
+/// Feeds frames at 10 fps; returns every report so far (the stream goes on).
+fn observe_all(s: &mut SceneCounter, frames: &[Vec<Detection>]) -> Vec<CountReport> {
     let mut out = Vec::new();
     for (i, dets) in frames.iter().enumerate() {
         s.observe(dets, Duration::from_millis(100 * i as u64), &mut out);
     }
+    out
+}
+
+/// Runs frames at 10 fps to the end of the stream; returns every report.
+fn run(s: &mut SceneCounter, frames: &[Vec<Detection>]) -> Vec<CountReport> {
+    let mut out = observe_all(s, frames);
     s.flush(&mut out);
     out
+}
+
+/// Frame `i` of someone walking across the door at x = 0.5, 0.3 of the picture a second.
+fn walker(i: u64) -> Detection {
+    person(0.2 + 0.03 * i as f32, 0.5)
 }
 
 fn last_line(reports: &[CountReport]) -> (u64, u64) {
@@ -319,8 +330,7 @@ fn a_track_that_takes_a_passers_box_for_a_frame_and_comes_back_crosses_nothing()
 fn frame_counted(mut s: SceneCounter) -> Option<u64> {
     let mut out = Vec::new();
     (0..20).find(|&i| {
-        let x = 0.2 + 0.03 * i as f32;
-        s.observe(&[person(x, 0.5)], Duration::from_millis(100 * i), &mut out);
+        s.observe(&[walker(i)], Duration::from_millis(100 * i), &mut out);
         s.line_totals().next() == Some((1, 0))
     })
 }
@@ -334,11 +344,8 @@ fn a_crossing_counts_after_the_return_window_and_at_the_end_of_the_stream() {
     assert_eq!(waited, at_once.map(|f| f + 5));
     // Someone crossing in the last frames is counted when the stream ends.
     let mut s = scene_with_return_window();
-    let mut out = Vec::new();
-    for i in 0..13 {
-        let x = 0.2 + 0.03 * i as f32;
-        s.observe(&[person(x, 0.5)], Duration::from_millis(100 * i), &mut out);
-    }
+    let frames: Vec<Vec<Detection>> = (0..13).map(|i| vec![walker(i)]).collect();
+    let mut out = observe_all(&mut s, &frames);
     assert_eq!(s.line_totals().next(), Some((0, 0)), "still waiting");
     s.flush(&mut out);
     assert_eq!(s.line_totals().next(), Some((1, 0)));
@@ -350,14 +357,9 @@ fn a_crossing_still_waiting_when_its_track_ends_counts() {
     // Tracks are retired 0.2 s after their last box: well inside the half-second window.
     let mut s = scene_with_faint_boxes(Duration::from_millis(200));
     s.return_window = Duration::from_millis(500);
-    let mut frames: Vec<Vec<Detection>> = (0..12)
-        .map(|i| vec![person(0.2 + 0.03 * i as f32, 0.5)])
-        .collect();
+    let mut frames: Vec<Vec<Detection>> = (0..12).map(|i| vec![walker(i)]).collect();
     frames.extend((0..4).map(|_| vec![]));
-    let mut out = Vec::new();
-    for (i, dets) in frames.iter().enumerate() {
-        s.observe(dets, Duration::from_millis(100 * i as u64), &mut out);
-    }
+    observe_all(&mut s, &frames);
     assert!(s.tracker.tracks().is_empty(), "the track has ended");
     assert_eq!(
         s.line_totals().next(),
