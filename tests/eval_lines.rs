@@ -8,8 +8,8 @@ mod common;
 
 use common::eval::{
     assert_better_within, assert_summary_matches_lines, counts_over_ten_percent, eval_lines,
-    eval_lines_with_config, example_against, lines_off, pets, pets_with_yolov5n_two_tiles,
-    yolov5n_two_tiles_compared,
+    eval_lines_with_config, example_against, example_nms_iou, lines_off, pets,
+    pets_with_yolov5n_two_tiles, yolov5n_two_tiles_compared,
 };
 
 /// The eight lines of the README's accuracy summary (221 true crossings).
@@ -107,7 +107,7 @@ fn a_band_of_each_persons_height_counts_held_out_lines_closer() {
         return;
     };
     let example = common::root().join("examples/pets09-best.toml");
-    let detector = format!("{detector}nms_iou = 0.35\n");
+    let detector = format!("{detector}{}", example_nms_iou(&example));
     let fixed = "line_band = 0.01\nappearance_weight = 4.0\n";
     let (of_height, fixed) = example_against(&video, &gt, &example, &detector, fixed, &lines);
     assert_better_within(&of_height, &fixed, 457, 20, 6);
@@ -189,7 +189,10 @@ fn the_return_window_undoes_tracks_that_cross_a_line_and_come_straight_back() {
         &video,
         &gt,
         &example,
-        "tile_columns = 4\ntile_rows = 3\nnms_iou = 0.4",
+        &format!(
+            "tile_columns = 4\ntile_rows = 3\n{}",
+            example_nms_iou(&example)
+        ),
         "line_band_height = 0.05\nappearance_weight = 4.0\nline_return_s = 0.0",
         &lines,
     );

@@ -152,6 +152,15 @@ pub fn example_against(
     })
 }
 
+/// The example config's `detector.nms_iou` as a TOML line, for a comparison run that should
+/// differ from the example only in what it tests.
+pub fn example_nms_iou(example: &std::path::Path) -> String {
+    let text = std::fs::read_to_string(example).unwrap();
+    let config: toml::Table = text.parse().unwrap();
+    let value = &config["detector"]["nms_iou"];
+    format!("nms_iou = {value}\n")
+}
+
 /// `better` (the setting under test) against `worse` (the one it replaces), on the same lines:
 /// `truth` true crossings, fewer off than `worse`, at most `max_off` off and `max_over` counts
 /// more than 10 % off, and a summary that agrees with the lines.
