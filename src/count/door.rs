@@ -2,10 +2,13 @@
 //!
 //! For a sensor that watches the door rather than the room. Counting errors accumulate, so the
 //! count starts again at 0 at a configurable time of day (local time), and — when the camera also
-//! sees the room — is corrected to 0 once the room has been seen empty for a while. Holds one
-//! number; never sees a frame or a box.
+//! sees the room — is corrected to 0 once the room has been seen empty for a while. With a
+//! [`DoorStore`], the count outlives a restart within its counting day. Holds one number; never
+//! sees a frame or a box.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use super::door_store::{DoorRecord, DoorStore};
 
 /// When and how the door count is corrected.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -27,6 +30,7 @@ pub struct DoorOccupancy {
     count: u64,
     day: Option<i64>,
     empty_since: Option<Duration>,
+    store: Option<DoorStore>,
 }
 
 /// What changed at a frame.
@@ -45,7 +49,48 @@ impl DoorOccupancy {
             count: 0,
             day: None,
             empty_since: None,
+            store: None,
         }
+    }
+
+    /// Keeps the count in `store` from now on, starting from `saved` (what an earlier run left)
+    /// when it belongs to the counting day of source time zero; a record of an earlier day is
+    /// one the daily reset has cleared.
+    pub fn with_store(mut self, store: DoorStore, saved: Option<DoorRecord>) -> Self {
+        let today = self.day_of(Duration::ZERO);
+        if let Some(saved) = saved.filter(|r| r.day == today) {
+            self.count = saved.count;
+            tracing::info!(
+                count = saved.count,
+                "door count restored from the state dir"
+            );
+        }
+        self.day = today;
+        self.store = Some(store);
+        self.save();
+        self
+    }
+
+    fn save(&self) {
+        if let Some(store) = &self.store {
+            store.save(&DoorRecord {
+                count: self.count,
+                day: self.day,
+            });
+        }
+    }
+
+    /// Crossings settled after the last frame (end of stream, shutdown).
+    pub fn settle(&mut self, ins: u64, outs: u64) {
+        let before = self.count;
+        self.add(ins, outs);
+        if self.count != before {
+            self.save();
+        }
+    }
+
+    fn add(&mut self, ins: u64, outs: u64) {
+        self.count = (self.count + ins).saturating_sub(outs);
     }
 
     pub fn count(&self) -> u32 {
@@ -65,6 +110,7 @@ impl DoorOccupancy {
     /// Folds in a frame's crossings (summed over all lines) and how many people the tracker
     /// sees, at source time `t`.
     pub fn observe(&mut self, ins: u64, outs: u64, seen: u32, t: Duration) -> DoorEvent {
+        let before = (self.count, self.day);
         let mut event = DoorEvent::None;
         if let Some(day) = self.day_of(t) {
             if self.day.is_some_and(|d| d != day) {
@@ -73,7 +119,7 @@ impl DoorOccupancy {
             }
             self.day = Some(day);
         }
-        self.count = (self.count + ins).saturating_sub(outs);
+        self.add(ins, outs);
         if let Some(after) = self.config.empty_correction {
             if seen == 0 && ins == 0 {
                 let since = *self.empty_since.get_or_insert(t);
@@ -83,6 +129,9 @@ impl DoorOccupancy {
             } else {
                 self.empty_since = None;
             }
+        }
+        if (self.count, self.day) != before {
+            self.save();
         }
         event
     }
@@ -169,5 +218,70 @@ mod tests {
         assert_eq!(d.count(), 1);
         d.observe(0, 0, 0, s(110));
         assert_eq!(d.count(), 0);
+    }
+
+    fn daily(epoch_s: u64) -> DoorOccupancy {
+        // Reset at 03:00 UTC.
+        DoorOccupancy::new(
+            DoorConfig {
+                reset_at: Some(3 * 3600),
+                empty_correction: None,
+                utc_offset_s: 0,
+            },
+            UNIX_EPOCH + s(epoch_s),
+        )
+    }
+
+    fn saved(dir: &std::path::Path) -> Option<DoorRecord> {
+        DoorStore::open(dir).unwrap().1
+    }
+
+    #[test]
+    fn the_count_outlives_a_restart_on_the_same_counting_day() {
+        let dir = tempfile::tempdir().unwrap();
+        let open = |epoch_s| {
+            let (store, record) = DoorStore::open(dir.path()).unwrap();
+            daily(epoch_s).with_store(store, record)
+        };
+        // Day 0 runs from 03:00 to 03:00 the next morning.
+        let mut d = open(4 * 3600);
+        d.observe(3, 0, 3, s(10));
+        d.observe(0, 1, 2, s(20));
+        assert_eq!(saved(dir.path()).map(|r| r.count), Some(2));
+        drop(d);
+        // Restarted at 23:00, the same counting day: two people are still inside.
+        let mut d = open(23 * 3600);
+        assert_eq!(d.count(), 2);
+        d.settle(0, 1); // a crossing settled at shutdown still counts, and is kept
+        assert_eq!(d.count(), 1);
+        assert_eq!(saved(dir.path()).map(|r| r.count), Some(1));
+        drop(d);
+        // Restarted at 04:00 the next day: the daily reset has passed, the count starts at 0.
+        let d = open(28 * 3600);
+        assert_eq!(d.count(), 0);
+        assert_eq!(
+            saved(dir.path()),
+            Some(DoorRecord {
+                count: 0,
+                day: Some(1)
+            })
+        );
+    }
+
+    #[test]
+    fn the_daily_reset_while_running_is_kept_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, record) = DoorStore::open(dir.path()).unwrap();
+        let mut d = daily(2 * 3600).with_store(store, record);
+        d.observe(2, 0, 2, s(0));
+        assert_eq!(
+            saved(dir.path()).map(|r| (r.count, r.day)),
+            Some((2, Some(-1)))
+        );
+        assert_eq!(d.observe(0, 0, 2, s(3600)), DoorEvent::DailyReset);
+        assert_eq!(
+            saved(dir.path()).map(|r| (r.count, r.day)),
+            Some((0, Some(0)))
+        );
     }
 }

@@ -8,12 +8,13 @@
 //! person, [`assign`] for the optimal pairing, `kalman` for the motion model and `box_fit` for
 //! boxes cut from below or merged below), [`occupancy`]
 //! (stabilised counts and report cadence), [`zones`] (polygons), [`lines`] (directed entrance
-//! lines and their in / out totals), [`door`] (in − out occupancy) and [`scene`], which runs them
-//! all per frame.
+//! lines and their in / out totals), [`door`] (in − out occupancy, kept across restarts by
+//! [`door_store`]) and [`scene`], which runs them all per frame.
 
 pub mod assign;
 mod box_fit;
 pub mod door;
+pub mod door_store;
 pub(crate) mod kalman;
 pub mod lines;
 pub mod occupancy;

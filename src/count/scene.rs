@@ -7,9 +7,11 @@
 //! [`CountReport`]s. Track positions stay inside the tracker and die with their tracks; nothing
 //! here logs or publishes a position.
 
+use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use super::door::{DoorConfig, DoorEvent, DoorOccupancy};
+use super::door_store::{DoorStore, DoorStoreError};
 use super::lines::{Band, Crossing, LineCounter, LineMemory, LineReport, Segment, MAX_LINES};
 use super::occupancy::{Cadence, OccupancyCounter, OccupancyReport};
 use super::tracker::{Tracker, TrackerConfig};
@@ -110,6 +112,17 @@ impl SceneCounter {
         }
     }
 
+    /// In `in_minus_out` mode, keeps the door count in `state_dir` so that it outlives a restart
+    /// on the same counting day (and starts from what an earlier run left there). Other modes,
+    /// or no state dir: the count lives in memory only.
+    pub fn with_door_store(mut self, state_dir: Option<&Path>) -> Result<Self, DoorStoreError> {
+        if let (OccupancyMode::InMinusOut, Some(dir)) = (self.mode, state_dir) {
+            let (store, saved) = DoorStore::open(dir)?;
+            self.door = self.door.with_store(store, saved);
+        }
+        Ok(self)
+    }
+
     /// Whether detections should carry their coarse colours (the tracker weighs them).
     pub fn wants_appearance(&self) -> bool {
         self.tracker.config().appearance_weight > 0.0
@@ -132,10 +145,7 @@ impl SceneCounter {
         let high_score = self.tracker.config().high_score;
         let strong = detections.iter().filter(|d| d.score >= high_score);
         let present = u32::try_from(self.tracker.present().count()).unwrap_or(u32::MAX);
-        let (ins, outs) = self
-            .crossings
-            .iter()
-            .fold((0, 0), |(i, o), &(a, b)| (i + a, o + b));
+        let (ins, outs) = self.frame_crossings();
         if self.door.observe(ins, outs, present, t) == DoorEvent::DailyReset {
             for line in &mut self.lines {
                 line.reset(t);
@@ -187,6 +197,13 @@ impl SceneCounter {
                 out.push(CountReport::Line(i, r));
             }
         }
+    }
+
+    /// This frame's crossings summed over the lines: (in, out).
+    fn frame_crossings(&self) -> (u64, u64) {
+        self.crossings
+            .iter()
+            .fold((0, 0), |(i, o), &(a, b)| (i + a, o + b))
     }
 
     /// Updates every measured track's line memories and collects this frame's crossings: those
@@ -255,6 +272,8 @@ impl SceneCounter {
         for (line, &(ins, outs)) in self.lines.iter_mut().zip(&self.crossings) {
             line.add(ins, outs);
         }
+        let (ins, outs) = self.frame_crossings();
+        self.door.settle(ins, outs);
         for (i, line) in self.lines.iter_mut().enumerate() {
             if let Some(r) = line.flush() {
                 out.push(CountReport::Line(i, r));

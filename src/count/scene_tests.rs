@@ -367,3 +367,31 @@ fn a_crossing_still_waiting_when_its_track_ends_counts() {
         "counted when its track ended"
     );
 }
+
+#[test]
+fn in_minus_out_keeps_a_crossing_settled_at_shutdown_and_restores_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let door_scene = || {
+        let mut s = scene(OccupancyMode::InMinusOut)
+            .with_door_store(Some(dir.path()))
+            .unwrap();
+        s.return_window = Duration::from_secs_f32(CountingConfig::default().line_return_s);
+        s
+    };
+    // Someone crosses in the last frames: their crossing still waits when the stream ends.
+    let frames: Vec<Vec<Detection>> = (0..13).map(|i| vec![walker(i)]).collect();
+    let mut s = door_scene();
+    let mut out = observe_all(&mut s, &frames);
+    assert_eq!(s.door.count(), 0, "still waiting");
+    s.flush(&mut out);
+    assert_eq!(s.door.count(), 1, "settled at shutdown: inside");
+    // The next run starts with them inside, and the second walker makes two.
+    let mut s = door_scene();
+    assert_eq!(s.door.count(), 1);
+    run(&mut s, &frames);
+    assert_eq!(s.door.count(), 2);
+    // Other modes keep no record.
+    let other = tempfile::tempdir().unwrap();
+    let _ = scene(OccupancyMode::Tracks).with_door_store(Some(other.path()));
+    assert!(std::fs::read_dir(other.path()).unwrap().next().is_none());
+}

@@ -6,7 +6,7 @@
 use std::fmt::Write;
 
 use super::safeguards::Safeguards;
-use crate::config::Config;
+use crate::config::{Config, OccupancySource};
 use crate::source::redact_url;
 
 /// The Markdown report for `config`.
@@ -203,6 +203,13 @@ pub fn markdown(config: &Config) -> String {
                     config.state.dir
                 ));
             }
+            if config.counting.occupancy == OccupancySource::InMinusOut {
+                items.push(format!(
+                    "`{}/door-count.json`: the in − out occupancy and its counting day (two \
+                     numbers), so that a restart keeps the people inside.",
+                    config.state.dir
+                ));
+            }
             if !config.mqtt.url.is_empty() {
                 items.push(format!(
                     "`{}/outbox.jsonl`: published reports (the same aggregate payloads as on MQTT) \
@@ -255,6 +262,7 @@ mod tests {
         assert!(md.contains("ε = 0.0069 per release, 2 per UTC day"), "{md}");
         assert!(md.contains("`street window`"));
         assert!(md.contains("dp-budget.json"));
+        assert!(!md.contains("door-count.json"));
         assert!(md.contains("MQTT broker `broker:1883`"));
         c.counting.appearance_weight = 4.0;
         let md = markdown(&c);
@@ -264,5 +272,7 @@ mod tests {
                 && !md.contains("No appearance feature"),
             "{md}"
         );
+        c.counting.occupancy = OccupancySource::InMinusOut;
+        assert!(markdown(&c).contains("`/var/lib/headcount/door-count.json`: the in − out"));
     }
 }

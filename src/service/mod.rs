@@ -48,6 +48,8 @@ pub enum ServiceError {
     #[error(transparent)]
     Config(crate::config::ConfigError),
     #[error(transparent)]
+    DoorStore(#[from] crate::count::door_store::DoorStoreError),
+    #[error(transparent)]
     Tls(#[from] crate::publish::tls::TlsError),
     #[error("cannot start the pipeline thread: {0}")]
     Thread(std::io::Error),
@@ -189,7 +191,8 @@ pub async fn run(
     let counter = SceneCounter::new(
         config.counting.scene(cadence, config.detector.threshold),
         epoch,
-    );
+    )
+    .with_door_store(state_dir)?;
     let (tx, mut rx) = mpsc::channel::<CountReport>(64);
     let stages = Stages {
         source,

@@ -26,6 +26,29 @@ pub fn one_by_one() -> PathBuf {
     root().join("tests/fixtures/one-by-one/one-by-one-person-detection.mp4")
 }
 
+/// `headcount replay` of the one-by-one clip with `config`, then `args`, run to its end (10
+/// minutes at most).
+pub fn replay_one_by_one(config: &Path, args: &[&str]) -> Output {
+    let mut cmd = headcount();
+    cmd.arg("replay")
+        .arg(one_by_one())
+        .arg("--config")
+        .arg(config)
+        .args(args);
+    run_with_timeout(cmd, Duration::from_secs(600))
+}
+
+/// `replay_one_by_one`, which must succeed.
+pub fn replay_one_by_one_ok(config: &Path, args: &[&str]) -> Output {
+    let out = replay_one_by_one(config, args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 /// A file under `../shared`, or `None` (with a message) when it is missing on a user's clone.
 /// When `CI=true` a missing file is a failure: CI always has `../shared`.
 pub fn shared(rel: &str) -> Option<PathBuf> {
