@@ -1,8 +1,9 @@
 //! The running service: builds source, detector, counter and publisher from a [`Config`], runs
 //! the pipeline on its own thread and publishes its reports from the tokio runtime.
 //!
-//! Start-up order is chosen so that bad input fails before anything is published: model, then
-//! video, then broker (waiting for its CONNACK), and only then `online`. On every exit path the
+//! Start-up order is chosen so that bad input fails before anything is published: the state dir's
+//! records (ε budget, door count), then model, then video, then broker (waiting for its CONNACK),
+//! and only then `online`. On every exit path the
 //! last partial interval is flushed and `offline` is published. Never opens a listening socket.
 
 use std::path::Path;
@@ -97,6 +98,17 @@ pub async fn run(
     let epoch = SystemTime::now();
     let state_dir = (!config.state.dir.is_empty()).then(|| Path::new(&config.state.dir));
     let safeguards = Safeguards::new(&config.privacy, state_dir)?;
+    let cadence = match config.privacy.time_resolution_s {
+        0 => Cadence::OnChange {
+            interval: Duration::from_secs(config.mqtt.interval_s.into()),
+        },
+        s => Cadence::bins_aligned(Duration::from_secs(s.into()), epoch),
+    };
+    let counter = SceneCounter::new(
+        config.counting.scene(cadence, config.detector.threshold),
+        epoch,
+    )
+    .with_door_store(state_dir)?;
     let detector = open_counting_detector(&config)?;
     // What the `health` topic says runs inference.
     let runtime = (detector.info().backend, detector.info().accelerator);
@@ -182,17 +194,6 @@ pub async fn run(
     publisher.tick().await?;
 
     tokio::spawn(shutdown.clone().on_signals());
-    let cadence = match config.privacy.time_resolution_s {
-        0 => Cadence::OnChange {
-            interval: Duration::from_secs(config.mqtt.interval_s.into()),
-        },
-        s => Cadence::bins_aligned(Duration::from_secs(s.into()), epoch),
-    };
-    let counter = SceneCounter::new(
-        config.counting.scene(cadence, config.detector.threshold),
-        epoch,
-    )
-    .with_door_store(state_dir)?;
     let (tx, mut rx) = mpsc::channel::<CountReport>(64);
     let stages = Stages {
         source,
