@@ -19,7 +19,7 @@
 //! [`health`] (frame rate, inference time and source state for the `health` topic), [`notify`]
 //! (systemd readiness and watchdog),
 //! [`service`] (wires the stages and threads for `run` / `replay`), [`shutdown`] (signals),
-//! [`cli`] (subcommands and exit codes), [`eval`] (the pipeline scored against MOT ground truth), [`devices`] (cameras and Edge
+//! [`state_file`] (the small records kept in the state dir), [`cli`] (subcommands and exit codes), [`eval`] (the pipeline scored against MOT ground truth), [`devices`] (cameras and Edge
 //! TPUs found). See ARCHITECTURE.md for threads and frame lifetime.
 //!
 //! Nothing here writes pixels, crops or boxes to disk, logs or any socket, and nothing opens a
@@ -39,3 +39,4 @@ pub mod publish;
 pub mod service;
 pub mod shutdown;
 pub mod source;
+pub mod state_file;

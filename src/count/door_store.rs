@@ -2,8 +2,8 @@
 //! not forget the people who are inside.
 //!
 //! Holds two numbers: the in − out count and the counting day it belongs to. It must never write
-//! anything else — no crossing time, no track, nothing from a frame. Written atomically (a
-//! temporary file renamed over the record) on each change of the count.
+//! anything else — no crossing time, no track, nothing from a frame. Written through
+//! [`crate::state_file`] (a temporary file renamed over the record) on each change.
 
 use std::path::{Path, PathBuf};
 
@@ -44,30 +44,18 @@ impl DoorStore {
     /// The store in `dir`, with the record an earlier run left (`None` when there is none).
     pub fn open(dir: &Path) -> Result<(Self, Option<DoorRecord>), DoorStoreError> {
         let path = dir.join(DOOR_FILE);
-        let record = match std::fs::read_to_string(&path) {
-            Ok(text) => Some(serde_json::from_str(&text).map_err(|e| DoorStoreError {
-                path: path.clone(),
+        match crate::state_file::read(&path) {
+            Ok(record) => Ok((Self { path }, record)),
+            Err(e) => Err(DoorStoreError {
+                path,
                 cause: e.to_string(),
-            })?),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => {
-                return Err(DoorStoreError {
-                    path,
-                    cause: e.to_string(),
-                })
-            }
-        };
-        Ok((Self { path }, record))
+            }),
+        }
     }
 
     /// Replaces the record. A failure is logged, not fatal: counting goes on in memory.
     pub fn save(&self, record: &DoorRecord) {
-        let tmp = self.path.with_extension("json.tmp");
-        let result = serde_json::to_string(record)
-            .map_err(std::io::Error::other)
-            .and_then(|text| std::fs::write(&tmp, text))
-            .and_then(|()| std::fs::rename(&tmp, &self.path));
-        if let Err(e) = result {
+        if let Err(e) = crate::state_file::write(&self.path, record) {
             tracing::warn!(path = %self.path.display(), cause = %e, "cannot save the door count");
         }
     }

@@ -20,6 +20,7 @@ use super::PrivacyError;
 use crate::config::PrivacyConfig;
 use crate::count::OccupancyReport;
 use crate::publish::schema::Banded;
+use crate::state_file::ReadError;
 
 /// The values of one occupancy release after the safeguards.
 #[derive(Debug, Clone, PartialEq)]
@@ -79,19 +80,15 @@ impl Budget {
     pub fn open(per_day: f64, state_dir: Option<&Path>) -> Result<Self, PrivacyError> {
         let file = state_dir.map(|d| d.join(BUDGET_FILE));
         let record = match &file {
-            Some(path) => match std::fs::read_to_string(path) {
-                Ok(text) => serde_json::from_str(&text).map_err(|e| PrivacyError::State {
+            Some(path) => crate::state_file::read(path)
+                .map_err(|e| PrivacyError::State {
                     path: path.clone(),
-                    cause: format!("unreadable budget record: {e}"),
-                })?,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => BudgetRecord::default(),
-                Err(e) => {
-                    return Err(PrivacyError::State {
-                        path: path.clone(),
-                        cause: e.to_string(),
-                    })
-                }
-            },
+                    cause: match e {
+                        ReadError::Parse(e) => format!("unreadable budget record: {e}"),
+                        ReadError::Io(e) => e.to_string(),
+                    },
+                })?
+                .unwrap_or_default(),
             None => BudgetRecord::default(),
         };
         Ok(Self {
@@ -129,10 +126,7 @@ impl Budget {
 
     fn persist(&self) {
         let Some(path) = &self.file else { return };
-        let tmp = path.with_extension("json.tmp");
-        let text = serde_json::to_string(&self.record).unwrap_or_default();
-        let result = std::fs::write(&tmp, text).and_then(|_| std::fs::rename(&tmp, path));
-        if let Err(e) = result {
+        if let Err(e) = crate::state_file::write(path, &self.record) {
             tracing::warn!(path = %path.display(), cause = %e, "cannot persist the privacy budget");
         }
     }
