@@ -111,13 +111,11 @@ fn dispatch(command: Command) -> Result<(), Failure> {
     match command {
         Command::CheckConfig { file } => {
             let config = load_config(&file)?;
-            print!("{}", config.to_toml());
-            Ok(())
+            print_stdout(&config.to_toml())
         }
         Command::PrivacyReport { config } => {
             let config = load_config(&config)?;
-            print!("{}", crate::privacy::report::markdown(&config));
-            Ok(())
+            print_stdout(&crate::privacy::report::markdown(&config))
         }
         Command::Eval {
             video,
@@ -127,8 +125,7 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             config,
         } => evaluate(video, truth, lines, json, config),
         Command::Devices { edgetpu_library } => {
-            print!("{}", crate::devices::report(&edgetpu_library));
-            Ok(())
+            print_stdout(&crate::devices::report(&edgetpu_library))
         }
         Command::Run { config: path } => {
             let config = load_config(&path)?;
@@ -199,11 +196,21 @@ fn evaluate(
         let text = serde_json::to_string(&report)
             .context("cannot render the report")
             .map_err(Failure::Runtime)?;
-        println!("{text}");
+        print_stdout(&format!("{text}\n"))
     } else {
-        print!("{}", report.table());
+        print_stdout(&report.table())
     }
-    Ok(())
+}
+
+/// Writes `text` to stdout. A closed stdout (`headcount … | head -1`) is a runtime failure with a
+/// one-line error, never a panic.
+fn print_stdout(text: &str) -> Result<(), Failure> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|_| out.flush())
+        .context("cannot write to stdout")
+        .map_err(Failure::Runtime)
 }
 
 fn load_config(path: &std::path::Path) -> Result<Config, Failure> {

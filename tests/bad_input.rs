@@ -320,3 +320,68 @@ fn camera_that_is_missing_or_not_a_camera() {
     let out = run_with_timeout(cmd, Duration::from_secs(30));
     assert_clean_failure(&out, 2, &["source.input_format", "yuyv"], None);
 }
+
+#[test]
+fn stdout_closed_by_its_reader() {
+    // `headcount replay clip | head -1`, `headcount privacy-report … | head`: the reader goes
+    // away. Each command stops with one error line and exit code 1, never a panic. Here stdout is
+    // a pipe whose reading end is closed before the command starts, so every write fails.
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), "[sensor]\nsite = \"pipe\"\n");
+    let video = one_by_one();
+    let commands: [&[&std::ffi::OsStr]; 3] = [
+        &["replay".as_ref(), video.as_os_str()],
+        &[
+            "privacy-report".as_ref(),
+            "--config".as_ref(),
+            config.as_os_str(),
+        ],
+        &["check-config".as_ref(), config.as_os_str()],
+    ];
+    for args in commands {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = headcount()
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        let last = stderr.lines().last().unwrap_or("");
+        assert!(
+            last.starts_with("error: ") && last.contains("cannot write to stdout"),
+            "{args:?}: {stderr}"
+        );
+    }
+
+    // `| head` proper: the reader takes lines up to the first count and leaves while the replay
+    // runs; the next count's write fails, and the shutdown after it must not panic either.
+    let mut child = headcount()
+        .arg("replay")
+        .arg(&video)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = std::io::BufRead::lines(std::io::BufReader::new(child.stdout.take().unwrap()));
+    let read: Vec<String> = lines
+        .map_while(Result::ok)
+        .take_while(|l| !l.contains("/occupancy"))
+        .collect();
+    assert!(read[0].contains("online"), "{read:?}");
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(
+        stderr
+            .trim_end()
+            .ends_with("cannot write to stdout: Broken pipe (os error 32)"),
+        "{stderr}"
+    );
+}

@@ -81,12 +81,10 @@ impl Publisher {
     /// the broker to acknowledge everything. What is still unacknowledged stays in the persisted
     /// queue for the next start, and is reported.
     pub async fn close(mut self, timeout: Duration) -> Result<(), PublishError> {
-        if self.print_json {
-            let line = Message::Availability(Availability::Offline).json_line(&self.root);
-            println!("{line}");
-        }
+        // Printed first, as on MQTT; a closed stdout must not keep the broker from its backlog.
+        let printed = self.print(&Message::Availability(Availability::Offline));
         if self.mqtt.is_none() {
-            return Ok(());
+            return printed;
         }
         let deadline = tokio::time::Instant::now() + timeout;
         // Give a reconnecting broker the time we have to take the backlog.
@@ -108,7 +106,7 @@ impl Publisher {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let Some(mqtt) = self.mqtt.take() else {
-            return Ok(());
+            return printed;
         };
         let left = deadline.saturating_duration_since(tokio::time::Instant::now());
         let url = mqtt.url();
@@ -124,6 +122,6 @@ impl Publisher {
                     .unwrap_or_else(|| "lost: set state.dir to keep them".into()),
             });
         }
-        closed
+        closed.and(printed)
     }
 }

@@ -323,12 +323,18 @@ impl Publisher {
                 }
             }
         }
-        if self.print_json {
-            let mut out = std::io::stdout().lock();
-            writeln!(out, "{}", message.json_line(&self.root))
-                .and_then(|_| out.flush())
-                .map_err(PublishError::Stdout)?;
+        self.print(message)
+    }
+
+    /// One JSON line on stdout when printing (replay). A closed stdout (`replay | head`) is an
+    /// error, never a panic.
+    fn print(&self, message: &Message) -> Result<(), PublishError> {
+        if !self.print_json {
+            return Ok(());
         }
-        Ok(())
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{}", message.json_line(&self.root))
+            .and_then(|_| out.flush())
+            .map_err(PublishError::Stdout)
     }
 }
