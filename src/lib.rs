@@ -19,8 +19,9 @@
 //! [`health`] (frame rate, inference time and source state for the `health` topic), [`notify`]
 //! (systemd readiness and watchdog),
 //! [`service`] (wires the stages and threads for `run` / `replay`), [`shutdown`] (signals),
-//! [`state_file`] (the small records kept in the state dir), [`cli`] (subcommands and exit codes), [`eval`] (the pipeline scored against MOT ground truth), [`devices`] (cameras and Edge
-//! TPUs found). See ARCHITECTURE.md for threads and frame lifetime.
+//! [`state_file`] (the small records kept in the state dir), [`state_lock`] (one process per
+//! state dir), [`cli`] (subcommands and exit codes), [`eval`] (the pipeline scored against MOT
+//! ground truth), [`devices`] (cameras and Edge TPUs found). See ARCHITECTURE.md for threads and frame lifetime.
 //!
 //! Nothing here writes pixels, crops or boxes to disk, logs or any socket, and nothing opens a
 //! listening socket.
@@ -40,3 +41,4 @@ pub mod service;
 pub mod shutdown;
 pub mod source;
 pub mod state_file;
+pub mod state_lock;

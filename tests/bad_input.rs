@@ -322,6 +322,85 @@ fn camera_that_is_missing_or_not_a_camera() {
 }
 
 #[test]
+fn state_dir_already_in_use_by_another_process() {
+    // Two sensors given one state dir (a second daemon started by mistake, or a replay with the
+    // daemon's config): the second must not read and overwrite the first's records. It stops at
+    // start, naming the dir and the first one's pid, before anything is published.
+    let broker = Broker::start();
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    std::fs::create_dir(&state).unwrap();
+    let config_for = |name: &str| {
+        let sub = dir.path().join(name);
+        std::fs::create_dir_all(&sub).unwrap();
+        write_config(
+            &sub,
+            &format!(
+                "[sensor]\nsite = \"lock\"\nname = \"{name}\"\n[mqtt]\nurl = \"{}\"\n\
+                 [detector]\nruntime = \"litert\"\n[counting]\noccupancy = \"in_minus_out\"\n\
+                 [[counting.lines]]\nname = \"door\"\nfrom = [0.0, 0.95]\nto = [1.0, 0.95]\n\
+                 [state]\ndir = \"{}\"\n",
+                broker.url(),
+                state.display()
+            ),
+        )
+    };
+    let first_config = config_for("first");
+    let second_config = config_for("second");
+    let sub = broker.subscribe("headcount/lock/first/occupancy");
+    let video = one_by_one();
+    let (mut first, _lines) =
+        common::spawn_replay(&[video.as_os_str(), "--realtime".as_ref()], &first_config);
+    assert!(
+        sub.wait_for(Duration::from_secs(60), |_| true),
+        "the first sensor did not publish"
+    );
+
+    let mut cmd = headcount();
+    cmd.arg("replay")
+        .arg(&video)
+        .arg("--config")
+        .arg(&second_config);
+    let out = run_with_timeout(cmd, Duration::from_secs(60));
+    assert_clean_failure(
+        &out,
+        1,
+        &[
+            "in use by another headcount process",
+            &state.display().to_string(),
+            &format!("pid {}", first.id()),
+        ],
+        None,
+    );
+    assert_eq!(
+        broker.all_retained("headcount/lock/second/#"),
+        Vec::<String>::new(),
+        "the refused sensor published"
+    );
+    assert!(
+        first.try_wait().unwrap().is_none(),
+        "the first sensor stopped"
+    );
+
+    // Once the first has stopped, the dir is free, whatever the lock file still says.
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &first.id().to_string()])
+        .status();
+    assert!(first.wait().unwrap().success());
+    let mut cmd = headcount();
+    cmd.arg("replay")
+        .arg(&video)
+        .arg("--config")
+        .arg(&second_config);
+    let out = run_with_timeout(cmd, Duration::from_secs(300));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
 fn stdout_closed_by_its_reader() {
     // `headcount replay clip | head -1`, `headcount privacy-report … | head`: the reader goes
     // away. Each command stops with one error line and exit code 1, never a panic. Here stdout is

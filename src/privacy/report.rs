@@ -196,7 +196,11 @@ pub fn markdown(config: &Config) -> String {
              acknowledged are kept in memory only)."
                 .to_string()
         } else {
-            let mut items = Vec::new();
+            let mut items = vec![format!(
+                "`{}/headcount.lock`: the running process's ID, so that a second headcount \
+                 given the same directory stops instead of overwriting these records.",
+                config.state.dir
+            )];
             if p.dp_epsilon_per_day > 0.0 {
                 items.push(format!(
                     "`{}/dp-budget.json`: the differential-privacy budget spent today (a date and a number).",
@@ -217,14 +221,7 @@ pub fn markdown(config: &Config) -> String {
                     config.state.dir, config.mqtt.queue_max, config.mqtt.queue_max_age_h
                 ));
             }
-            if items.is_empty() {
-                format!(
-                    "`{}` is writable but nothing is stored in it with this configuration.",
-                    config.state.dir
-                )
-            } else {
-                items.join("\n\n")
-            }
+            items.join("\n\n")
         }
     );
     md
@@ -262,6 +259,7 @@ mod tests {
         assert!(md.contains("ε = 0.0069 per release, 2 per UTC day"), "{md}");
         assert!(md.contains("`street window`"));
         assert!(md.contains("dp-budget.json"));
+        assert!(md.contains("`/var/lib/headcount/headcount.lock`: the running process's ID"));
         assert!(!md.contains("door-count.json"));
         assert!(md.contains("MQTT broker `broker:1883`"));
         c.counting.appearance_weight = 4.0;

@@ -2,7 +2,7 @@
 //! the pipeline on its own thread and publishes its reports from the tokio runtime.
 //!
 //! Start-up order is chosen so that bad input fails before anything is published: the state dir's
-//! records (ε budget, door count), then model, then video, then broker (waiting for its CONNACK),
+//! lock (one process per state dir), its records (ε budget, door count), then model, then video, then broker (waiting for its CONNACK),
 //! and only then `online`. On every exit path the
 //! last partial interval is flushed and `offline` is published. Never opens a listening socket.
 
@@ -27,6 +27,7 @@ use crate::publish::{
 };
 use crate::shutdown::Shutdown;
 use crate::source::{FrameSource, LatestFrame, SourceError};
+use crate::state_lock::{StateDirLock, StateLockError};
 
 mod open;
 
@@ -48,6 +49,8 @@ pub enum ServiceError {
     Privacy(#[from] PrivacyError),
     #[error(transparent)]
     Config(crate::config::ConfigError),
+    #[error(transparent)]
+    StateLock(#[from] StateLockError),
     #[error(transparent)]
     DoorStore(#[from] crate::count::door_store::DoorStoreError),
     #[error(transparent)]
@@ -97,6 +100,8 @@ pub async fn run(
 ) -> Result<PipelineStats, ServiceError> {
     let epoch = SystemTime::now();
     let state_dir = (!config.state.dir.is_empty()).then(|| Path::new(&config.state.dir));
+    // Held until the service returns: no other process reads or rewrites these records meanwhile.
+    let _state_lock = state_dir.map(StateDirLock::acquire).transpose()?;
     let safeguards = Safeguards::new(&config.privacy, state_dir)?;
     let cadence = match config.privacy.time_resolution_s {
         0 => Cadence::OnChange {
