@@ -356,12 +356,7 @@ fn state_dir_already_in_use_by_another_process() {
         "the first sensor did not publish"
     );
 
-    let mut cmd = headcount();
-    cmd.arg("replay")
-        .arg(&video)
-        .arg("--config")
-        .arg(&second_config);
-    let out = run_with_timeout(cmd, Duration::from_secs(60));
+    let out = common::replay_one_by_one(&second_config, &[]);
     assert_clean_failure(
         &out,
         1,
@@ -387,17 +382,7 @@ fn state_dir_already_in_use_by_another_process() {
         .args(["-TERM", &first.id().to_string()])
         .status();
     assert!(first.wait().unwrap().success());
-    let mut cmd = headcount();
-    cmd.arg("replay")
-        .arg(&video)
-        .arg("--config")
-        .arg(&second_config);
-    let out = run_with_timeout(cmd, Duration::from_secs(300));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::replay_one_by_one_ok(&second_config, &[]);
 }
 
 #[test]
