@@ -129,7 +129,9 @@ fn main() {
         };
         let mut counter = SceneCounter::new(
             counting.scene(cadence, config.detector.threshold),
-            std::time::SystemTime::now(),
+            std::sync::Arc::new(headcount::wall_clock::WallClock::fixed(
+                std::time::SystemTime::now(),
+            )),
         );
         let health = HealthMonitor::new();
         // Reports (a few per clip) are not per-frame work: count frames only.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what headcount needs on a Debian/Ubuntu machine, idempotently:
 #   - ffmpeg (frame source), mosquitto + clients (broker for tests and the demo), strace (privacy tests),
-#     gcc (the stub libedgetpu the Edge TPU tests build), openssl (the TLS tests' test CA)
+#     gcc (the stub libedgetpu the Edge TPU tests build), openssl (the TLS tests' test CA),
+#     faketime (libfaketime: the clock-step test moves the system clock under the daemon)
 #   - the TensorFlow Lite C runtime, TF 2.9.0, unpacked from the npm package tfjs-tflite-node@0.0.2
 #     into .runtime/<arch>/libtensorflowlite_c.so (ignored by git).
 # Safe to run again: it only installs what is missing.
@@ -18,6 +19,7 @@ command -v strace >/dev/null 2>&1 || need_apt+=(strace)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 command -v gcc >/dev/null 2>&1 || need_apt+=(gcc)
 command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
+command -v faketime >/dev/null 2>&1 || need_apt+=(faketime)
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
 python3 -m pip --version >/dev/null 2>&1 || need_apt+=(python3-pip)
 if [ ${#need_apt[@]} -gt 0 ]; then

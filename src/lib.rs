@@ -20,7 +20,7 @@
 //! (systemd readiness and watchdog),
 //! [`service`] (wires the stages and threads for `run` / `replay`), [`shutdown`] (signals),
 //! [`state_file`] (the small records kept in the state dir), [`state_lock`] (one process per
-//! state dir), [`cli`] (subcommands and exit codes), [`eval`] (the pipeline scored against MOT
+//! state dir), [`wall_clock`] (source time → wall-clock time, following NTP's steps), [`cli`] (subcommands and exit codes), [`eval`] (the pipeline scored against MOT
 //! ground truth), [`devices`] (cameras and Edge TPUs found). See ARCHITECTURE.md for threads and frame lifetime.
 //!
 //! Nothing here writes pixels, crops or boxes to disk, logs or any socket, and nothing opens a
@@ -42,3 +42,4 @@ pub mod shutdown;
 pub mod source;
 pub mod state_file;
 pub mod state_lock;
+pub mod wall_clock;

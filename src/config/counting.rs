@@ -323,7 +323,7 @@ impl CountingConfig {
                 reset_at: parse_time_of_day(&self.daily_reset),
                 empty_correction: (self.empty_correction_s > 0)
                     .then(|| Duration::from_secs(self.empty_correction_s.into())),
-                utc_offset_s: crate::count::door::local_utc_offset(),
+                utc_offset_s: None,
             },
         }
     }

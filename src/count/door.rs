@@ -6,9 +6,11 @@
 //! [`DoorStore`], the count outlives a restart within its counting day. Holds one number; never
 //! sees a frame or a box.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
+use std::time::{Duration, UNIX_EPOCH};
 
 use super::door_store::{DoorRecord, DoorStore};
+use crate::wall_clock::WallClock;
 
 /// When and how the door count is corrected.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -17,16 +19,18 @@ pub struct DoorConfig {
     pub reset_at: Option<u32>,
     /// Set the count to 0 after the tracked room has been empty this long; `None` = never.
     pub empty_correction: Option<Duration>,
-    /// Seconds east of UTC of the local time zone (for `reset_at`).
-    pub utc_offset_s: i64,
+    /// Seconds east of UTC of the time zone `reset_at` is in; `None` = the system's local time
+    /// zone at each moment, so the reset stays at the same local time across daylight saving
+    /// changes.
+    pub utc_offset_s: Option<i64>,
 }
 
 /// The running in − out count.
 #[derive(Debug, Clone)]
 pub struct DoorOccupancy {
     config: DoorConfig,
-    /// Wall-clock time of source time zero.
-    epoch: SystemTime,
+    /// Source time → wall-clock time (the day).
+    clock: Arc<WallClock>,
     count: u64,
     day: Option<i64>,
     empty_since: Option<Duration>,
@@ -42,10 +46,10 @@ pub enum DoorEvent {
 }
 
 impl DoorOccupancy {
-    pub fn new(config: DoorConfig, epoch: SystemTime) -> Self {
+    pub fn new(config: DoorConfig, clock: Arc<WallClock>) -> Self {
         Self {
             config,
-            epoch,
+            clock,
             count: 0,
             day: None,
             empty_since: None,
@@ -100,11 +104,17 @@ impl DoorOccupancy {
     /// Index of the "counting day" holding source time `t`: days start at `reset_at` local time.
     fn day_of(&self, t: Duration) -> Option<i64> {
         let reset = i64::from(self.config.reset_at?);
-        let unix = (self.epoch + t)
+        let unix = self
+            .clock
+            .at(t)
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs() as i64)
             .unwrap_or(0);
-        Some((unix + self.config.utc_offset_s - reset).div_euclid(86_400))
+        let offset = self
+            .config
+            .utc_offset_s
+            .unwrap_or_else(|| local_utc_offset_at(unix));
+        Some((unix + offset - reset).div_euclid(86_400))
     }
 
     /// Folds in a frame's crossings (summed over all lines) and how many people the tracker
@@ -137,16 +147,14 @@ impl DoorOccupancy {
     }
 }
 
-/// Seconds east of UTC of the local time zone now (0 when unknown).
-pub fn local_utc_offset() -> i64 {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as libc::time_t)
-        .unwrap_or(0);
+/// Seconds east of UTC of the local time zone at `unix` seconds (0 when unknown). The time zone
+/// is read once per process; later calls do not allocate.
+pub fn local_utc_offset_at(unix: i64) -> i64 {
+    let at = unix as libc::time_t;
     // SAFETY: localtime_r writes only into `tm`, which lives on this stack frame.
     unsafe {
         let mut tm: libc::tm = std::mem::zeroed();
-        if libc::localtime_r(&now, &mut tm).is_null() {
+        if libc::localtime_r(&at, &mut tm).is_null() {
             0
         } else {
             tm.tm_gmtoff
@@ -168,9 +176,9 @@ mod tests {
             DoorConfig {
                 reset_at: None,
                 empty_correction: None,
-                utc_offset_s: 0,
+                utc_offset_s: Some(0),
             },
-            UNIX_EPOCH,
+            Arc::new(WallClock::fixed(UNIX_EPOCH)),
         );
         d.observe(2, 0, 2, s(1));
         d.observe(0, 1, 1, s(2));
@@ -188,9 +196,9 @@ mod tests {
             DoorConfig {
                 reset_at: Some(3 * 3600),
                 empty_correction: None,
-                utc_offset_s: 3600,
+                utc_offset_s: Some(3600),
             },
-            UNIX_EPOCH + s(3600),
+            Arc::new(WallClock::fixed(UNIX_EPOCH + s(3600))),
         );
         assert_eq!(d.observe(3, 0, 3, s(0)), DoorEvent::None);
         assert_eq!(d.observe(0, 0, 3, s(3599)), DoorEvent::None);
@@ -205,9 +213,9 @@ mod tests {
             DoorConfig {
                 reset_at: None,
                 empty_correction: Some(s(60)),
-                utc_offset_s: 0,
+                utc_offset_s: Some(0),
             },
-            UNIX_EPOCH,
+            Arc::new(WallClock::fixed(UNIX_EPOCH)),
         );
         d.observe(2, 1, 0, s(0)); // one out was missed: the count drifts to 1
         d.observe(0, 0, 0, s(30));
@@ -226,9 +234,9 @@ mod tests {
             DoorConfig {
                 reset_at: Some(3 * 3600),
                 empty_correction: None,
-                utc_offset_s: 0,
+                utc_offset_s: Some(0),
             },
-            UNIX_EPOCH + s(epoch_s),
+            Arc::new(WallClock::fixed(UNIX_EPOCH + s(epoch_s))),
         )
     }
 
@@ -282,6 +290,39 @@ mod tests {
         assert_eq!(
             saved(dir.path()).map(|r| (r.count, r.day)),
             Some((0, Some(0)))
+        );
+    }
+
+    #[test]
+    fn the_counting_day_follows_a_step_of_the_system_clock() {
+        // Switched off overnight with 4 people inside at 20:00 on day 1 (reset at 03:00 UTC);
+        // switched on at 08:00 on day 2 by a board without a real-time clock, which starts with
+        // its shutdown time. The record looks like today's, so the 4 are restored.
+        let dir = tempfile::tempdir().unwrap();
+        let (store, record) = DoorStore::open(dir.path()).unwrap();
+        let mut before = daily(86_400 + 20 * 3600).with_store(store, record);
+        before.observe(4, 0, 4, s(0));
+        drop(before);
+        let clock = Arc::new(WallClock::live(UNIX_EPOCH + s(86_400 + 20 * 3600 + 60)));
+        let (store, record) = DoorStore::open(dir.path()).unwrap();
+        let mut d = DoorOccupancy::new(
+            DoorConfig {
+                reset_at: Some(3 * 3600),
+                empty_correction: None,
+                utc_offset_s: Some(0),
+            },
+            Arc::clone(&clock),
+        )
+        .with_store(store, record);
+        assert_eq!(d.count(), 4);
+        assert_eq!(d.observe(0, 0, 4, s(30)), DoorEvent::None);
+        // A minute later NTP sets the right time: the night's reset has passed.
+        clock.follow_to(s(60), UNIX_EPOCH + s(2 * 86_400 + 8 * 3600));
+        assert_eq!(d.observe(0, 0, 0, s(60)), DoorEvent::DailyReset);
+        assert_eq!(d.count(), 0);
+        assert_eq!(
+            saved(dir.path()).map(|r| (r.count, r.day)),
+            Some((0, Some(2)))
         );
     }
 }

@@ -8,7 +8,8 @@
 //! here logs or publishes a position.
 
 use std::path::Path;
-use std::time::{Duration, SystemTime};
+use std::sync::Arc;
+use std::time::Duration;
 
 use super::door::{DoorConfig, DoorEvent, DoorOccupancy};
 use super::door_store::{DoorStore, DoorStoreError};
@@ -17,6 +18,7 @@ use super::occupancy::{Cadence, OccupancyCounter, OccupancyReport};
 use super::tracker::{Tracker, TrackerConfig};
 use super::zones::Zone;
 use crate::detect::{BBox, Detection};
+use crate::wall_clock::WallClock;
 
 /// Where the occupancy number comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -87,11 +89,13 @@ pub struct SceneCounter {
     /// Crossings this frame, per line: (in, out).
     crossings: Vec<(u64, u64)>,
     door: DoorOccupancy,
+    clock: Arc<WallClock>,
 }
 
 impl SceneCounter {
-    /// `epoch` is the wall-clock time of source time zero (for the daily reset).
-    pub fn new(config: SceneConfig, epoch: SystemTime) -> Self {
+    /// `clock` maps source time to wall-clock time (for the daily reset); a live one is kept on
+    /// the system clock from each frame's time.
+    pub fn new(config: SceneConfig, clock: Arc<WallClock>) -> Self {
         let counter = || OccupancyCounter::with_cadence(config.smoothing_frames, config.cadence);
         let lines: Vec<LineCounter> = config
             .lines
@@ -108,7 +112,8 @@ impl SceneCounter {
             zones: config.zones.into_iter().map(|z| (z, counter())).collect(),
             crossings: vec![(0, 0); lines.len()],
             lines,
-            door: DoorOccupancy::new(config.door, epoch),
+            door: DoorOccupancy::new(config.door, Arc::clone(&clock)),
+            clock,
         }
     }
 
@@ -140,6 +145,7 @@ impl SceneCounter {
 
     /// Folds in one frame's detections at source time `t`; due reports are pushed onto `out`.
     pub fn observe(&mut self, detections: &[Detection], t: Duration, out: &mut Vec<CountReport>) {
+        self.clock.follow(t);
         self.tracker.update(detections, t);
         self.count_crossings(t);
         let high_score = self.tracker.config().high_score;

@@ -56,10 +56,10 @@ fn scene_with_line(mode: OccupancyMode, line: Segment) -> SceneCounter {
             door: DoorConfig {
                 reset_at: None,
                 empty_correction: None,
-                utc_offset_s: 0,
+                utc_offset_s: Some(0),
             },
         },
-        SystemTime::UNIX_EPOCH,
+        std::sync::Arc::new(crate::wall_clock::WallClock::fixed(std::time::UNIX_EPOCH)),
     )
 }
 

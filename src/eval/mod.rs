@@ -19,6 +19,7 @@ use crate::detect::{appearance, Detection};
 use crate::privacy::mask::PixelMask;
 use crate::service::{self, ServiceError};
 use crate::source::FrameSource;
+use crate::wall_clock::WallClock;
 pub use truth::{Truth, TruthError};
 
 #[derive(Debug, thiserror::Error)]
@@ -174,7 +175,7 @@ pub fn run(mut config: Config, truth: &Truth) -> Result<EvalReport, EvalError> {
     };
     let mut scene = SceneCounter::new(
         config.counting.scene(cadence, config.detector.threshold),
-        SystemTime::now(),
+        std::sync::Arc::new(WallClock::fixed(SystemTime::now())),
     );
     let mut detections: Vec<Detection> = Vec::with_capacity(64);
     let mut reports = Vec::with_capacity(16);

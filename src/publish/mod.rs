@@ -15,6 +15,7 @@ pub mod tls;
 
 use std::collections::VecDeque;
 use std::io::Write;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 pub use mqtt::{MqttPublisher, MqttSettings};
@@ -27,6 +28,7 @@ use crate::config::PrivacyConfig;
 use crate::count::{CountReport, LineReport, OccupancyReport};
 use crate::health::HealthSnapshot;
 use crate::privacy::safeguards::Safeguards;
+use crate::wall_clock::WallClock;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
@@ -67,8 +69,8 @@ pub struct Publisher {
     print_json: bool,
     mqtt: Option<MqttPublisher>,
     seq: u64,
-    /// Wall-clock time of source time zero: `ts` = this + the report's source time.
-    epoch: SystemTime,
+    /// Source time → wall-clock time: `ts` is the wall-clock time of the report's source time.
+    clock: Arc<WallClock>,
     safeguards: Safeguards,
     statement: PrivacyStatement,
     /// Home Assistant discovery configs to announce (empty when discovery is off).
@@ -95,7 +97,7 @@ impl Publisher {
         root: String,
         print_json: bool,
         mqtt: Option<MqttPublisher>,
-        epoch: SystemTime,
+        clock: Arc<WallClock>,
         safeguards: Safeguards,
         statement: PrivacyStatement,
         discovery: Vec<(String, discovery::SensorConfig)>,
@@ -110,7 +112,7 @@ impl Publisher {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_millis() as u64)
                 .unwrap_or(0),
-            epoch,
+            clock,
             safeguards,
             statement,
             discovery,
@@ -216,7 +218,7 @@ impl Publisher {
         self.send(&Message::Occupancy(payload)).await?;
         if dp {
             // The remaining budget changed: keep the retained statement current.
-            self.send_privacy(self.epoch + r.t).await?;
+            self.send_privacy(self.clock.at(r.t)).await?;
         }
         Ok(())
     }
@@ -228,7 +230,7 @@ impl Publisher {
         };
         self.send(&Message::Zone { name, payload }).await?;
         if dp {
-            self.send_privacy(self.epoch + r.t).await?;
+            self.send_privacy(self.clock.at(r.t)).await?;
         }
         Ok(())
     }
@@ -238,12 +240,12 @@ impl Publisher {
         let payload = LinePayload {
             schema: SCHEMA_VERSION,
             seq: self.next_seq(),
-            ts: rfc3339(self.epoch + r.t),
+            ts: rfc3339(self.clock.at(r.t)),
             in_total: r.in_total,
             out_total: r.out_total,
             in_delta: r.in_delta,
             out_delta: r.out_delta,
-            epoch: rfc3339(self.epoch + r.epoch),
+            epoch: rfc3339(self.clock.at(r.epoch)),
             window_s: (r.window.as_secs_f64() * 1000.0).round() / 1000.0,
         };
         self.send(&Message::Line { name, payload }).await
@@ -251,7 +253,7 @@ impl Publisher {
 
     /// An occupancy report as released by the safeguards, and whether it spent DP budget.
     fn release(&mut self, r: &OccupancyReport) -> Option<(OccupancyPayload, bool)> {
-        let at = self.epoch + r.t;
+        let at = self.clock.at(r.t);
         let ts = rfc3339(at);
         let released = self.safeguards.release(r, &ts[..10])?;
         let dp = released.dp_epsilon.is_some();

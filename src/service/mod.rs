@@ -7,6 +7,7 @@
 //! last partial interval is flushed and `offline` is published. Never opens a listening socket.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use tokio::sync::mpsc;
@@ -28,6 +29,7 @@ use crate::publish::{
 use crate::shutdown::Shutdown;
 use crate::source::{FrameSource, LatestFrame, SourceError};
 use crate::state_lock::{StateDirLock, StateLockError};
+use crate::wall_clock::WallClock;
 
 mod open;
 
@@ -99,6 +101,17 @@ pub async fn run(
     sandbox: SandboxStatus,
 ) -> Result<PipelineStats, ServiceError> {
     let epoch = SystemTime::now();
+    // Live input (a camera, a stream, or a file paced in real time): its clock follows the
+    // system clock's steps, and the newest frame wins when inference is slower. A file read as
+    // fast as possible keeps every frame, and its own time.
+    let live = config.source.kind == SourceKind::Camera
+        || config.source.realtime
+        || config.source.url.contains("://");
+    let clock = Arc::new(if live {
+        WallClock::live(epoch)
+    } else {
+        WallClock::fixed(epoch)
+    });
     let state_dir = (!config.state.dir.is_empty()).then(|| Path::new(&config.state.dir));
     // Held until the service returns: no other process reads or rewrites these records meanwhile.
     let _state_lock = state_dir.map(StateDirLock::acquire).transpose()?;
@@ -111,7 +124,7 @@ pub async fn run(
     };
     let counter = SceneCounter::new(
         config.counting.scene(cadence, config.detector.threshold),
-        epoch,
+        Arc::clone(&clock),
     )
     .with_door_store(state_dir)?;
     let detector = open_counting_detector(&config)?;
@@ -124,9 +137,6 @@ pub async fn run(
         open_camera(&config, detector.as_ref(), &health, &shutdown)?
     } else {
         let source = open_source(&config, detector.as_ref())?;
-        // Live input (a stream, or a file paced in real time): the newest frame wins when
-        // inference is slower. A file read as fast as possible keeps every frame.
-        let live = config.source.realtime || config.source.url.contains("://");
         if live {
             Box::new(LatestFrame::spawn(source, detector.input_geometry())?)
         } else {
@@ -167,7 +177,7 @@ pub async fn run(
         config.topic_root(),
         options.print_json,
         mqtt,
-        epoch,
+        clock,
         safeguards,
         statement,
         discovery_configs,
