@@ -26,10 +26,10 @@ pub enum StateLockError {
         holder.map(|pid| format!(" (pid {pid})")).unwrap_or_default()
     )]
     InUse { dir: PathBuf, holder: Option<u32> },
-    #[error("cannot lock the state dir ({path}): {source}")]
+    #[error("cannot lock the state dir ({path}): {cause}")]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
 }
 
@@ -43,9 +43,9 @@ impl StateDirLock {
     /// Takes the lock on `dir` (which must exist), or says who holds it.
     pub fn acquire(dir: &Path) -> Result<Self, StateLockError> {
         let path = dir.join(LOCK_FILE);
-        let io = |source| StateLockError::Io {
+        let io = |cause| StateLockError::Io {
             path: path.clone(),
-            source,
+            cause,
         };
         let mut file = File::options()
             .read(true)

@@ -2,9 +2,9 @@
 //! the pipeline on its own thread and publishes its reports from the tokio runtime.
 //!
 //! Start-up order is chosen so that bad input fails before anything is published: the state dir's
-//! lock (one process per state dir), its records (ε budget, door count), then model, then video, then broker (waiting for its CONNACK),
-//! and only then `online`. On every exit path the
-//! last partial interval is flushed and `offline` is published. Never opens a listening socket.
+//! lock (one process per state dir), its records (ε budget, door count), then model, then video,
+//! then broker (waiting for its CONNACK), and only then `online`. On every exit path the last
+//! partial interval is flushed and `offline` is published. Never opens a listening socket.
 
 use std::path::Path;
 use std::sync::Arc;
