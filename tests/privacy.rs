@@ -178,9 +178,19 @@ fn syscall_trace_shows_no_image_leaving_memory() {
         "{per_publish} B per publish must be far below one frame ({FRAME_BYTES} B)"
     );
     eprintln!("{broker_bytes} B to the broker for {published} messages ({per_publish} B each)");
-    // The one file written is the privacy budget, in the state dir.
+    // Written, in the state dir only: the lock (a pid), the privacy budget and the outbox of
+    // unacknowledged reports; nothing else.
     let budget = std::fs::read_to_string(state.join("dp-budget.json")).unwrap();
     assert!(budget.contains("\"spent\""), "{budget}");
+    let lock = std::fs::read_to_string(state.join("headcount.lock")).unwrap();
+    assert!(lock.parse::<u32>().is_ok(), "{lock:?}");
+    for entry in std::fs::read_dir(&state).unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        assert!(
+            ["headcount.lock", "dp-budget.json", "outbox.jsonl"].contains(&name.as_str()),
+            "unexpected file in the state dir: {name}"
+        );
+    }
 }
 
 /// Socket inodes of process `pid`.
