@@ -91,7 +91,7 @@ impl WallClock {
         let step_s = step_ns / 1_000_000_000;
         tracing::warn!(
             step_s,
-            "the system clock moved (NTP's first sync?); timestamps follow it from now on"
+            "the system clock moved against the source's (NTP's first sync?); timestamps follow the system clock from now on"
         );
         Some(step_s)
     }

@@ -1,8 +1,8 @@
 //! A live source that survives its input going away: when the input fails or ends (a camera
 //! unplugged, a driver reset), health says so and the input is opened again with backoff, frame
-//! times carrying on. Never writes a frame anywhere but the inner source's buffer.
+//! times carrying on (the outage included, so they keep pace with the wall clock). Never writes a frame anywhere but the inner source's buffer.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::{Frame, FrameSource, Picture, SourceError};
 use crate::health::{HealthMonitor, SourceState};
@@ -16,7 +16,8 @@ pub trait Relend: FrameSource {
 
 /// A live source that reopens its input when it fails or ends (a camera unplugged, a driver
 /// reset), with exponential backoff (1 s doubling to 30 s), saying so in health meanwhile.
-/// Frame times and indices continue across reopenings.
+/// Frame times and indices continue across reopenings; the time without input counts in them, as
+/// it does on the wall clock.
 pub struct Reopening<S, F> {
     open: F,
     current: Option<S>,
@@ -75,6 +76,7 @@ impl<S: Relend, F: FnMut() -> Result<S, SourceError> + Send> Reopening<S, F> {
     /// Drops the failed input and opens it again until that works or a stop is requested.
     fn reopen(&mut self, why: String) -> bool {
         self.current = None;
+        let lost = Instant::now();
         tracing::warn!(source = %self.name, cause = %why, "input lost; reopening");
         self.health.set_source(SourceState::Reconnecting);
         self.health.set_error(why);
@@ -87,7 +89,7 @@ impl<S: Relend, F: FnMut() -> Result<S, SourceError> + Send> Reopening<S, F> {
                 Ok(source) => {
                     tracing::info!(source = %self.name, "input reopened");
                     self.current = Some(source);
-                    self.offset = self.last_t;
+                    self.offset = self.last_t + lost.elapsed();
                     return true;
                 }
                 Err(e) => {
@@ -244,9 +246,14 @@ mod tests {
             let f = source.next_frame().unwrap().unwrap();
             times.push((f.index, f.t.as_millis()));
         }
+        // Times go on from where they were, plus the time spent without a camera: two waits
+        // of 20 ms at least.
+        assert_eq!(&times[..3], &[(0, 100), (1, 200), (2, 300)]);
+        let outage = times[3].1 - 400;
+        assert!((40..1000).contains(&outage), "{times:?}");
         assert_eq!(
-            times,
-            vec![(0, 100), (1, 200), (2, 300), (3, 400), (4, 500), (5, 600)]
+            &times[3..],
+            &[(3, 400 + outage), (4, 500 + outage), (5, 600 + outage)]
         );
         let snapshot = health.snapshot();
         assert_eq!(snapshot.source.as_str(), "reconnecting");
