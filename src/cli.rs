@@ -97,14 +97,20 @@ pub fn main() -> ExitCode {
     match dispatch(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Usage(e)) => {
-            eprintln!("error: {}", one_line(&e));
+            print_error(&e);
             ExitCode::from(2)
         }
         Err(Failure::Runtime(e)) => {
-            eprintln!("error: {}", one_line(&e));
+            print_error(&e);
             ExitCode::from(1)
         }
     }
+}
+
+/// The one error line on stderr; a closed stderr leaves only the exit code, never a panic.
+fn print_error(e: &anyhow::Error) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "error: {}", one_line(e));
 }
 
 fn dispatch(command: Command) -> Result<(), Failure> {

@@ -422,6 +422,20 @@ fn stdout_closed_by_its_reader() {
         );
     }
 
+    // Both closed (`… 2>&1 | head -0`): the error has nowhere to go, the exit code still says it.
+    let bad = write_config(dir.path(), "[detector]\nthreads = 0\n");
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let status = headcount()
+        .arg("check-config")
+        .arg(&bad)
+        .stdin(std::process::Stdio::null())
+        .stdout(writer.try_clone().unwrap())
+        .stderr(writer)
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(2), "{status:?}");
+
     // `| head` proper: the reader takes lines up to the first count and leaves while the replay
     // runs; the next count's write fails, and the shutdown after it must not panic either.
     let mut child = headcount()
