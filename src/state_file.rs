@@ -19,6 +19,10 @@ pub enum ReadError {
 
 /// The record at `path`; `None` when there is none yet.
 pub fn read<T: DeserializeOwned>(path: &Path) -> Result<Option<T>, ReadError> {
+    // Not a device or a pipe that would be read forever: only a file (or nothing yet).
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        return Err(ReadError::Io(std::io::Error::other("not a regular file")));
+    }
     match std::fs::read_to_string(path) {
         Ok(text) => serde_json::from_str(&text)
             .map(Some)
@@ -34,4 +38,22 @@ pub fn write<T: Serialize>(path: &Path, value: &T) -> std::io::Result<()> {
     let text = serde_json::to_string(value).map_err(std::io::Error::other)?;
     std::fs::write(&tmp, text)?;
     std::fs::rename(&tmp, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_record_that_is_not_a_file_is_an_error_not_an_endless_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("record.json");
+        assert!(matches!(read::<u64>(&path), Ok(None)));
+        std::os::unix::fs::symlink("/dev/zero", &path).unwrap();
+        let err = read::<u64>(&path).unwrap_err();
+        assert!(err.to_string().contains("not a regular file"), "{err}");
+        std::fs::remove_file(&path).unwrap();
+        write(&path, &7u64).unwrap();
+        assert_eq!(read::<u64>(&path).unwrap(), Some(7));
+    }
 }

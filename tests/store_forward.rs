@@ -227,3 +227,57 @@ fn reports_queued_when_the_daemon_is_killed_are_delivered_after_restart() {
     );
     assert!(broker.retained("headcount/sf/s1/privacy").is_some());
 }
+
+#[test]
+fn a_queue_file_that_cannot_be_written_does_not_stop_counting() {
+    // A full or failing SD card. Here the queue file is replaced, while the daemon runs, by a
+    // directory: every append and every rename over it fails, even for root. Counting and
+    // publishing go on from memory, health says why, and once the file can be written again
+    // the whole queue is saved.
+    let dir = tempfile::tempdir().unwrap();
+    let video = clip(dir.path(), 25);
+    let broker = Broker::start();
+    let config = config(dir.path(), broker.port);
+    let sub = broker.subscribe("headcount/sf/s1/#");
+    let queue = dir.path().join("state/outbox.jsonl");
+    let (mut child, lines) = start(&video, &config);
+    assert!(
+        common::wait_until(Duration::from_secs(60), || queue.exists()),
+        "no queue file"
+    );
+    std::fs::remove_file(&queue).unwrap();
+    std::fs::create_dir(&queue).unwrap();
+    std::fs::write(queue.join("blocker"), "").unwrap();
+    let health_error = |m: &Received| {
+        m.topic.ends_with("/health")
+            && serde_json::from_str::<serde_json::Value>(&m.payload).is_ok_and(|v| {
+                v["last_error"]
+                    .as_str()
+                    .is_some_and(|e| e.contains("outbox.jsonl"))
+            })
+    };
+    assert!(
+        sub.wait_for(Duration::from_secs(20), health_error),
+        "health did not report the queue file"
+    );
+    let made_while_broken = printed(&lines.lock().unwrap()).len();
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(
+        printed(&lines.lock().unwrap()).len() > made_while_broken,
+        "counting stopped"
+    );
+    // Space again: the next report saves the queue, and health clears.
+    std::fs::remove_dir_all(&queue).unwrap();
+    let status = wait_exit(&mut child, Duration::from_secs(120));
+    assert!(status.success(), "replay failed: {status}");
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(queue.is_file(), "the queue was not saved again");
+    let messages = sub.messages();
+    let last_health = messages
+        .iter()
+        .rev()
+        .find(|m| m.topic.ends_with("/health"))
+        .unwrap();
+    assert!(!health_error(last_health), "{}", last_health.payload);
+    assert_all_delivered_in_order(&printed(&lines.lock().unwrap()), &[received(&messages)]);
+}

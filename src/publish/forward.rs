@@ -72,7 +72,7 @@ impl Publisher {
         let done = self.handed.iter().take_while(|&&n| n <= acked).count();
         if done > 0 {
             self.handed.drain(..done);
-            self.outbox.remove_front(done)?;
+            self.outbox.remove_front(done);
         }
         Ok(())
     }

@@ -297,7 +297,12 @@ impl Publisher {
             dropped: h.dropped,
             queue: queue + self.outbox.len() as u64,
             queue_dropped: self.outbox.dropped(),
-            last_error: h.last_error.clone(),
+            // A queue that cannot be saved is this sensor's problem of the moment.
+            last_error: self
+                .outbox
+                .unsaved()
+                .map(String::from)
+                .or_else(|| h.last_error.clone()),
         };
         self.send(&Message::Health(payload)).await
     }
@@ -316,7 +321,7 @@ impl Publisher {
                 // Aggregates are queued (persisted) first, then sent in order.
                 Message::Occupancy(_) | Message::Zone { .. } | Message::Line { .. } => {
                     let payload = String::from_utf8(message.payload()).unwrap_or_default();
-                    self.outbox.push(message.path(&self.root), payload)?;
+                    self.outbox.push(message.path(&self.root), payload);
                     self.flush()?;
                 }
                 // State is sent when connected, and re-sent on every new connection.

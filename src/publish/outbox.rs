@@ -4,7 +4,10 @@
 //! `ts` inside), mirrored in `<state.dir>/outbox.jsonl` so a broker outage, a crash or a reboot
 //! loses nothing: entries are appended as they are made and the file is rewritten (temp file +
 //! rename) when acknowledged entries leave. Without a state dir it lives in memory only. Bounded
-//! by count and age: the oldest entries are dropped first and counted. A plain JSON-lines file
+//! by count and age: the oldest entries are dropped first and counted. When the file cannot be
+//! written (a full or failing SD card), the queue carries on in memory, so counts keep reaching a
+//! connected broker; the problem is logged once and shown in `health` until a later write
+//! succeeds, which saves the whole queue again. A plain JSON-lines file
 //! (no embedded database): the queue is small, written in order and read once at start, and the
 //! format can be inspected by hand. Holds aggregates only, never anything per person.
 
@@ -32,6 +35,8 @@ pub struct Outbox {
     max_entries: usize,
     max_age: Duration,
     dropped: u64,
+    /// Why the file is behind the queue in memory (a write failed); `None` when it mirrors it.
+    unsaved: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -60,6 +65,13 @@ impl Outbox {
         let file = state_dir.map(|d| d.join(FILE_NAME));
         let mut entries = VecDeque::new();
         if let Some(path) = &file {
+            // Not a device or a pipe that would be read forever: only a file (or nothing yet).
+            if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+                return Err(OutboxError {
+                    path: path.clone(),
+                    cause: std::io::Error::other("not a regular file; remove it"),
+                });
+            }
             match std::fs::read_to_string(path) {
                 Ok(text) => {
                     // A line cut short by a crash in the middle of a write is skipped.
@@ -80,9 +92,10 @@ impl Outbox {
             max_entries: max_entries.max(1),
             max_age,
             dropped: 0,
+            unsaved: None,
         };
         if outbox.enforce_bounds() {
-            outbox.rewrite()?;
+            outbox.save_all();
         }
         if !outbox.entries.is_empty() {
             tracing::info!(
@@ -101,6 +114,7 @@ impl Outbox {
             max_entries: max_entries.max(1),
             max_age,
             dropped: 0,
+            unsaved: None,
         }
     }
 
@@ -125,17 +139,26 @@ impl Outbox {
         self.file.as_deref()
     }
 
-    /// Queues a message (persisted before this returns); drops the oldest beyond the bounds.
-    /// Returns how many entries were dropped from the front.
-    pub fn push(&mut self, topic: String, payload: String) -> Result<usize, OutboxError> {
+    /// Why the file is not keeping up with the queue (one line), while it is not.
+    pub fn unsaved(&self) -> Option<&str> {
+        self.unsaved.as_deref()
+    }
+
+    /// Queues a message (persisted before this returns, when the file can be written); drops
+    /// the oldest beyond the bounds. Returns how many entries were dropped from the front.
+    pub fn push(&mut self, topic: String, payload: String) -> usize {
         let entry = Entry {
             topic,
             payload,
             queued: now_unix(),
         };
-        if let Some(path) = &self.file {
-            let line = serde_json::to_string(&entry).unwrap_or_default();
-            let io = || -> std::io::Result<()> {
+        let line = serde_json::to_string(&entry).unwrap_or_default();
+        self.entries.push_back(entry);
+        let before = self.dropped;
+        if self.enforce_bounds() || self.unsaved.is_some() {
+            self.save_all();
+        } else if let Some(path) = &self.file {
+            let append = || -> std::io::Result<()> {
                 let mut f = std::fs::OpenOptions::new()
                     .create(true)
                     .append(true)
@@ -143,28 +166,21 @@ impl Outbox {
                 writeln!(f, "{line}")?;
                 f.sync_data()
             };
-            io().map_err(|cause| OutboxError {
-                path: path.clone(),
-                cause,
-            })?;
+            let result = append();
+            self.saved(result);
         }
-        self.entries.push_back(entry);
-        let before = self.dropped;
-        if self.enforce_bounds() {
-            self.rewrite()?;
-        }
-        Ok((self.dropped - before) as usize)
+        (self.dropped - before) as usize
     }
 
     /// Removes the `n` oldest entries (acknowledged by the broker).
-    pub fn remove_front(&mut self, n: usize) -> Result<(), OutboxError> {
+    pub fn remove_front(&mut self, n: usize) {
         if n == 0 {
-            return Ok(());
+            return;
         }
         for _ in 0..n.min(self.entries.len()) {
             self.entries.pop_front();
         }
-        self.rewrite()
+        self.save_all();
     }
 
     /// Drops entries beyond the count or older than the age bound; true if any went.
@@ -191,12 +207,12 @@ impl Outbox {
     }
 
     /// Writes the queue as it is now: to a temporary file, then renamed over the old one.
-    fn rewrite(&self) -> Result<(), OutboxError> {
+    fn save_all(&mut self) {
         let Some(path) = &self.file else {
-            return Ok(());
+            return;
         };
         let tmp = path.with_extension("jsonl.tmp");
-        let io = || -> std::io::Result<()> {
+        let write = || -> std::io::Result<()> {
             let mut f = std::fs::File::create(&tmp)?;
             for e in &self.entries {
                 writeln!(f, "{}", serde_json::to_string(e).unwrap_or_default())?;
@@ -204,10 +220,35 @@ impl Outbox {
             f.sync_data()?;
             std::fs::rename(&tmp, path)
         };
-        io().map_err(|cause| OutboxError {
-            path: path.clone(),
-            cause,
-        })
+        let result = write();
+        if result.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        self.saved(result);
+    }
+
+    /// Notes whether the file now mirrors the queue; says so when that changes.
+    fn saved(&mut self, result: std::io::Result<()>) {
+        match (result, self.unsaved.is_some()) {
+            (Ok(()), false) => {}
+            (Ok(()), true) => {
+                self.unsaved = None;
+                tracing::info!("store-and-forward queue saved again");
+            }
+            (Err(cause), was_unsaved) => {
+                let error = OutboxError {
+                    path: self.file.clone().unwrap_or_default(),
+                    cause,
+                };
+                if !was_unsaved {
+                    tracing::warn!(
+                        error = %error,
+                        "store-and-forward queue kept in memory only until its file can be written"
+                    );
+                }
+                self.unsaved = Some(error.to_string());
+            }
+        }
     }
 }
 
@@ -221,10 +262,9 @@ mod tests {
         let day = Duration::from_secs(86_400);
         let mut q = Outbox::open(Some(dir.path()), 100, day).unwrap();
         for i in 0..5 {
-            q.push(format!("t/{i}"), format!("{{\"seq\":{i}}}"))
-                .unwrap();
+            q.push(format!("t/{i}"), format!("{{\"seq\":{i}}}"));
         }
-        q.remove_front(2).unwrap();
+        q.remove_front(2);
         drop(q);
         // A torn last line (crash mid-write) is ignored.
         let path = dir.path().join(FILE_NAME);
@@ -239,10 +279,18 @@ mod tests {
     }
 
     #[test]
+    fn a_queue_file_that_is_not_a_file_is_refused_at_start() {
+        let dir = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink("/dev/zero", dir.path().join(FILE_NAME)).unwrap();
+        let err = Outbox::open(Some(dir.path()), 100, Duration::from_secs(60)).unwrap_err();
+        assert!(err.to_string().contains("not a regular file"), "{err}");
+    }
+
+    #[test]
     fn bounded_by_count_dropping_the_oldest() {
         let mut q = Outbox::open(None, 3, Duration::from_secs(3600)).unwrap();
         for i in 0..5 {
-            q.push(format!("t/{i}"), "{}".into()).unwrap();
+            q.push(format!("t/{i}"), "{}".into());
         }
         assert_eq!((q.len(), q.dropped()), (3, 2));
         assert_eq!(q.get(0).unwrap().topic, "t/2");
@@ -263,5 +311,34 @@ mod tests {
         .unwrap();
         let q = Outbox::open(Some(dir.path()), 100, Duration::from_secs(3600)).unwrap();
         assert_eq!((q.len(), q.dropped()), (0, 1));
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_written_leaves_the_queue_in_memory_until_it_can() {
+        let dir = tempfile::tempdir().unwrap();
+        let day = Duration::from_secs(86_400);
+        let mut q = Outbox::open(Some(dir.path()), 100, day).unwrap();
+        q.push("t/0".into(), "{}".into());
+        // The card is full: appending to the file fails with ENOSPC.
+        let path = dir.path().join(FILE_NAME);
+        std::fs::remove_file(&path).unwrap();
+        std::os::unix::fs::symlink("/dev/full", &path).unwrap();
+        q.push("t/1".into(), "{}".into());
+        assert_eq!(q.len(), 2, "nothing is lost from the queue");
+        let why = q.unsaved().unwrap_or_default().to_string();
+        assert!(
+            why.contains("outbox.jsonl") && why.contains("No space left"),
+            "{why}"
+        );
+        // The next change saves the whole queue through a new file, renamed over the old one
+        // (here over the link: as if space had been freed).
+        q.push("t/2".into(), "{}".into());
+        assert_eq!(q.unsaved(), None);
+        drop(q);
+        let q = Outbox::open(Some(dir.path()), 100, day).unwrap();
+        let topics: Vec<&str> = (0..q.len())
+            .map(|i| q.get(i).unwrap().topic.as_str())
+            .collect();
+        assert_eq!(topics, vec!["t/0", "t/1", "t/2"]);
     }
 }
