@@ -65,12 +65,15 @@ pub struct BudgetRecord {
     pub spent: f64,
 }
 
-/// A daily ε budget.
+/// A daily ε budget. Fails closed: ε is spent only once the record of it is saved, so a release
+/// the file does not count never happens and a restart cannot refill the budget.
 #[derive(Debug)]
 pub struct Budget {
     per_day: f64,
     record: BudgetRecord,
     file: Option<PathBuf>,
+    /// The last save failed (logged once until one works again).
+    unsaved: bool,
 }
 
 pub const BUDGET_FILE: &str = "dp-budget.json";
@@ -95,6 +98,7 @@ impl Budget {
             per_day,
             record,
             file,
+            unsaved: false,
         })
     }
 
@@ -107,7 +111,8 @@ impl Budget {
         }
     }
 
-    /// Spends `epsilon` on `day` if the budget allows; `false` (and nothing spent) otherwise.
+    /// Spends `epsilon` on `day` if the budget allows and the spending can be saved; `false`
+    /// (and nothing spent) otherwise.
     pub fn spend(&mut self, day: &str, epsilon: f64) -> bool {
         if self.record.day != day {
             self.record = BudgetRecord {
@@ -119,15 +124,37 @@ impl Budget {
         if self.record.spent + epsilon > self.per_day * (1.0 + 1e-9) {
             return false;
         }
-        self.record.spent += epsilon;
-        self.persist();
+        let spent = BudgetRecord {
+            day: self.record.day.clone(),
+            spent: self.record.spent + epsilon,
+        };
+        if !self.save(&spent) {
+            return false;
+        }
+        self.record = spent;
         true
     }
 
-    fn persist(&self) {
-        let Some(path) = &self.file else { return };
-        if let Err(e) = crate::state_file::write(path, &self.record) {
-            tracing::warn!(path = %path.display(), cause = %e, "cannot persist the privacy budget");
+    /// Saves `record`; false when it could not be (logged once per run of failures).
+    fn save(&mut self, record: &BudgetRecord) -> bool {
+        let Some(path) = &self.file else { return true };
+        match crate::state_file::write(path, record) {
+            Ok(()) => {
+                if std::mem::take(&mut self.unsaved) {
+                    tracing::info!("privacy budget saved again: releases resume");
+                }
+                true
+            }
+            Err(e) => {
+                if !std::mem::replace(&mut self.unsaved, true) {
+                    tracing::warn!(
+                        path = %path.display(),
+                        cause = %e,
+                        "cannot save the privacy budget: nothing is released until it can be"
+                    );
+                }
+                false
+            }
         }
     }
 }
@@ -308,6 +335,27 @@ mod tests {
         std::fs::write(dir.path().join(BUDGET_FILE), "garbage").unwrap();
         let e = Budget::open(1.0, Some(dir.path())).unwrap_err().to_string();
         assert!(e.contains(BUDGET_FILE), "{e}");
+    }
+
+    #[test]
+    fn no_epsilon_is_spent_that_the_record_cannot_count() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut b = Budget::open(1.0, Some(dir.path())).unwrap();
+        assert!(b.spend("2026-11-22", 0.25));
+        // The record cannot be replaced (here a directory stands in its place, as a full or
+        // read-only card would refuse it): nothing more is spent, so nothing is released.
+        let record = dir.path().join(BUDGET_FILE);
+        std::fs::remove_file(&record).unwrap();
+        std::fs::create_dir(&record).unwrap();
+        std::fs::write(record.join("blocker"), "").unwrap();
+        assert!(!b.spend("2026-11-22", 0.25));
+        assert!(!b.spend("2026-11-22", 0.25));
+        assert!((b.remaining("2026-11-22") - 0.75).abs() < 1e-12);
+        // Writable again: spending resumes, and the file counts it.
+        std::fs::remove_dir_all(&record).unwrap();
+        assert!(b.spend("2026-11-22", 0.25));
+        let b = Budget::open(1.0, Some(dir.path())).unwrap();
+        assert!((b.remaining("2026-11-22") - 0.5).abs() < 1e-12);
     }
 
     #[test]
