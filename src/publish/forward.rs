@@ -17,7 +17,7 @@ impl Publisher {
         if let Some(end) = ended {
             // Entries the ended session got acknowledged leave the queue; the rest are sent
             // again on the next connection (at least once).
-            self.forget_acked(end.acked)?;
+            self.forget_acked(end.acked);
             self.handed.clear();
         }
         let Some(mqtt) = self.mqtt.as_ref() else {
@@ -34,18 +34,19 @@ impl Publisher {
             }
             self.announce_discovery().await?;
         }
-        self.flush()
+        self.flush();
+        Ok(())
     }
 
     /// Forgets acknowledged queue entries and hands the next ones to the client.
-    pub(super) fn flush(&mut self) -> Result<(), PublishError> {
+    pub(super) fn flush(&mut self) {
         let Some(mqtt) = self.mqtt.as_mut() else {
-            return Ok(());
+            return;
         };
         let (_, acked) = mqtt.counts();
-        self.forget_acked(acked)?;
+        self.forget_acked(acked);
         let Some(mqtt) = self.mqtt.as_mut() else {
-            return Ok(());
+            return;
         };
         while self.handed.len() < self.outbox.len().min(WINDOW) {
             let Some(e) = self.outbox.get(self.handed.len()) else {
@@ -56,7 +57,6 @@ impl Publisher {
             }
             self.handed.push_back(mqtt.counts().0);
         }
-        Ok(())
     }
 
     /// Names the zones and lines whose reports this publisher will receive, by index.
@@ -68,13 +68,12 @@ impl Publisher {
 
     /// Drops from the queue the entries handed to the current session that its `acked` PUBACKs
     /// cover (acknowledgements arrive in order).
-    fn forget_acked(&mut self, acked: u64) -> Result<(), PublishError> {
+    fn forget_acked(&mut self, acked: u64) {
         let done = self.handed.iter().take_while(|&&n| n <= acked).count();
         if done > 0 {
             self.handed.drain(..done);
             self.outbox.remove_front(done);
         }
-        Ok(())
     }
 
     /// Ends publishing: sends what the queue holds, `offline`, then waits (up to `timeout`) for
@@ -99,7 +98,7 @@ impl Publisher {
                 let left = deadline.saturating_duration_since(tokio::time::Instant::now());
                 if mqtt.drain(left).await.is_ok() {
                     let (_, acked) = mqtt.counts();
-                    self.forget_acked(acked)?;
+                    self.forget_acked(acked);
                     continue;
                 }
             }

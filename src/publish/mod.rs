@@ -322,7 +322,7 @@ impl Publisher {
                 Message::Occupancy(_) | Message::Zone { .. } | Message::Line { .. } => {
                     let payload = String::from_utf8(message.payload()).unwrap_or_default();
                     self.outbox.push(message.path(&self.root), payload);
-                    self.flush()?;
+                    self.flush();
                 }
                 // State is sent when connected, and re-sent on every new connection.
                 _ => {
