@@ -110,8 +110,11 @@ fn main() {
             frames: 0,
         };
         let mask = PixelMask::new(&[], detector.input_geometry());
-        // The whole counting stage: tracker (colours on), occupancy, a zone and an entrance line.
+        // The whole counting stage: tracker (colours on), occupancy, a zone and an entrance line,
+        // with a daily reset (local time read per frame) on a live clock (system clock read per
+        // frame), as a camera daemon runs it.
         let counting = CountingConfig {
+            daily_reset: "03:00".into(),
             appearance_weight: 4.0,
             zones: vec![ZoneConfig {
                 name: "left".into(),
@@ -129,7 +132,7 @@ fn main() {
         };
         let mut counter = SceneCounter::new(
             counting.scene(cadence, config.detector.threshold),
-            std::sync::Arc::new(headcount::wall_clock::WallClock::fixed(
+            std::sync::Arc::new(headcount::wall_clock::WallClock::live(
                 std::time::SystemTime::now(),
             )),
         );
