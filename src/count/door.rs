@@ -75,12 +75,13 @@ impl DoorOccupancy {
         self
     }
 
-    fn save(&self) {
-        if let Some(store) = &self.store {
-            store.save(&DoorRecord {
-                count: self.count,
-                day: self.day,
-            });
+    fn save(&mut self) {
+        let record = DoorRecord {
+            count: self.count,
+            day: self.day,
+        };
+        if let Some(store) = &mut self.store {
+            store.save(&record);
         }
     }
 

@@ -38,6 +38,8 @@ pub struct DoorStoreError {
 #[derive(Debug, Clone)]
 pub struct DoorStore {
     path: PathBuf,
+    /// The last save failed (logged once until one works again).
+    unsaved: bool,
 }
 
 impl DoorStore {
@@ -45,7 +47,13 @@ impl DoorStore {
     pub fn open(dir: &Path) -> Result<(Self, Option<DoorRecord>), DoorStoreError> {
         let path = dir.join(DOOR_FILE);
         match crate::state_file::read(&path) {
-            Ok(record) => Ok((Self { path }, record)),
+            Ok(record) => Ok((
+                Self {
+                    path,
+                    unsaved: false,
+                },
+                record,
+            )),
             Err(e) => Err(DoorStoreError {
                 path,
                 cause: e.to_string(),
@@ -53,11 +61,30 @@ impl DoorStore {
         }
     }
 
-    /// Replaces the record. A failure is logged, not fatal: counting goes on in memory.
-    pub fn save(&self, record: &DoorRecord) {
-        if let Err(e) = crate::state_file::write(&self.path, record) {
-            tracing::warn!(path = %self.path.display(), cause = %e, "cannot save the door count");
+    /// Replaces the record. A failure is logged (once, until a save works again), not fatal:
+    /// counting goes on in memory.
+    pub fn save(&mut self, record: &DoorRecord) {
+        match crate::state_file::write(&self.path, record) {
+            Ok(()) => {
+                if std::mem::take(&mut self.unsaved) {
+                    tracing::info!("door count saved again");
+                }
+            }
+            Err(e) => {
+                if !std::mem::replace(&mut self.unsaved, true) {
+                    tracing::warn!(
+                        path = %self.path.display(),
+                        cause = %e,
+                        "cannot save the door count: kept in memory until it can be"
+                    );
+                }
+            }
         }
+    }
+
+    /// Whether the last save failed.
+    pub fn unsaved(&self) -> bool {
+        self.unsaved
     }
 }
 
@@ -68,7 +95,7 @@ mod tests {
     #[test]
     fn a_saved_record_is_read_back() {
         let dir = tempfile::tempdir().unwrap();
-        let (store, none) = DoorStore::open(dir.path()).unwrap();
+        let (mut store, none) = DoorStore::open(dir.path()).unwrap();
         assert_eq!(none, None, "no file yet: nothing to restore");
         let record = DoorRecord {
             count: 4,
@@ -90,5 +117,24 @@ mod tests {
         std::fs::write(dir.path().join(DOOR_FILE), "{\"count\": -").unwrap();
         let e = DoorStore::open(dir.path()).unwrap_err().to_string();
         assert!(e.contains(DOOR_FILE) && e.contains("delete"), "{e}");
+    }
+
+    #[test]
+    fn a_record_that_cannot_be_saved_is_said_once_and_saved_when_it_can_be() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut store, _) = DoorStore::open(dir.path()).unwrap();
+        // A directory in the record's place: every replacement fails, even for root.
+        let path = dir.path().join(DOOR_FILE);
+        std::fs::create_dir(&path).unwrap();
+        std::fs::write(path.join("blocker"), "").unwrap();
+        let record = |count| DoorRecord { count, day: None };
+        store.save(&record(1));
+        assert!(store.unsaved());
+        store.save(&record(2));
+        assert!(store.unsaved());
+        std::fs::remove_dir_all(&path).unwrap();
+        store.save(&record(3));
+        assert!(!store.unsaved());
+        assert_eq!(DoorStore::open(dir.path()).unwrap().1, Some(record(3)));
     }
 }
