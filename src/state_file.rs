@@ -32,6 +32,26 @@ pub fn read<T: DeserializeOwned>(path: &Path) -> Result<Option<T>, ReadError> {
     }
 }
 
+/// Replaces the record at `path` with `value`, for a caller that carries on when it cannot:
+/// `failing` remembers that the last save failed, so a failure is logged once (naming `what`)
+/// until a save works again. True when saved.
+pub fn save<T: Serialize>(path: &Path, value: &T, failing: &mut bool, what: &str) -> bool {
+    match write(path, value) {
+        Ok(()) => {
+            if std::mem::take(failing) {
+                tracing::info!("{what} saved again");
+            }
+            true
+        }
+        Err(e) => {
+            if !std::mem::replace(failing, true) {
+                tracing::warn!(path = %path.display(), cause = %e, "cannot save the {what}");
+            }
+            false
+        }
+    }
+}
+
 /// Replaces the record at `path` with `value`.
 pub fn write<T: Serialize>(path: &Path, value: &T) -> std::io::Result<()> {
     let tmp = path.with_extension("json.tmp");

@@ -64,22 +64,7 @@ impl DoorStore {
     /// Replaces the record. A failure is logged (once, until a save works again), not fatal:
     /// counting goes on in memory.
     pub fn save(&mut self, record: &DoorRecord) {
-        match crate::state_file::write(&self.path, record) {
-            Ok(()) => {
-                if std::mem::take(&mut self.unsaved) {
-                    tracing::info!("door count saved again");
-                }
-            }
-            Err(e) => {
-                if !std::mem::replace(&mut self.unsaved, true) {
-                    tracing::warn!(
-                        path = %self.path.display(),
-                        cause = %e,
-                        "cannot save the door count: kept in memory until it can be"
-                    );
-                }
-            }
-        }
+        crate::state_file::save(&self.path, record, &mut self.unsaved, "door count");
     }
 
     /// Whether the last save failed.

@@ -135,27 +135,10 @@ impl Budget {
         true
     }
 
-    /// Saves `record`; false when it could not be (logged once per run of failures).
+    /// Saves `record`; false when it could not be (nothing is released until it can be).
     fn save(&mut self, record: &BudgetRecord) -> bool {
         let Some(path) = &self.file else { return true };
-        match crate::state_file::write(path, record) {
-            Ok(()) => {
-                if std::mem::take(&mut self.unsaved) {
-                    tracing::info!("privacy budget saved again: releases resume");
-                }
-                true
-            }
-            Err(e) => {
-                if !std::mem::replace(&mut self.unsaved, true) {
-                    tracing::warn!(
-                        path = %path.display(),
-                        cause = %e,
-                        "cannot save the privacy budget: nothing is released until it can be"
-                    );
-                }
-                false
-            }
-        }
+        crate::state_file::save(path, record, &mut self.unsaved, "privacy budget")
     }
 }
 
