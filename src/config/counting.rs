@@ -33,6 +33,10 @@ pub struct CountingConfig {
     pub occupancy: OccupancySource,
     /// Seconds a tracked person is still counted after the detector last saw them.
     pub track_hold_s: f32,
+    /// Seconds more a tracked person who vanished inside the picture (behind a pillar, a sign, a
+    /// group) is remembered, no longer counted, for a new box near where they were heading to
+    /// take up: they keep their side of every line, so their crossing counts; 0 = off.
+    pub track_lost_s: f32,
     /// Frames in a row a person must be detected before they count.
     pub track_min_hits: u32,
     /// Minimum overlap (IoU) to continue a track with a detection.
@@ -71,6 +75,7 @@ impl Default for CountingConfig {
             smoothing_frames: 9,
             occupancy: OccupancySource::Detections,
             track_hold_s: t.hold.as_secs_f32(),
+            track_lost_s: t.lost.as_secs_f32(),
             track_min_hits: t.min_hits,
             track_iou: t.iou_min,
             track_distance: t.distance_max,
@@ -160,6 +165,13 @@ impl CountingConfig {
                 "counting.track_hold_s",
                 self.track_hold_s,
                 "allowed: 0..=600",
+            ));
+        }
+        if !(0.0..=60.0).contains(&self.track_lost_s) {
+            return Err(invalid(
+                "counting.track_lost_s",
+                self.track_lost_s,
+                "allowed: 0..=60",
             ));
         }
         if !(1..=30).contains(&self.track_min_hits) {
@@ -308,6 +320,7 @@ impl CountingConfig {
                 distance_max: self.track_distance,
                 min_hits: self.track_min_hits,
                 hold: Duration::from_secs_f32(self.track_hold_s),
+                lost: Duration::from_secs_f32(self.track_lost_s),
                 high_score: person_threshold,
                 appearance_weight: self.appearance_weight,
             },

@@ -17,7 +17,7 @@ use super::lines::{Band, Crossing, LineCounter, LineMemory, LineReport, Segment,
 use super::occupancy::{Cadence, OccupancyCounter, OccupancyReport};
 use super::tracker::{Tracker, TrackerConfig};
 use super::zones::Zone;
-use crate::detect::{BBox, Detection};
+use crate::detect::Detection;
 use crate::wall_clock::WallClock;
 
 /// Where the occupancy number comes from.
@@ -64,17 +64,6 @@ type Memo = [LineMemory; MAX_LINES];
 /// Detections a track needs before occupancy holds it through missed frames: transient boxes
 /// (a group seen as one, a duplicate) rarely last this long, people do.
 const ESTABLISHED: u32 = 10;
-
-/// How close to the picture's border (normalised) a box must come to be cut by it: boxes are
-/// clamped to the picture, so a cut one ends on the border.
-const PICTURE_EDGE: f32 = 0.005;
-
-fn at_picture_edge(b: &BBox) -> bool {
-    b.xmin < PICTURE_EDGE
-        || b.ymin < PICTURE_EDGE
-        || b.xmax > 1.0 - PICTURE_EDGE
-        || b.ymax > 1.0 - PICTURE_EDGE
-}
 
 /// Tracker, occupancy, zones, lines and the door count, fed one frame at a time.
 #[derive(Debug)]
@@ -227,7 +216,7 @@ impl SceneCounter {
             // A faint box at the picture's edge is a person partly out of view (walking out of
             // the picture): its foot point is a guess, so it moves the track across no line.
             let measured =
-                track.updated() && (track.updated_strongly() || !at_picture_edge(&track.bbox()));
+                track.updated() && (track.updated_strongly() || !track.bbox().at_border());
             let bbox = track.bbox();
             let foot = bbox.foot();
             let half_width = band.for_height(bbox.ymax - bbox.ymin);
@@ -308,3 +297,7 @@ fn settle_waiting(memo: &mut Memo, crossings: &mut [(u64, u64)], window: Duratio
 #[cfg(test)]
 #[path = "scene_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "lost_tracks_tests.rs"]
+mod lost_tracks_tests;

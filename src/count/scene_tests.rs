@@ -3,8 +3,9 @@
 
 use super::*;
 use crate::config::CountingConfig;
+use crate::detect::BBox;
 
-fn person(cx: f32, foot_y: f32) -> Detection {
+pub(super) fn person(cx: f32, foot_y: f32) -> Detection {
     Detection {
         bbox: BBox {
             xmin: cx - 0.04,
@@ -18,18 +19,20 @@ fn person(cx: f32, foot_y: f32) -> Detection {
     }
 }
 
-/// A scene whose tracker takes boxes under 0.5 as faint (continuing tracks only).
+/// A scene whose tracker takes boxes under 0.5 as faint (continuing tracks only) and retires a
+/// track `hold` after its last box (no lost tracks: `lost_tracks_tests` has those).
 fn scene_with_faint_boxes(hold: Duration) -> SceneCounter {
     let mut s = scene(OccupancyMode::Detections);
     s.tracker = Tracker::new(TrackerConfig {
         high_score: 0.5,
         hold,
+        lost: Duration::ZERO,
         ..TrackerConfig::default()
     });
     s
 }
 
-fn scene(mode: OccupancyMode) -> SceneCounter {
+pub(super) fn scene(mode: OccupancyMode) -> SceneCounter {
     // A door across the walkway at x = 0.5; in = left → right.
     scene_with_line(
         mode,
@@ -73,7 +76,7 @@ fn observe_all(s: &mut SceneCounter, frames: &[Vec<Detection>]) -> Vec<CountRepo
 }
 
 /// Runs frames at 10 fps to the end of the stream; returns every report.
-fn run(s: &mut SceneCounter, frames: &[Vec<Detection>]) -> Vec<CountReport> {
+pub(super) fn run(s: &mut SceneCounter, frames: &[Vec<Detection>]) -> Vec<CountReport> {
     let mut out = observe_all(s, frames);
     s.flush(&mut out);
     out
@@ -84,7 +87,7 @@ fn walker(i: u64) -> Detection {
     person(0.2 + 0.03 * i as f32, 0.5)
 }
 
-fn last_line(reports: &[CountReport]) -> (u64, u64) {
+pub(super) fn last_line(reports: &[CountReport]) -> (u64, u64) {
     reports
         .iter()
         .rev()

@@ -25,6 +25,12 @@ pub struct Track<M> {
     /// `box_fit::MERGED_FOR_AT_MOST`); None while they fit.
     pub(super) taller_since: Option<Duration>,
     pub(super) confirmed: bool,
+    /// Unseen for longer than `hold` somewhere inside the picture (behind something): no longer
+    /// present, only kept for the tracker's last stage to take up again.
+    pub(super) lost: bool,
+    /// The last box paired with this track was cut by the picture's border: the person was
+    /// walking out of view, so an unseen track is gone rather than hidden.
+    pub(super) at_border: bool,
     pub(super) just_confirmed: bool,
     /// Running mean of the colours of the full boxes paired with this track.
     pub(super) appearance: Option<Appearance>,

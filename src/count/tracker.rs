@@ -5,11 +5,13 @@
 //! filter per coordinate). Per frame: predict every track to the frame's time, pair tracks and
 //! detections by IoU with the Hungarian algorithm, then confirmed tracks with the faint
 //! (low-score) boxes by IoU, then what is left of the full boxes by centre distance
-//! (people move far between frames at low frame rates), update (a box cut from below by someone
+//! (people move far between frames at low frame rates), then lost tracks (unseen past `hold`
+//! inside the picture) with what is left of the full boxes, by a shorter distance, update (a box cut from below by someone
 //! in front, or stretched down to the feet of someone passing in front for up to a second,
 //! keeps the track's height, so the foot point stays on the feet), start tentative tracks from
-//! the unpaired detections, and retire tracks that were not seen for `hold` (a confirmed
-//! track's memory is handed back once, [`Tracker::ended_mut`], for its counters). With
+//! the unpaired detections, and retire tracks that were not seen for `hold` (a confirmed one
+//! that vanished inside the picture is lost for `lost` more first; a confirmed track's memory
+//! is handed back once, [`Tracker::ended_mut`], for its counters). With
 //! `appearance_weight` above 0, every stage also weighs how far a box's coarse colours are from
 //! the track's (two people passing each other keep their own tracks); the gates stay geometric.
 //!
@@ -34,6 +36,12 @@ const MAX_HEIGHT_RATIO: f32 = 1.5;
 
 /// How much further (in box heights) stage two may reach per second a track went unseen.
 const REACH_PER_SECOND: f32 = 2.0;
+
+/// The same for the last stage, which takes up lost tracks: a box that no present person takes,
+/// seconds later, is that person come out from behind something only if it is near where they
+/// were heading. Reaching as far as stage two turns passers-by into people long gone (and makes
+/// crossings nobody walked).
+const LOST_REACH_PER_SECOND: f32 = 0.5;
 
 /// Stage two (low-score detections) pairs a track only with a box overlapping its prediction
 /// this much: stricter than stage one, as a faint box is weaker evidence of the same person.
@@ -64,6 +72,11 @@ pub struct TrackerConfig {
     pub min_hits: u32,
     /// How long a confirmed track survives without a detection (occlusion, a missed frame).
     pub hold: Duration,
+    /// How much longer a confirmed track that vanished inside the picture (not at its border)
+    /// is kept, no longer present, for a full box near where it was heading that no present
+    /// track takes: someone who walked behind a pillar keeps their side of every line, so
+    /// their crossing counts when they come out. Zero = retired after `hold`.
+    pub lost: Duration,
     /// Detections scoring below this only keep existing tracks going (ByteTrack's second
     /// stage); they never start a track. 0 = every detection is a full one.
     pub high_score: f32,
@@ -80,6 +93,7 @@ impl Default for TrackerConfig {
             distance_max: 0.6,
             min_hits: 3,
             hold: Duration::from_millis(1500),
+            lost: Duration::from_millis(1500),
             high_score: 0.0,
             appearance_weight: 0.0,
         }
@@ -102,6 +116,8 @@ pub struct Tracker<M> {
     geometric: Vec<f64>,
     /// The memories of the confirmed tracks the last update retired.
     ended: Vec<M>,
+    /// Which tracks the current stage pairs: the lost ones (the last stage) or the others.
+    reviving: bool,
 }
 
 impl<M: Default + Copy> Tracker<M> {
@@ -117,6 +133,7 @@ impl<M: Default + Copy> Tracker<M> {
             cols: Vec::with_capacity(32),
             geometric: Vec::with_capacity(32 * 32),
             ended: Vec::with_capacity(32),
+            reviving: false,
         }
     }
 
@@ -172,7 +189,8 @@ impl<M: Default + Copy> Tracker<M> {
         self.track_used.resize(self.tracks.len(), false);
 
         // Full boxes by overlap; then confirmed tracks with faint boxes by overlap; then what
-        // is left of the full boxes by centre distance in box heights.
+        // is left of the full boxes by centre distance in box heights, first with the present
+        // tracks, then with the lost ones.
         let high = self.config.high_score;
         let overlap =
             |track: &Track<M>, det: &Detection| 1.0 - f64::from(track.bbox().iou(&det.bbox));
@@ -192,39 +210,39 @@ impl<M: Default + Copy> Tracker<M> {
         self.associate(
             detections,
             t,
-            |track, det| {
-                if det.score < high {
-                    return None;
-                }
-                let (a, b) = (measure(&track.bbox()), measure(&det.bbox));
-                let h = (a[3] + b[3]) / 2.0;
-                // A box of a very different height is another person (or two merged).
-                let ratio = a[3] / b[3];
-                if !(1.0 / MAX_HEIGHT_RATIO..=MAX_HEIGHT_RATIO).contains(&ratio) {
-                    return None;
-                }
-                let d = ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt() / h;
-                // The longer a person was unseen, the further they may have walked: reach
-                // grows with the time unseen, not with the number of frames, so the gate
-                // means the same at 2 and at 30 frames per second.
-                let unseen = t.saturating_sub(track.last_seen).as_secs_f32();
-                let reach = 1.0 + REACH_PER_SECOND * unseen;
-                Some(f64::from(d / reach))
-            },
+            |track, det| distance_cost(track, det, t, high, REACH_PER_SECOND),
             distance_max,
         );
+        // Lost tracks with what is left of the full boxes: people coming out from behind
+        // something, who keep their memory (their side of each line) instead of starting anew.
+        self.reviving = true;
+        self.associate(
+            detections,
+            t,
+            |track, det| distance_cost(track, det, t, high, LOST_REACH_PER_SECOND),
+            distance_max,
+        );
+        self.reviving = false;
 
-        // Retire what was not seen: tentative tracks at once, confirmed ones after `hold`, when
-        // their prediction has left the picture or has shrunk to nothing.
+        // Retire what was not seen: tentative tracks at once, confirmed ones after `hold` (and
+        // `lost` more when they vanished inside the picture), when their prediction has left
+        // the picture or has shrunk to nothing.
         let hold = self.config.hold;
         self.ended.clear();
         let mut i = 0;
         while i < self.tracks.len() {
-            let track = &self.tracks[i];
+            let track = &mut self.tracks[i];
             let [cx, cy, w, h] = track.axes.map(|a| a.p);
+            let unseen = t.saturating_sub(track.last_seen);
+            let kept = if track.at_border {
+                hold
+            } else {
+                hold + self.config.lost
+            };
+            track.lost = !track.updated && unseen > hold;
             let gone = !track.updated
                 && (!track.confirmed
-                    || t.saturating_sub(track.last_seen) > hold
+                    || unseen > kept
                     || !(-0.05..=1.05).contains(&cx)
                     || !(-0.05..=1.1).contains(&cy)
                     || w.min(h) < MIN_PREDICTED_SIZE);
@@ -256,6 +274,8 @@ impl<M: Default + Copy> Tracker<M> {
                 weak: false,
                 taller_since: None,
                 confirmed,
+                lost: false,
+                at_border: det.bbox.at_border(),
                 just_confirmed: confirmed,
                 appearance: det.appearance,
                 memo: M::default(),
@@ -274,8 +294,10 @@ impl<M: Default + Copy> Tracker<M> {
         gate: f64,
     ) {
         self.rows.clear();
-        self.rows
-            .extend((0..self.tracks.len()).filter(|&i| !self.track_used[i]));
+        self.rows.extend(
+            (0..self.tracks.len())
+                .filter(|&i| !self.track_used[i] && self.tracks[i].lost == self.reviving),
+        );
         self.cols.clear();
         self.cols
             .extend((0..detections.len()).filter(|&j| !self.det_used[j]));
@@ -315,6 +337,13 @@ impl<M: Default + Copy> Tracker<M> {
             self.track_used[ti] = true;
             self.det_used[dj] = true;
             let track = &mut self.tracks[ti];
+            if track.lost {
+                // Its coasted velocity says nothing about where the person goes next.
+                for axis in &mut track.axes {
+                    axis.v = 0.0;
+                }
+                track.taller_since = None;
+            }
             let z = own_height(track, measure(&detections[dj].bbox), t);
             for (axis, z) in track.axes.iter_mut().zip(z) {
                 axis.update(z);
@@ -323,6 +352,7 @@ impl<M: Default + Copy> Tracker<M> {
             track.last_seen = t;
             track.updated = true;
             track.weak = detections[dj].score < self.config.high_score;
+            track.at_border = detections[dj].bbox.at_border();
             // A faint box is often half someone else: it leaves the colours alone.
             match (&mut track.appearance, &detections[dj].appearance) {
                 (Some(mean), Some(seen)) if !track.weak => mean.blend(seen, APPEARANCE_BLEND),
@@ -335,6 +365,31 @@ impl<M: Default + Copy> Tracker<M> {
             }
         }
     }
+}
+
+/// Stage three's and the last stage's cost: the distance between a track's predicted centre and
+/// a full box's, in box heights, over a reach that grows by `reach_per_second` heights for each
+/// second the track went unseen (the gate then means the same at 2 and at 30 frames per second).
+/// None for a faint box, or one of a very different height (another person, or two merged).
+fn distance_cost<M>(
+    track: &Track<M>,
+    det: &Detection,
+    t: Duration,
+    high_score: f32,
+    reach_per_second: f32,
+) -> Option<f64> {
+    if det.score < high_score {
+        return None;
+    }
+    let (a, b) = (measure(&track.bbox()), measure(&det.bbox));
+    let ratio = a[3] / b[3];
+    if !(1.0 / MAX_HEIGHT_RATIO..=MAX_HEIGHT_RATIO).contains(&ratio) {
+        return None;
+    }
+    let h = (a[3] + b[3]) / 2.0;
+    let d = ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt() / h;
+    let unseen = t.saturating_sub(track.last_seen).as_secs_f32();
+    Some(f64::from(d / (1.0 + reach_per_second * unseen)))
 }
 
 #[cfg(test)]

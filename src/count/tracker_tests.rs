@@ -69,11 +69,14 @@ fn an_occlusion_gap_shorter_than_hold_keeps_the_person() {
     tr.update(&[person(0.45, 0.5)], at(15));
     assert_eq!(tr.tracks().len(), 1);
     assert!(tr.tracks()[0].updated() && tr.tracks()[0].confirmed());
-    // Gone for longer than hold: retired.
-    for f in 16..40 {
+    // Gone for longer than hold: no longer present; retired once lost for as long again.
+    for f in 16..32 {
         tr.update(&[], at(f));
     }
     assert_eq!(tr.present().count(), 0);
+    for f in 32..47 {
+        tr.update(&[], at(f));
+    }
     assert!(tr.tracks().is_empty());
 }
 

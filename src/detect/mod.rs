@@ -56,6 +56,9 @@ pub fn bundled_model() -> PathBuf {
         .unwrap_or_else(|| candidates[0].clone())
 }
 
+/// How close to the picture's border (normalised) a box must come to be cut by it.
+pub const BORDER: f32 = 0.005;
+
 /// An axis-aligned box in normalised image coordinates (0..1, y down).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BBox {
@@ -89,6 +92,15 @@ impl BBox {
     /// Foot point (bottom centre): where a person stands.
     pub fn foot(&self) -> (f32, f32) {
         ((self.xmin + self.xmax) / 2.0, self.ymax)
+    }
+
+    /// Cut by the picture's border: boxes are clamped to the picture, so a cut one ends on (or
+    /// within [`BORDER`] of) the border.
+    pub fn at_border(&self) -> bool {
+        self.xmin < BORDER
+            || self.ymin < BORDER
+            || self.xmax > 1.0 - BORDER
+            || self.ymax > 1.0 - BORDER
     }
 }
 

@@ -64,7 +64,7 @@ pub fn markdown(config: &Config) -> String {
              person's track, in memory and without an identifier, to keep people who pass each \
              other apart, and drops it with the track (at most {} s after the person was last \
              seen). They are never written, logged or published.\n",
-            config.counting.track_hold_s
+            config.counting.track_hold_s + config.counting.track_lost_s
         );
     } else {
         let _ = writeln!(
