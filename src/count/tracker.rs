@@ -6,12 +6,12 @@
 //! detections by IoU with the Hungarian algorithm, then confirmed tracks with the faint
 //! (low-score) boxes by IoU, then what is left of the full boxes by centre distance
 //! (people move far between frames at low frame rates), then lost tracks (unseen past `hold`
-//! inside the picture) with what is left of the full boxes, by a shorter distance, update (a box cut from below by someone
-//! in front, or stretched down to the feet of someone passing in front for up to a second,
-//! keeps the track's height, so the foot point stays on the feet), start tentative tracks from
-//! the unpaired detections, and retire tracks that were not seen for `hold` (a confirmed one
-//! that vanished inside the picture is lost for `lost` more first; a confirmed track's memory
-//! is handed back once, [`Tracker::ended_mut`], for its counters). With
+//! inside the picture) with what is left of the full boxes, by a shorter distance; update (a box
+//! cut from below by someone in front, or stretched down to the feet of someone passing in front
+//! for up to a second, keeps the track's height, so the foot point stays on the feet), start
+//! tentative tracks from the unpaired detections, and retire tracks that were not seen for
+//! `hold` (a confirmed one that vanished inside the picture is lost for `lost` more first; a
+//! confirmed track's memory is handed back once, [`Tracker::ended_mut`], for its counters). With
 //! `appearance_weight` above 0, every stage also weighs how far a box's coarse colours are from
 //! the track's (two people passing each other keep their own tracks); the gates stay geometric.
 //!
@@ -59,6 +59,15 @@ const MIN_PREDICTED_SIZE: f32 = 0.01;
 /// Share of the way a track's colours move towards each full box it is paired with: a running
 /// mean over about five boxes, steady through one box that also holds part of someone else.
 const APPEARANCE_BLEND: f32 = 0.2;
+
+/// Which tracks a pairing stage takes part in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tracks {
+    /// Confirmed tracks seen within `hold`, and tentative ones.
+    Present,
+    /// Confirmed tracks unseen for longer than `hold` inside the picture.
+    Lost,
+}
 
 /// Tracker tuning (see `[counting]` in the config).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -116,8 +125,6 @@ pub struct Tracker<M> {
     geometric: Vec<f64>,
     /// The memories of the confirmed tracks the last update retired.
     ended: Vec<M>,
-    /// Which tracks the current stage pairs: the lost ones (the last stage) or the others.
-    reviving: bool,
 }
 
 impl<M: Default + Copy> Tracker<M> {
@@ -133,7 +140,6 @@ impl<M: Default + Copy> Tracker<M> {
             cols: Vec::with_capacity(32),
             geometric: Vec::with_capacity(32 * 32),
             ended: Vec::with_capacity(32),
-            reviving: false,
         }
     }
 
@@ -197,12 +203,14 @@ impl<M: Default + Copy> Tracker<M> {
         self.associate(
             detections,
             t,
+            Tracks::Present,
             |track, det| (det.score >= high).then(|| overlap(track, det)),
             1.0 - f64::from(self.config.iou_min),
         );
         self.associate(
             detections,
             t,
+            Tracks::Present,
             |track, det| (det.score < high && track.confirmed).then(|| overlap(track, det)),
             1.0 - f64::from(LOW_SCORE_IOU_MIN),
         );
@@ -210,19 +218,19 @@ impl<M: Default + Copy> Tracker<M> {
         self.associate(
             detections,
             t,
+            Tracks::Present,
             |track, det| distance_cost(track, det, t, high, REACH_PER_SECOND),
             distance_max,
         );
         // Lost tracks with what is left of the full boxes: people coming out from behind
         // something, who keep their memory (their side of each line) instead of starting anew.
-        self.reviving = true;
         self.associate(
             detections,
             t,
+            Tracks::Lost,
             |track, det| distance_cost(track, det, t, high, LOST_REACH_PER_SECOND),
             distance_max,
         );
-        self.reviving = false;
 
         // Retire what was not seen: tentative tracks at once, confirmed ones after `hold` (and
         // `lost` more when they vanished inside the picture), when their prediction has left
@@ -283,21 +291,23 @@ impl<M: Default + Copy> Tracker<M> {
         }
     }
 
-    /// Pairs unpaired tracks with unpaired detections by `cost` (None = impossible) plus the
+    /// Pairs the unpaired tracks of kind `which` with unpaired detections by `cost` (None =
+    /// impossible) plus the
     /// weighted colour distance, keeping pairs whose `cost` is at most `gate`, and updates the
     /// paired tracks.
     fn associate(
         &mut self,
         detections: &[Detection],
         t: Duration,
+        which: Tracks,
         cost: impl Fn(&Track<M>, &Detection) -> Option<f64>,
         gate: f64,
     ) {
         self.rows.clear();
-        self.rows.extend(
-            (0..self.tracks.len())
-                .filter(|&i| !self.track_used[i] && self.tracks[i].lost == self.reviving),
-        );
+        self.rows
+            .extend((0..self.tracks.len()).filter(|&i| {
+                !self.track_used[i] && self.tracks[i].lost == (which == Tracks::Lost)
+            }));
         self.cols.clear();
         self.cols
             .extend((0..detections.len()).filter(|&j| !self.det_used[j]));

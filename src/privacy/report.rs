@@ -266,7 +266,7 @@ mod tests {
         let md = markdown(&c);
         assert!(
             md.contains("**Coarse colours** (`counting.appearance_weight = 4`)")
-                && md.contains("at most 1.5 s after")
+                && md.contains("at most 3 s after")
                 && !md.contains("No appearance feature"),
             "{md}"
         );
