@@ -5,14 +5,16 @@
 //! beyond what the counts need, and never log or publish it.
 //!
 //! One file per concept: [`tracker`] (identity across frames, with [`track`] for one followed
-//! person, [`assign`] for the optimal pairing, `kalman` for the motion model and `box_fit` for
-//! boxes cut from below or merged below), [`occupancy`]
+//! person, [`assign`] for the optimal pairing, `kalman` for the motion model, `box_fit` for
+//! boxes cut from below or merged below and `distance_gate` for the distance stages' cost),
+//! [`occupancy`]
 //! (stabilised counts and report cadence), [`zones`] (polygons), [`lines`] (directed entrance
 //! lines and their in / out totals), [`door`] (in − out occupancy, kept across restarts by
 //! [`door_store`]) and [`scene`], which runs them all per frame.
 
 pub mod assign;
 mod box_fit;
+mod distance_gate;
 pub mod door;
 pub mod door_store;
 pub(crate) mod kalman;
