@@ -8,8 +8,8 @@
 mod common;
 
 use common::eval::{
-    assert_better_within, assert_summary_matches_lines, counts_over_ten_percent, eval_lines,
-    eval_lines_with_config, example_against, example_nms_iou, lines_off, pets,
+    assert_better_within, assert_summary_matches_lines, compared, counts_over_ten_percent,
+    eval_lines, eval_lines_with_config, example_against, example_nms_iou, lines_off, pets,
     pets_with_yolov5n_two_tiles, yolov5n_two_tiles_compared,
 };
 
@@ -228,10 +228,6 @@ fn lost_tracks_give_back_the_crossings_the_bundled_ssd_loses_behind_the_sign_and
         "0.29,0.3,0.45,1",
         "0.32,0.3,0.46,1",
     ];
-    let run = |counting: &str| eval_lines(&video, &gt, "", counting, &lines).0;
-    let (with, without) = std::thread::scope(|s| {
-        let without = s.spawn(|| run("track_lost_s = 0.0"));
-        (run(""), without.join().unwrap())
-    });
+    let (with, without) = compared(&video, &gt, "", &lines, "", "track_lost_s = 0.0");
     assert_better_within(&with, &without, 479, 68, 19);
 }

@@ -38,14 +38,23 @@ fn tracker(lost: Duration) -> Tracker<u8> {
     })
 }
 
-/// Runs `frames` through a tracker whose first track is marked once confirmed; returns the
-/// marks of the tracks present at the end and the number of tracks kept.
-fn marks_at_the_end(mut tr: Tracker<u8>, frames: &[Vec<Detection>]) -> (Vec<u8>, usize) {
+/// Feeds frame `i`; at frame 5 the first track (confirmed by then) is marked 7.
+fn step(tr: &mut Tracker<u8>, i: usize, dets: &[Detection]) {
+    tr.update(dets, at(i as u64));
+    if i == 5 {
+        tr.tracks_mut()[0].memo = 7;
+    }
+}
+
+/// Runs `frames` (from frame `first` on) through a tracker whose first track is marked once
+/// confirmed; returns the marks of the tracks present at the end and the number of tracks kept.
+fn marks_at_the_end(
+    mut tr: Tracker<u8>,
+    first: usize,
+    frames: &[Vec<Detection>],
+) -> (Vec<u8>, usize) {
     for (i, dets) in frames.iter().enumerate() {
-        tr.update(dets, at(i as u64));
-        if i == 5 {
-            tr.tracks_mut()[0].memo = 7;
-        }
+        step(&mut tr, first + i, dets);
     }
     (tr.present().map(|t| t.memo).collect(), tr.tracks().len())
 }
@@ -56,22 +65,19 @@ fn a_person_hidden_longer_than_hold_is_taken_up_where_they_were_heading() {
     let frames = walk_with_gap(0.2, 10..35, 45, |i| 0.48 + 0.02 * (i - 35) as f32);
     let mut tr = tracker(TrackerConfig::default().lost);
     for (i, dets) in frames.iter().enumerate().take(35) {
-        tr.update(dets, at(i as u64));
-        if i == 5 {
-            tr.tracks_mut()[0].memo = 7;
-        }
+        step(&mut tr, i, dets);
         // Not counted while lost: present only up to `hold` after the last box.
         let expected = usize::from((2..=24).contains(&i));
         assert_eq!(tr.present().count(), expected, "frame {i}");
     }
-    let (marks, kept) = marks_at_the_end(tr, &frames[35..]);
+    let (marks, kept) = marks_at_the_end(tr, 35, &frames[35..]);
     assert_eq!((marks, kept), (vec![7], 1));
 }
 
 #[test]
 fn without_lost_tracks_the_same_person_starts_anew() {
     let frames = walk_with_gap(0.2, 10..35, 45, |i| 0.48 + 0.02 * (i - 35) as f32);
-    let (marks, kept) = marks_at_the_end(tracker(Duration::ZERO), &frames);
+    let (marks, kept) = marks_at_the_end(tracker(Duration::ZERO), 0, &frames);
     assert_eq!((marks, kept), (vec![0], 1));
 }
 
@@ -79,7 +85,7 @@ fn without_lost_tracks_the_same_person_starts_anew() {
 fn a_box_far_from_where_the_lost_person_was_heading_is_someone_else() {
     // A box behind where they were last seen (x = 0.38, heading right) after 2.5 s: someone else.
     let frames = walk_with_gap(0.2, 10..35, 38, |_| 0.1);
-    let (marks, kept) = marks_at_the_end(tracker(TrackerConfig::default().lost), &frames);
+    let (marks, kept) = marks_at_the_end(tracker(TrackerConfig::default().lost), 0, &frames);
     // The newcomer is present, unmarked; the lost track is kept (until hold + lost).
     assert_eq!((marks, kept), (vec![0], 2));
 }
@@ -99,7 +105,7 @@ fn a_person_who_walked_out_of_the_picture_is_not_waited_for() {
             _ => vec![person(0.95, 0.6)],
         })
         .collect();
-    let (marks, kept) = marks_at_the_end(tracker(TrackerConfig::default().lost), &frames);
+    let (marks, kept) = marks_at_the_end(tracker(TrackerConfig::default().lost), 0, &frames);
     assert_eq!((marks, kept), (vec![0], 1));
 }
 

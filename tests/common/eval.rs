@@ -127,12 +127,25 @@ pub fn yolov5n_two_tiles_compared(
     b: &str,
 ) -> Option<(serde_json::Value, serde_json::Value)> {
     let (video, gt, detector) = pets_with_yolov5n_two_tiles()?;
-    let run = |counting: &str| eval_lines(&video, &gt, &detector, counting, lines).0;
-    Some(std::thread::scope(|s| {
+    Some(compared(&video, &gt, &detector, lines, a, b))
+}
+
+/// Two `eval_lines` runs on the same lines with the same `detector`, at once (two processes, one
+/// core each): `counting` = `a`, then `b`.
+pub fn compared(
+    video: &std::path::Path,
+    gt: &std::path::Path,
+    detector: &str,
+    lines: &[&str],
+    a: &str,
+    b: &str,
+) -> (serde_json::Value, serde_json::Value) {
+    let run = |counting: &str| eval_lines(video, gt, detector, counting, lines).0;
+    std::thread::scope(|s| {
         let first = s.spawn(|| run(a));
         let second = run(b);
         (first.join().unwrap(), second)
-    }))
+    })
 }
 
 /// `eval_lines_with_config` with the example config file `example` and `eval_lines` with
