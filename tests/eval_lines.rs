@@ -3,7 +3,8 @@
 //! against the one it replaces on lines it was not tuned on, and verticals drawn across the
 //! walkway only. Then the bundled SSD on twelve tiles (`examples/pets09-ssd.toml`) against
 //! the SSD with the defaults, and with its return window against none; the bundled SSD on one
-//! input with lost tracks against none, on lines drawn after they were tuned.
+//! input with lost tracks against none, on lines drawn after they were tuned; and the SSD on
+//! twelve tiles on lines across the walkway drawn after every setting was chosen.
 
 mod common;
 
@@ -154,6 +155,50 @@ fn the_bundled_ssd_on_twelve_tiles_counts_the_readme_lines_closer_than_on_one_in
     let (tiled, one_input) = example_against(&video, &gt, &example, "", "", &README_LINES);
     assert_eq!(tiled["frames"], 795, "{tiled}");
     assert_better_within(&tiled, &one_input, 221, 10, 2);
+}
+
+#[test]
+fn the_bundled_ssd_on_twelve_tiles_counts_fresh_lines_across_the_walkway_within_ten_percent() {
+    // The bar is for lines across the walkway (which runs from about (0, 0.37) to
+    // (1, 0.6)): the first sixteen of "the 32 lines across the walkway" in docs/accuracy.md,
+    // drawn after every setting was chosen, with `examples/pets09-ssd.toml`. Measured 14 off
+    // 436, every count within 10 % but one: `0.25,0.1,0.07,0.8` out, 8 of 7, whose top end
+    // reaches the grass where a person the truth does not annotate walks at frames 106-135.
+    // The SSD with the defaults: 43 off, 13 of 32 counts over 10 %.
+    let Some((video, gt)) = pets() else {
+        return;
+    };
+    let lines = [
+        "0.25,0.1,0.07,0.8",
+        "0.27,0,0.47,0.8",
+        "0.31,0.2,0.54,0.8",
+        "0.73,0.1,0.79,0.8",
+        "0.36,0.1,0.54,1",
+        "0.54,0.2,0.59,1",
+        "0.33,0.3,0.39,1",
+        "0.22,0.2,0.25,0.8",
+        "0.66,0.2,0.57,0.8",
+        "0.77,0,0.72,0.9",
+        "0.27,0.3,0.08,1",
+        "0.82,0.2,0.91,0.9",
+        "0.76,0.1,0.77,1",
+        "0.34,0.3,0.52,0.8",
+        "0.77,0.1,0.79,0.9",
+        "0.79,0,0.65,0.8",
+    ];
+    let example = common::root().join("examples/pets09-ssd.toml");
+    let (report, _) = eval_lines_with_config(&video, &gt, &example, &lines);
+    assert_eq!(report["frames"], 795, "{report}");
+    assert_summary_matches_lines(&report);
+    let (off, truth) = lines_off(&report);
+    assert_eq!(truth, 436, "{report}");
+    assert!(off <= 18, "{off} off {truth}: {report}");
+    // Only the far-path line may miss, and only by that one person.
+    let over = counts_over_ten_percent(&report);
+    assert!(
+        over.iter().all(|o| o == "[0.25,0.1,0.07,0.8] out: 8 of 7"),
+        "{over:?}: {report}"
+    );
 }
 
 #[test]
