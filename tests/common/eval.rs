@@ -174,6 +174,27 @@ pub fn example_nms_iou(example: &std::path::Path) -> String {
     format!("nms_iou = {value}\n")
 }
 
+/// The example config's `[[privacy.masks]]` as TOML tables, to follow a comparison run's
+/// `[counting]` lines: both runs then see the same picture.
+pub fn example_masks(example: &std::path::Path) -> String {
+    let text = std::fs::read_to_string(example).unwrap();
+    let config: toml::Table = text.parse().unwrap();
+    let masks = config
+        .get("privacy")
+        .and_then(|p| p.get("masks"))
+        .and_then(toml::Value::as_array);
+    masks
+        .into_iter()
+        .flatten()
+        .map(|m| {
+            format!(
+                "\n[[privacy.masks]]\nname = {}\npolygon = {}\n",
+                m["name"], m["polygon"]
+            )
+        })
+        .collect()
+}
+
 /// `better` (the setting under test) against `worse` (the one it replaces), on the same lines:
 /// `truth` true crossings, fewer off than `worse`, at most `max_off` off and `max_over` counts
 /// more than 10 % off, and a summary that agrees with the lines.
