@@ -10,8 +10,8 @@ mod common;
 
 use common::eval::{
     assert_better_within, assert_summary_matches_lines, compared, counts_over_ten_percent,
-    eval_lines, eval_lines_with_config, example_against, example_masks, example_nms_iou, lines_off,
-    pets, pets_with_yolov5n_two_tiles, yolov5n_two_tiles_compared,
+    eval_lines, eval_lines_with_config, example_against, example_against_changed, example_nms_iou,
+    lines_off, pets, pets_with_yolov5n_two_tiles, yolov5n_two_tiles_compared,
 };
 
 /// The eight lines of the README's accuracy summary (221 true crossings).
@@ -229,20 +229,8 @@ fn the_return_window_undoes_tracks_that_cross_a_line_and_come_straight_back() {
         "0.71,0.3,0.58,1",
     ];
     let example = common::root().join("examples/pets09-ssd.toml");
-    let (with, without) = example_against(
-        &video,
-        &gt,
-        &example,
-        &format!(
-            "tile_columns = 4\ntile_rows = 3\n{}",
-            example_nms_iou(&example)
-        ),
-        &format!(
-            "line_band_height = 0.05\nappearance_weight = 4.0\nline_return_s = 0.0\n{}",
-            example_masks(&example)
-        ),
-        &lines,
-    );
+    let no_window = ("counting", "line_return_s", toml::Value::Float(0.0));
+    let (with, without) = example_against_changed(&video, &gt, &example, no_window, &lines);
     assert_better_within(&with, &without, 476, 22, 3);
 }
 

@@ -141,9 +141,15 @@ pub fn compared(
     b: &str,
 ) -> (serde_json::Value, serde_json::Value) {
     let run = |counting: &str| eval_lines(video, gt, detector, counting, lines).0;
+    at_once(|| run(a), || run(b))
+}
+
+/// Runs `a` on a thread of its own while `b` runs here (two `eval` processes at once, one core
+/// each); returns both results.
+fn at_once<A: Send, B>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B) -> (A, B) {
     std::thread::scope(|s| {
-        let first = s.spawn(|| run(a));
-        let second = run(b);
+        let first = s.spawn(a);
+        let second = b();
         (first.join().unwrap(), second)
     })
 }
@@ -158,41 +164,48 @@ pub fn example_against(
     counting: &str,
     lines: &[&str],
 ) -> (serde_json::Value, serde_json::Value) {
-    std::thread::scope(|s| {
-        let first = s.spawn(|| eval_lines_with_config(video, gt, example, lines).0);
-        let second = eval_lines(video, gt, detector, counting, lines).0;
-        (first.join().unwrap(), second)
-    })
+    at_once(
+        || eval_lines_with_config(video, gt, example, lines).0,
+        || eval_lines(video, gt, detector, counting, lines).0,
+    )
+}
+
+/// `eval_lines_with_config` with the example config file `example` and with a copy of it in
+/// which `[section] key` is `value`, on the same lines at once: (example, changed). The two
+/// runs differ in that key alone. The copy is written to a temporary directory, so `example`
+/// must name no relative path (`examples/pets09-ssd.toml` names none).
+pub fn example_against_changed(
+    video: &std::path::Path,
+    gt: &std::path::Path,
+    example: &std::path::Path,
+    (section, key, value): (&str, &str, toml::Value),
+    lines: &[&str],
+) -> (serde_json::Value, serde_json::Value) {
+    let mut config = example_table(example);
+    config
+        .get_mut(section)
+        .and_then(toml::Value::as_table_mut)
+        .unwrap_or_else(|| panic!("{} has no [{section}]", example.display()))
+        .insert(key.to_string(), value);
+    let dir = tempfile::tempdir().unwrap();
+    let changed = dir.path().join("changed.toml");
+    std::fs::write(&changed, config.to_string()).unwrap();
+    at_once(
+        || eval_lines_with_config(video, gt, example, lines).0,
+        || eval_lines_with_config(video, gt, &changed, lines).0,
+    )
+}
+
+/// The example config file, parsed.
+fn example_table(example: &std::path::Path) -> toml::Table {
+    std::fs::read_to_string(example).unwrap().parse().unwrap()
 }
 
 /// The example config's `detector.nms_iou` as a TOML line, for a comparison run that should
 /// differ from the example only in what it tests.
 pub fn example_nms_iou(example: &std::path::Path) -> String {
-    let text = std::fs::read_to_string(example).unwrap();
-    let config: toml::Table = text.parse().unwrap();
-    let value = &config["detector"]["nms_iou"];
+    let value = &example_table(example)["detector"]["nms_iou"];
     format!("nms_iou = {value}\n")
-}
-
-/// The example config's `[[privacy.masks]]` as TOML tables, to follow a comparison run's
-/// `[counting]` lines: both runs then see the same picture.
-pub fn example_masks(example: &std::path::Path) -> String {
-    let text = std::fs::read_to_string(example).unwrap();
-    let config: toml::Table = text.parse().unwrap();
-    let masks = config
-        .get("privacy")
-        .and_then(|p| p.get("masks"))
-        .and_then(toml::Value::as_array);
-    masks
-        .into_iter()
-        .flatten()
-        .map(|m| {
-            format!(
-                "\n[[privacy.masks]]\nname = {}\npolygon = {}\n",
-                m["name"], m["polygon"]
-            )
-        })
-        .collect()
 }
 
 /// `better` (the setting under test) against `worse` (the one it replaces), on the same lines:
