@@ -4,7 +4,8 @@
 #   scripts/package.sh amd64      one architecture (amd64 or arm64)
 # Each package holds the binary, the systemd unit, /etc/headcount/headcount.toml, the udev rules,
 # the bundled model and the architecture's TF 2.9 runtime. The check lists the package contents
-# (dpkg-deb --contents), verifies the unit with systemd-analyze and prints its exposure score.
+# (dpkg-deb --contents), verifies the installed unit with systemd-analyze, prints its exposure score,
+# and replays a clip under that unit's own seccomp filters to check the Landlock sandbox holds.
 # Installs what it needs: cargo-deb (from crates.io), and for arm64 what scripts/aarch64-check.sh
 # installs.
 set -euo pipefail
@@ -50,10 +51,23 @@ for arch in "${arches[@]}"; do
   echo "package: $deb ($(du -h "$deb" | cut -f1)): binary, unit, config, udev rules, model, runtime"
 done
 
-# The unit as installed, with ExecStart pointing at a binary that exists here.
-sed "s|/usr/bin/headcount|$PWD/target/release/headcount|" deploy/headcount.service > "$work/headcount.service"
+# The unit as installed (taken out of the amd64 package), with ExecStart pointing at a binary that
+# exists here.
 [ -x target/release/headcount ] || cargo build --release --locked
+deb=$(ls -t target/debian/headcount_*_amd64.deb 2>/dev/null | head -1)
+[ -n "$deb" ] || { echo "no amd64 package to check the installed unit from" >&2; exit 1; }
+rm -rf "$work/root" && dpkg-deb -x "$deb" "$work/root"
+installed="$work/root/usr/lib/systemd/system/headcount.service"
+sed "s|/usr/bin/headcount|$PWD/target/release/headcount|" "$installed" > "$work/headcount.service"
 systemd-analyze verify "$work/headcount.service"
 score=$(systemd-analyze security --offline=yes "$work/headcount.service" 2>/dev/null | awk '/Overall exposure level/ { print $(NF-2) }')
 echo "systemd unit: verified; systemd-analyze security exposure $score"
 awk -v s="$score" 'BEGIN { exit !(s + 0 < 2.0) }' || { echo "exposure $score is not below 2.0" >&2; exit 1; }
+# The installed unit's own seccomp filters let the Landlock sandbox in: a short replay under them
+# must report "sandbox":"landlock" on its privacy topic.
+printed=$(scripts/unit-seccomp.py "$installed" -- target/release/headcount replay \
+  tests/fixtures/one-by-one/one-by-one-person-detection.mp4 --config <(printf '[source]\nfps = 0.1\n') 2>/dev/null)
+grep -q '"sandbox":"landlock"' <<<"$printed" || {
+  echo "under the installed unit's seccomp filters the sandbox is off:" >&2
+  grep -o '"sandbox":"[^"]*"' <<<"$printed" >&2; exit 1; }
+echo "systemd unit: Landlock sandbox enforced under the installed unit's seccomp filters"

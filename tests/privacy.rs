@@ -262,8 +262,11 @@ fn no_listening_socket_while_running() {
     );
 }
 
-#[test]
-fn landlock_stops_writes_outside_the_state_dir() {
+/// A replay whose ffmpeg is a wrapper that first tries to write inside and outside the state
+/// dir; `unit`: run headcount under that systemd unit's own seccomp filters
+/// (`scripts/unit-seccomp.py`). Returns what the wrapper found ("outside=denied" or
+/// "outside=allowed") and the replay's stdout.
+fn replay_probing_writes(unit: Option<&std::path::Path>) -> (String, String) {
     // ffmpeg is started by headcount after it sandboxed itself, so it runs inside the same
     // Landlock domain. A wrapper in its place tries to write inside and outside the state dir,
     // then runs the real ffmpeg.
@@ -306,7 +309,14 @@ fn landlock_stops_writes_outside_the_state_dir() {
             state.display()
         ),
     );
-    let mut cmd = headcount();
+    let mut cmd = match unit {
+        Some(unit) => {
+            let mut cmd = Command::new(common::root().join("scripts/unit-seccomp.py"));
+            cmd.arg(unit).arg("--").arg(env!("CARGO_BIN_EXE_headcount"));
+            cmd
+        }
+        None => headcount(),
+    };
     cmd.arg("replay")
         .arg(one_by_one())
         .arg("--config")
@@ -318,11 +328,56 @@ fn landlock_stops_writes_outside_the_state_dir() {
         String::from_utf8_lossy(&out.stderr)
     );
     let probe = std::fs::read_to_string(state.join("probe.txt")).expect("write in the state dir");
-    assert_eq!(probe.trim(), "outside=denied");
-    assert!(
+    assert_eq!(
+        probe.trim() == "outside=denied",
         !outside.exists(),
-        "a file was written outside the state dir"
+        "the probe and the file disagree"
     );
-    let printed = String::from_utf8_lossy(&out.stdout);
+    (
+        probe.trim().to_string(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn landlock_stops_writes_outside_the_state_dir() {
+    let (probe, printed) = replay_probing_writes(None);
+    assert_eq!(probe, "outside=denied");
     assert!(printed.contains("\"sandbox\":\"landlock\""), "{printed}");
+}
+
+#[test]
+fn landlock_holds_under_the_shipped_units_own_seccomp_filters() {
+    // The unit's SystemCallFilter=, RestrictAddressFamilies= and MemoryDenyWriteExecute= applied
+    // as systemd applies them (libseccomp, the unit's sets expanded by systemd-analyze).
+    let (probe, printed) =
+        replay_probing_writes(Some(&common::root().join("deploy/headcount.service")));
+    assert_eq!(probe, "outside=denied");
+    assert!(printed.contains("\"sandbox\":\"landlock\""), "{printed}");
+}
+
+#[test]
+fn a_unit_filter_refusing_landlock_is_reported_with_its_real_cause() {
+    // The shipped unit less its landlock_* line: systemd 252's @system-service lacks them, so the
+    // sandbox is off. The privacy topic must say so, and why (EPERM from a filter, not a kernel
+    // without Landlock); and the probe shows the wrapper's filter really applies.
+    let dir = tempfile::tempdir().unwrap();
+    let shipped = std::fs::read_to_string(common::root().join("deploy/headcount.service")).unwrap();
+    assert!(shipped.contains(
+        "\nSystemCallFilter=landlock_create_ruleset landlock_add_rule landlock_restrict_self\n"
+    ));
+    let without: String = shipped
+        .lines()
+        .filter(|l| !l.starts_with("SystemCallFilter=landlock"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let unit = dir.path().join("headcount.service");
+    std::fs::write(&unit, without).unwrap();
+    let (probe, printed) = replay_probing_writes(Some(&unit));
+    assert_eq!(probe, "outside=allowed");
+    assert!(
+        printed.contains("\"sandbox\":\"none: a seccomp filter refused the Landlock calls (EPERM)"),
+        "{printed}"
+    );
+    assert!(!printed.contains("kernel lacks"), "{printed}");
 }

@@ -5,8 +5,9 @@
 //!
 //! Landlock binds the calling thread and its future children (kernels before ABI v8 cannot reach
 //! sibling threads), so this runs first, on the main thread, before any other thread exists; the
-//! rules allow the reads that set-up needs. Where the kernel lacks Landlock it logs that once and
-//! the daemon continues (reported in the `privacy` topic as `sandbox`).
+//! rules allow the reads that set-up needs. Where Landlock is missing (an old kernel, switched off
+//! at boot, or refused by a seccomp filter) it logs the real cause once and the daemon continues;
+//! the `privacy` topic's `sandbox` says what was achieved, with that cause.
 
 use std::path::Path;
 
@@ -121,9 +122,7 @@ pub fn enforce(config: &Config) -> SandboxStatus {
     let status = match result {
         Ok(RulesetStatus::FullyEnforced) => SandboxStatus::Enforced,
         Ok(RulesetStatus::PartiallyEnforced) => SandboxStatus::Partial,
-        Ok(RulesetStatus::NotEnforced) => {
-            SandboxStatus::Unavailable("the kernel lacks Landlock".into())
-        }
+        Ok(RulesetStatus::NotEnforced) => SandboxStatus::Unavailable(why_not_enforced()),
         Err(e) => SandboxStatus::Unavailable(e.to_string()),
     };
     match &status {
@@ -140,9 +139,60 @@ pub fn enforce(config: &Config) -> SandboxStatus {
     status
 }
 
+/// Why Landlock is not there, from the errno of its version probe: a kernel without it (ENOSYS),
+/// one with it switched off at boot (EOPNOTSUPP), or a seccomp filter refusing the call (EPERM,
+/// typically a systemd unit's `SystemCallFilter=` that does not allow the `landlock_*` calls).
+fn why_not_enforced() -> String {
+    const LANDLOCK_CREATE_RULESET_VERSION: libc::c_uint = 1;
+    // SAFETY: the version probe reads no memory (null attributes, size 0) and creates nothing.
+    let abi = unsafe {
+        libc::syscall(
+            libc::SYS_landlock_create_ruleset,
+            std::ptr::null::<libc::c_void>(),
+            0usize,
+            LANDLOCK_CREATE_RULESET_VERSION,
+        )
+    };
+    let errno = std::io::Error::last_os_error().raw_os_error();
+    not_enforced_cause(abi, errno)
+}
+
+fn not_enforced_cause(abi: libc::c_long, errno: Option<i32>) -> String {
+    if abi >= 1 {
+        return format!("Landlock ABI {abi} is there but enforced nothing");
+    }
+    match errno {
+        Some(libc::ENOSYS) => "the kernel lacks Landlock (ENOSYS)".into(),
+        Some(libc::EOPNOTSUPP) => {
+            "Landlock is disabled in this kernel (EOPNOTSUPP: add landlock to the lsm= boot \
+             parameter)"
+                .into()
+        }
+        Some(libc::EPERM) => "a seccomp filter refused the Landlock calls (EPERM): allow \
+             landlock_create_ruleset, landlock_add_rule and landlock_restrict_self (the service \
+             unit's SystemCallFilter=)"
+            .into(),
+        Some(e) => format!(
+            "the Landlock probe failed: {}",
+            std::io::Error::from_raw_os_error(e)
+        ),
+        None => "the Landlock probe failed".into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_cause_of_no_landlock_follows_the_errno() {
+        let cause = |errno| not_enforced_cause(-1, Some(errno));
+        assert!(cause(libc::ENOSYS).contains("kernel lacks"));
+        assert!(cause(libc::EOPNOTSUPP).contains("lsm="));
+        let filtered = cause(libc::EPERM);
+        assert!(filtered.contains("seccomp") && filtered.contains("SystemCallFilter="));
+        assert!(!filtered.contains("kernel lacks"), "{filtered}");
+    }
 
     #[test]
     fn stream_ports() {
