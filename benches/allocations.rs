@@ -12,11 +12,12 @@ use headcount::config::{Config, RuntimeKind};
 use headcount::config::{CountingConfig, LineConfig, ZoneConfig};
 use headcount::count::{Cadence, SceneCounter};
 use headcount::health::HealthMonitor;
-use headcount::pipeline;
+use headcount::pipeline::{self, FramePrep};
 use headcount::privacy::mask::PixelMask;
 use headcount::service::open_counting_detector;
 use headcount::shutdown::Shutdown;
 use headcount::source::ffmpeg::{FfmpegOptions, FfmpegSource};
+use headcount::source::view::ViewLimits;
 use headcount::source::{Frame, FrameSource, SourceError};
 
 struct Counting;
@@ -109,7 +110,14 @@ fn main() {
             at_mark: None,
             frames: 0,
         };
-        let mask = PixelMask::new(&[], detector.input_geometry());
+        // Masks and the view check (blind / frozen) run on every frame, as in the daemon.
+        let prep = FramePrep {
+            mask: PixelMask::new(&[], detector.input_geometry()),
+            view: ViewLimits {
+                blind_after: Duration::from_secs(30),
+                frozen_after: Duration::from_secs(60),
+            },
+        };
         // The whole counting stage: tracker (colours on), occupancy, a zone and an entrance line,
         // with a daily reset (local time read per frame) on a live clock (system clock read per
         // frame), as a camera daemon runs it.
@@ -141,7 +149,7 @@ fn main() {
         let mut emit = |_| true;
         let (stats, result) = pipeline::run(
             &mut source,
-            &mask,
+            &prep,
             detector.as_mut(),
             &mut counter,
             &health,

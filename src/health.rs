@@ -2,11 +2,13 @@
 //! retained `health` topic. Shared between the pipeline thread, which records each frame, and the
 //! publisher, which takes snapshots.
 //!
-//! Holds timings and states only: never a count, a box or anything derived from pixels. Recording
-//! a frame does not allocate.
+//! Holds timings and states only: never a count, a box or anything derived from pixels but the
+//! view's verdict (clear, blind, frozen). Recording a frame does not allocate.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use crate::source::view::View;
 
 /// How many recent inference times the percentiles are computed over.
 const WINDOW: usize = 256;
@@ -24,6 +26,11 @@ pub enum SourceState {
     Stopped,
     /// The input was lost (camera unplugged, stream down) and is being reopened.
     Reconnecting,
+    /// Frames arrive but show nothing to count from (dark, covered, out of focus): see
+    /// [`crate::source::view`].
+    Blind,
+    /// Frames arrive but the picture has not changed at all for a long time.
+    Frozen,
 }
 
 impl SourceState {
@@ -35,6 +42,8 @@ impl SourceState {
             SourceState::Failed => "failed",
             SourceState::Stopped => "stopped",
             SourceState::Reconnecting => "reconnecting",
+            SourceState::Blind => "blind",
+            SourceState::Frozen => "frozen",
         }
     }
 }
@@ -48,6 +57,8 @@ struct State {
     recent_len: usize,
     next: usize,
     source: SourceState,
+    /// What the camera sees while frames arrive (clear, blind, frozen).
+    view: View,
     last_error: Option<String>,
     last_snapshot: (Instant, u64),
 }
@@ -87,6 +98,7 @@ impl HealthMonitor {
             recent_len: 0,
             next: 0,
             source: SourceState::Starting,
+            view: View::Clear,
             last_error: None,
             last_snapshot: (now, 0),
         })))
@@ -115,6 +127,22 @@ impl HealthMonitor {
 
     pub fn set_source(&self, state: SourceState) {
         self.with(|s| s.source = state);
+    }
+
+    /// The camera's view changed (judged by [`crate::source::view::ViewCheck`]); a view that is
+    /// not clear becomes `last_error`, with how long it has lasted.
+    pub fn set_view(&self, view: View, lasted: Duration) {
+        self.with(|s| {
+            s.view = view;
+            if view != View::Clear {
+                s.last_error = Some(view.describe(lasted));
+            }
+        });
+    }
+
+    /// Whether counts made now can be trusted: false while the view is blind or frozen.
+    pub fn view_is_clear(&self) -> bool {
+        self.with(|s| s.view == View::Clear)
     }
 
     /// Remembers an error (one line, no secrets) for the `last_error` field.
@@ -149,7 +177,12 @@ impl HealthMonitor {
                 inference_ms_p95: percentile(&times, 0.95),
                 frames: s.frames,
                 dropped: s.dropped,
-                source: s.source,
+                // While frames arrive, a blind or frozen view is the source's state.
+                source: match (s.source, s.view) {
+                    (SourceState::Running, View::Blind(_)) => SourceState::Blind,
+                    (SourceState::Running, View::Frozen) => SourceState::Frozen,
+                    (state, _) => state,
+                },
                 last_error: s.last_error.clone(),
             }
         })
@@ -194,6 +227,35 @@ mod tests {
         }
         let s = h.snapshot();
         assert!((s.inference_ms_p95 - 10.0).abs() < 0.01, "{s:?}");
+    }
+
+    #[test]
+    fn a_blind_or_frozen_view_is_the_source_state_while_frames_arrive() {
+        use crate::source::view::Blindness;
+        let h = HealthMonitor::new();
+        h.record_frame(Duration::from_millis(5));
+        assert!(h.view_is_clear());
+        h.set_view(View::Blind(Blindness::Dark), Duration::from_secs(30));
+        let s = h.snapshot();
+        assert_eq!(s.source, SourceState::Blind);
+        assert!(!h.view_is_clear());
+        let error = s.last_error.unwrap_or_default();
+        assert!(
+            error.contains("dark for 30 s") && error.contains("unreliable"),
+            "{error}"
+        );
+        h.record_frame(Duration::from_millis(5));
+        assert_eq!(
+            h.snapshot().source,
+            SourceState::Blind,
+            "a frame does not clear it"
+        );
+        h.set_view(View::Frozen, Duration::from_secs(60));
+        assert_eq!(h.snapshot().source, SourceState::Frozen);
+        h.set_source(SourceState::Ended);
+        assert_eq!(h.snapshot().source, SourceState::Ended);
+        h.set_view(View::Clear, Duration::ZERO);
+        assert!(h.view_is_clear());
     }
 
     #[test]

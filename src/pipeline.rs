@@ -12,6 +12,7 @@ use crate::detect::{appearance, DetectError, Detection, Detector};
 use crate::health::{HealthMonitor, SourceState};
 use crate::privacy::mask::PixelMask;
 use crate::shutdown::Shutdown;
+use crate::source::view::{View, ViewCheck, ViewLimits};
 use crate::source::{FrameSource, SourceError};
 
 #[derive(Debug, thiserror::Error)]
@@ -37,13 +38,22 @@ impl PipelineStats {
     }
 }
 
+/// What happens to each frame before the detector reads it: the privacy masks black out their
+/// pixels, then the view check judges what is left (is the camera blind or frozen?).
+#[derive(Debug)]
+pub struct FramePrep {
+    pub mask: PixelMask,
+    pub view: ViewLimits,
+}
+
 /// Runs until the source ends, `stop` is triggered, or `emit` returns false (the receiver is
-/// gone). Masked pixels are blacked out before the detector reads a frame. The counter's last
-/// partial window is flushed through `emit` in every case, errors included, so no aggregate is
-/// lost.
+/// gone). Masked pixels are blacked out before the detector reads a frame, and the camera's view
+/// is judged on what is left (a change goes to `health`, which marks counts made meanwhile). The
+/// counter's last partial window is flushed through `emit` in every case, errors included, so no
+/// aggregate is lost.
 pub fn run(
     source: &mut dyn FrameSource,
-    mask: &PixelMask,
+    prep: &FramePrep,
     detector: &mut dyn Detector,
     counter: &mut SceneCounter,
     health: &HealthMonitor,
@@ -56,13 +66,20 @@ pub fn run(
     let mut reports: Vec<CountReport> = Vec::with_capacity(16);
     let picture = source.picture();
     let mut dropped = 0;
+    // Made on the first frame, which brings the frame size.
+    let mut view: Option<ViewCheck> = None;
     let result = loop {
         if stop.is_triggered() {
             break Ok(());
         }
         let frame = match source.next_frame() {
             Ok(Some(frame)) => {
-                mask.apply(frame.rgb);
+                prep.mask.apply(frame.rgb);
+                let check =
+                    view.get_or_insert_with(|| ViewCheck::new(prep.view, frame.geometry, picture));
+                if let (now, Some(lasted)) = check.observe(frame.rgb, frame.t) {
+                    report_view(health, now, lasted);
+                }
                 frame
             }
             Ok(None) => break Ok(()),
@@ -106,4 +123,17 @@ pub fn run(
     }
     stats.elapsed = started.elapsed();
     (stats, result)
+}
+
+/// A change of the camera's view: into health (and so `health.source`), and the log, once.
+fn report_view(health: &HealthMonitor, view: View, lasted: Duration) {
+    health.set_view(view, lasted);
+    match view {
+        View::Clear => tracing::info!("the camera's view is clear again: counts are reliable"),
+        _ => tracing::warn!(
+            state = view.state().unwrap_or_default(),
+            "{}",
+            view.describe(lasted)
+        ),
+    }
 }

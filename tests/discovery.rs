@@ -44,7 +44,7 @@ fn discovery_is_announced_valid_and_resent_when_home_assistant_comes_online() {
     );
     std::thread::sleep(Duration::from_millis(500));
     let first = configs();
-    assert_eq!(first.len(), 3, "{first:?}");
+    assert_eq!(first.len(), 4, "{first:?}");
 
     let schema: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(common::root().join("schema/ha-sensor-discovery.schema.json"))
@@ -81,7 +81,7 @@ fn discovery_is_announced_valid_and_resent_when_home_assistant_comes_online() {
         .unwrap();
     assert!(sent.success());
     assert!(
-        common::wait_until(Duration::from_secs(10), || configs().len() >= 6),
+        common::wait_until(Duration::from_secs(10), || configs().len() >= 8),
         "configs were not re-sent: {:?}",
         configs().len()
     );

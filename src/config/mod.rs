@@ -96,6 +96,12 @@ pub struct SourceConfig {
     pub height: u32,
     /// Camera: "auto" (MJPEG, then YUYV, then NV12), "mjpeg", "yuyv" or "nv12".
     pub input_format: String,
+    /// Seconds the picture must stay dark, featureless or out of focus before `health.source`
+    /// says `blind` and counts are marked unreliable; 0 = never.
+    pub blind_after_s: u32,
+    /// Seconds the picture must stay exactly the same before `health.source` says `frozen`;
+    /// 0 = never.
+    pub frozen_after_s: u32,
 }
 
 impl Default for SourceConfig {
@@ -110,6 +116,8 @@ impl Default for SourceConfig {
             width: 640,
             height: 480,
             input_format: "auto".into(),
+            blind_after_s: 30,
+            frozen_after_s: 60,
         }
     }
 }

@@ -37,6 +37,14 @@ impl Config {
                 "allowed: a V4L2 device path under /dev (e.g. /dev/video0)",
             );
         }
+        for (key, value) in [
+            ("source.blind_after_s", s.blind_after_s),
+            ("source.frozen_after_s", s.frozen_after_s),
+        ] {
+            if value > 86_400 {
+                return invalid(key, value, "allowed: 0 (never) or 1..=86400 seconds");
+            }
+        }
         if s.ffmpeg.is_empty() {
             return invalid("source.ffmpeg", "\"\"", "allowed: a path or command name");
         }

@@ -36,6 +36,13 @@ pub struct SensorConfig {
     pub unit_of_measurement: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entity_category: Option<String>,
+    /// Binary sensors only: `problem` (the camera cannot see), with their ON / OFF payloads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_class: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload_on: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload_off: Option<String>,
     pub icon: String,
     pub availability_topic: String,
     pub payload_available: String,
@@ -44,6 +51,10 @@ pub struct SensorConfig {
     pub expire_after: u64,
     pub device: Device,
 }
+
+/// The camera view problem entity's state from the `health` payload.
+pub const VIEW_PROBLEM_TEMPLATE: &str =
+    "{{ 'ON' if value_json.source in ('blind', 'frozen') else 'OFF' }}";
 
 /// The discovery topic Home Assistant publishes its own `online` / `offline` on.
 pub fn status_topic(config: &Config) -> String {
@@ -92,6 +103,9 @@ pub fn configs(config: &Config) -> Vec<(String, SensorConfig)> {
                 state_class: state_class.map(str::to_string),
                 unit_of_measurement: state_class.and(unit).map(str::to_string),
                 entity_category: diagnostic.then(|| "diagnostic".to_string()),
+                device_class: None,
+                payload_on: None,
+                payload_off: None,
                 icon: icon.into(),
                 availability_topic: Topic::Availability.path(&root),
                 payload_available: "online".into(),
@@ -147,6 +161,21 @@ pub fn configs(config: &Config) -> Vec<(String, SensorConfig)> {
             false,
         ));
     }
+    // A problem entity: ON while the camera is blind or frozen (its counts are unreliable).
+    let (topic, mut view) = entity(
+        "camera_view".into(),
+        "Camera view problem".into(),
+        Topic::Health.path(&root),
+        VIEW_PROBLEM_TEMPLATE,
+        "mdi:cctv-off",
+        None,
+        None,
+        true,
+    );
+    view.device_class = Some("problem".into());
+    view.payload_on = Some("ON".into());
+    view.payload_off = Some("OFF".into());
+    all.push((topic.replacen("/sensor/", "/binary_sensor/", 1), view));
     // Line totals only grow until the daily reset: Home Assistant's `total_increasing`.
     for l in &config.counting.lines {
         let id = l.name.replace('-', "_");
@@ -233,6 +262,26 @@ mod tests {
             .iter()
             .any(|(t, s)| t.ends_with("/line_front_door_out/config")
                 && s.value_template == "{{ value_json.out_total }}"));
+    }
+
+    #[test]
+    fn a_blind_or_frozen_camera_is_a_problem_entity() {
+        let all = configs(&Config::default());
+        let (topic, view) = all
+            .iter()
+            .find(|(t, _)| t.contains("/camera_view/"))
+            .unwrap();
+        assert_eq!(
+            topic,
+            "homeassistant/binary_sensor/headcount_default_sensor/camera_view/config"
+        );
+        assert_eq!(view.device_class.as_deref(), Some("problem"));
+        assert_eq!(view.state_topic, "headcount/default/sensor/health");
+        assert_eq!(
+            (view.state_class.clone(), view.unit_of_measurement.clone()),
+            (None, None)
+        );
+        assert!(view.value_template.contains("'blind', 'frozen'"));
     }
 
     #[test]

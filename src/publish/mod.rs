@@ -87,6 +87,8 @@ pub struct Publisher {
     announced_session: u64,
     /// The last health heartbeat, re-published when a new connection is made.
     last_health: Option<HealthPayload>,
+    /// The report being published was made while the camera was blind or frozen.
+    unreliable: bool,
 }
 
 /// Queue entries in flight at once.
@@ -122,6 +124,7 @@ impl Publisher {
             handed: VecDeque::new(),
             announced_session: 0,
             last_health: None,
+            unreliable: false,
         }
     }
 
@@ -137,8 +140,10 @@ impl Publisher {
         (self.outbox.len() as u64, self.outbox.dropped())
     }
 
-    /// Publishes one count report on its topic.
-    pub async fn report(&mut self, r: &CountReport) -> Result<(), PublishError> {
+    /// Publishes one count report on its topic; `reliable`: false when it was made while the
+    /// camera's view was blind or frozen (the payload then says `"reliable": false`).
+    pub async fn report(&mut self, r: &CountReport, reliable: bool) -> Result<(), PublishError> {
+        self.unreliable = !reliable;
         match r {
             CountReport::Occupancy(o) => self.occupancy(o).await,
             CountReport::Zone(i, o) => match self.zones.get(*i).cloned() {
@@ -247,6 +252,7 @@ impl Publisher {
             out_delta: r.out_delta,
             epoch: rfc3339(self.clock.at(r.epoch)),
             window_s: (r.window.as_secs_f64() * 1000.0).round() / 1000.0,
+            reliable: self.unreliable.then_some(false),
         };
         self.send(&Message::Line { name, payload }).await
     }
@@ -270,6 +276,7 @@ impl Publisher {
             }),
             window_s: (r.window.as_secs_f64() * 1000.0).round() / 1000.0,
             dp_epsilon: released.dp_epsilon,
+            reliable: self.unreliable.then_some(false),
         };
         Some((payload, dp))
     }

@@ -106,6 +106,9 @@ pub struct OccupancyPayload {
     /// ε spent on this release (differential privacy on).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dp_epsilon: Option<f64>,
+    /// `false` when made while the camera was blind or frozen (`health.source`); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reliable: Option<bool>,
 }
 
 /// `…/line/<name>`: people who crossed an entrance line, per direction. Totals count since
@@ -128,6 +131,9 @@ pub struct LinePayload {
     pub epoch: String,
     /// Seconds covered by `in` / `out`.
     pub window_s: f64,
+    /// `false` when made while the camera was blind or frozen (`health.source`); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reliable: Option<bool>,
 }
 
 /// Which publishing safeguards are on (all values as configured).

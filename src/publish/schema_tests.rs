@@ -14,6 +14,7 @@ fn sample() -> OccupancyPayload {
         mean: Some(Banded::Value(1.5)),
         window_s: 12.0,
         dp_epsilon: None,
+        reliable: None,
     }
 }
 
@@ -82,6 +83,7 @@ fn committed_schema_matches_the_payload_type() {
         mean: Some(Banded::Value(0.0)),
         window_s: 0.0,
         dp_epsilon: Some(0.1),
+        reliable: Some(false),
     };
     assert_schema_matches(
         include_str!("../../schema/occupancy.schema.json"),
@@ -101,6 +103,7 @@ fn committed_line_schema_matches_the_payload_type() {
         out_delta: 0,
         epoch: "2026-01-01T00:00:00Z".into(),
         window_s: 60.0,
+        reliable: Some(false),
     };
     let value = serde_json::to_value(&payload).unwrap();
     assert_schema_matches(include_str!("../../schema/line.schema.json"), &value);

@@ -18,7 +18,7 @@ use crate::count::{CountReport, SceneCounter};
 use crate::detect::{DetectError, Detector};
 use crate::health::HealthMonitor;
 use crate::notify::Notifier;
-use crate::pipeline::{self, PipelineError, PipelineStats};
+use crate::pipeline::{self, FramePrep, PipelineError, PipelineStats};
 use crate::privacy::mask::PixelMask;
 use crate::privacy::safeguards::Safeguards;
 use crate::privacy::sandbox::SandboxStatus;
@@ -27,6 +27,7 @@ use crate::publish::{
     discovery, MqttPublisher, MqttSettings, PrivacyStatement, PublishError, Publisher,
 };
 use crate::shutdown::Shutdown;
+use crate::source::view::ViewLimits;
 use crate::source::{FrameSource, LatestFrame, SourceError};
 use crate::state_lock::{StateDirLock, StateLockError};
 use crate::wall_clock::WallClock;
@@ -209,10 +210,16 @@ pub async fn run(
     publisher.tick().await?;
 
     tokio::spawn(shutdown.clone().on_signals());
-    let (tx, mut rx) = mpsc::channel::<CountReport>(64);
+    let (tx, mut rx) = mpsc::channel::<(CountReport, bool)>(64);
     let stages = Stages {
         source,
-        mask,
+        prep: FramePrep {
+            mask,
+            view: ViewLimits {
+                blind_after: Duration::from_secs(config.source.blind_after_s.into()),
+                frozen_after: Duration::from_secs(config.source.frozen_after_s.into()),
+            },
+        },
         detector,
         counter,
     };
@@ -229,7 +236,7 @@ pub async fn run(
     loop {
         let step = tokio::select! {
             report = rx.recv() => match report {
-                Some(report) => publisher.report(&report).await,
+                Some((report, reliable)) => publisher.report(&report, reliable).await,
                 None => break,
             },
             _ = ha_came_online(ha_online.as_deref()) => publisher.announce_discovery().await,
@@ -282,7 +289,7 @@ type WorkerResult = (PipelineStats, Result<(), PipelineError>);
 /// Everything the pipeline thread owns.
 struct Stages {
     source: Box<dyn FrameSource>,
-    mask: PixelMask,
+    prep: FramePrep,
     detector: Box<dyn Detector>,
     counter: SceneCounter,
 }
@@ -309,15 +316,16 @@ fn spawn_pipeline(
     mut stages: Stages,
     health: HealthMonitor,
     shutdown: Shutdown,
-    tx: mpsc::Sender<CountReport>,
+    tx: mpsc::Sender<(CountReport, bool)>,
 ) -> Result<std::thread::JoinHandle<WorkerResult>, ServiceError> {
     std::thread::Builder::new()
         .name("pipeline".into())
         .spawn(move || {
-            let mut emit = |report| tx.blocking_send(report).is_ok();
+            // Counts made while the camera is blind or frozen go out marked unreliable.
+            let mut emit = |report| tx.blocking_send((report, health.view_is_clear())).is_ok();
             let out = pipeline::run(
                 stages.source.as_mut(),
-                &stages.mask,
+                &stages.prep,
                 stages.detector.as_mut(),
                 &mut stages.counter,
                 &health,

@@ -8,7 +8,8 @@
 //! `v4l2` input), helped by `probe` (asks ffprobe what the input is), `decode_scale` (MJPEG
 //! decoded smaller when the model input is small) and `redact` (URLs without credentials).
 //! [`camera`] negotiates a camera's mode; [`reopen`] reopens a lost live input; [`latest`] wraps
-//! a live source so the newest frame wins when inference is slower.
+//! a live source so the newest frame wins when inference is slower. [`view`] judges whether the
+//! camera still sees the room (blind, frozen) from the frame already in memory.
 
 pub mod camera;
 mod decode_scale;
@@ -17,6 +18,7 @@ pub mod latest;
 mod probe;
 mod redact;
 pub mod reopen;
+pub mod view;
 
 use std::path::PathBuf;
 use std::time::Duration;
