@@ -164,3 +164,90 @@ fn systemd_hears_ready_then_watchdog_keep_alives_while_frames_flow() {
         "{heard:?}"
     );
 }
+
+/// `deploy/headcount.toml` (installed as /etc/headcount/headcount.toml) says it lists every key
+/// with its default unless noted: it must hold every key `check-config` prints, no key it does not
+/// know, and each value that differs from the default must say so on its line.
+#[test]
+fn the_installed_config_lists_every_key_with_its_default() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let shipped_path = root.join("deploy/headcount.toml");
+    let shipped_text = std::fs::read_to_string(&shipped_path).unwrap();
+    let shipped: toml::Table = shipped_text.parse().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let empty = write_config(dir.path(), "");
+    let mut cmd = headcount();
+    cmd.arg("check-config").arg(&empty);
+    let out = run_with_timeout(cmd, Duration::from_secs(10));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let defaults: toml::Table = String::from_utf8_lossy(&out.stdout).parse().unwrap();
+    let mut missing = Vec::new();
+    let mut unnoted = Vec::new();
+    for (section, keys) in &defaults {
+        let keys = keys.as_table().unwrap();
+        let listed = shipped.get(section).and_then(|t| t.as_table());
+        for (key, default) in keys {
+            if default.as_array().is_some_and(|a| a.is_empty()) {
+                // Arrays of tables ([[counting.zones]], …) are shown as a commented example.
+                let example = format!("# [[{section}.{key}]]");
+                if !shipped_text.contains(&example) {
+                    missing.push(format!("{section}.{key} (as `{example}`)"));
+                }
+                continue;
+            }
+            match listed.and_then(|t| t.get(key)) {
+                None => missing.push(format!("{section}.{key}")),
+                Some(value) if value != default => {
+                    let line = line_of(&shipped_text, section, key);
+                    if !line.contains("default") {
+                        unnoted.push(format!("{section}.{key} = {value} (default {default})"));
+                    }
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    let mut unknown = Vec::new();
+    for (section, keys) in &shipped {
+        for key in keys.as_table().map(|t| t.keys()).into_iter().flatten() {
+            if defaults.get(section).and_then(|t| t.get(key)).is_none() {
+                unknown.push(format!("{section}.{key}"));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "deploy/headcount.toml lacks {missing:?}"
+    );
+    assert!(
+        unknown.is_empty(),
+        "deploy/headcount.toml has unknown keys {unknown:?}"
+    );
+    assert!(
+        unnoted.is_empty(),
+        "values that are not the default and do not say so: {unnoted:?}"
+    );
+    let mut cmd = headcount();
+    cmd.arg("check-config").arg(&shipped_path);
+    let out = run_with_timeout(cmd, Duration::from_secs(10));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The line setting `key` inside `[section]` of a TOML text.
+fn line_of<'a>(text: &'a str, section: &str, key: &str) -> &'a str {
+    let header = format!("[{section}]");
+    text.lines()
+        .skip_while(|l| l.trim() != header)
+        .skip(1)
+        .take_while(|l| !l.starts_with('['))
+        .find(|l| l.starts_with(&format!("{key} ")) || l.starts_with(&format!("{key}=")))
+        .unwrap_or_default()
+}
