@@ -117,7 +117,17 @@ fn dispatch(command: Command) -> Result<(), Failure> {
     match command {
         Command::CheckConfig { file } => {
             let config = load_config(&file)?;
-            print_stdout(&config.to_toml())
+            let mut text = config.to_toml();
+            if let Some(noise) = crate::config::dp_noise::DpNoise::of(&config.privacy) {
+                // A TOML comment, so the printout stays a valid config.
+                text.push_str(&format!(
+                    "\n# differential privacy: ε {} per release, {} releases a UTC day: {}\n",
+                    crate::config::dp_noise::significant(noise.epsilon_per_release),
+                    noise.releases_per_day,
+                    noise.describe()
+                ));
+            }
+            print_stdout(&text)
         }
         Command::PrivacyReport { config } => {
             let config = load_config(&config)?;

@@ -251,3 +251,55 @@ fn line_of<'a>(text: &'a str, section: &str, key: &str) -> &'a str {
         .find(|l| l.starts_with(&format!("{key} ")) || l.starts_with(&format!("{key}=")))
         .unwrap_or_default()
 }
+
+/// Differential privacy whose noise drowns the count (the ε = 1 a day over 10 s bins gave
+/// 11353 people for a room of one) is refused, naming the key and what would fix it; an accepted
+/// one states its noise in people.
+#[test]
+fn noisy_differential_privacy_is_refused_and_its_noise_stated() {
+    let dir = tempfile::tempdir().unwrap();
+    let noisy = write_config(
+        dir.path(),
+        "[privacy]\ndp_epsilon_per_day = 1.0\ntime_resolution_s = 10\n",
+    );
+    let mut cmd = headcount();
+    cmd.arg("check-config").arg(&noisy);
+    let out = run_with_timeout(cmd, Duration::from_secs(10));
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    for want in [
+        "privacy.dp_max_noise",
+        "scale 8640 people",
+        "±25900 people",
+        "time_resolution_s = 43200",
+        "k-banding (min_count)",
+    ] {
+        assert!(err.contains(want), "{want}: {err}");
+    }
+    assert_eq!(err.lines().count(), 1, "{err}");
+    // Accepted explicitly, or with one release a day: the noise is stated, and the output is
+    // still a config.
+    for (text, want) in [
+        (
+            "[privacy]\ndp_epsilon_per_day = 1.0\ntime_resolution_s = 10\ndp_max_noise = 30000\n",
+            "±25900 people",
+        ),
+        (
+            "[privacy]\ndp_epsilon_per_day = 1.0\ntime_resolution_s = 86400\n",
+            "scale 1 people on each release: 95 % of releases within ±3 people",
+        ),
+    ] {
+        let config = write_config(dir.path(), text);
+        let mut cmd = headcount();
+        cmd.arg("check-config").arg(&config);
+        let out = run_with_timeout(cmd, Duration::from_secs(10));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let printed = String::from_utf8_lossy(&out.stdout);
+        assert!(printed.contains(want), "{printed}");
+        headcount::config::Config::parse(&printed).expect("still a config");
+    }
+}

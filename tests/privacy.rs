@@ -59,7 +59,7 @@ fn syscall_trace_shows_no_image_leaving_memory() {
             &format!(
                 // Colours on: the path that reads pixels for the tracker is traced too.
                 "[source]\nfps = 2\n[counting]\nsmoothing_frames = 3\nappearance_weight = 4.0\n\
-                 [privacy]\ndp_epsilon_per_day = 5.0\ntime_resolution_s = 10\n\
+                 [privacy]\ndp_epsilon_per_day = 5.0\ntime_resolution_s = 10\ndp_max_noise = 10000\n\
                  [state]\ndir = \"{}\"\n",
                 state.display()
             ),

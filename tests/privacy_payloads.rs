@@ -106,7 +106,7 @@ fn differential_privacy_spends_a_persisted_daily_budget() {
             &format!(
                 "[source]\nfps = 1\n[counting]\nsmoothing_frames = 3\n\
                  [privacy]\ntime_resolution_s = 10\ndp_epsilon_per_day = 0.5\n\
-                 dp_epsilon_per_release = 0.1\n[state]\ndir = \"{}\"\n",
+                 dp_epsilon_per_release = 0.1\ndp_max_noise = 50\n[state]\ndir = \"{}\"\n",
                 state.display()
             ),
         ),
@@ -125,6 +125,8 @@ fn differential_privacy_spends_a_persisted_daily_budget() {
     let statements = statements(&messages);
     let last = statements.last().unwrap();
     assert_eq!(last.safeguards.dp_budget_remaining, Some(0.0));
+    // The noise is stated: scale 1/0.1 = 10 people, 95 % within 10 · ln 20.
+    assert_eq!(last.safeguards.dp_noise_95, Some(29.96));
     // A restart does not refill the budget: nothing more today.
     let again = occupancy(&replay_and_record(&broker, "dp", &config));
     assert!(again.is_empty(), "{again:?}");

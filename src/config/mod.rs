@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 mod counting;
 mod credentials;
+pub mod dp_noise;
 mod mqtt;
 mod validate;
 
@@ -202,7 +203,7 @@ impl Default for DetectorConfig {
 }
 
 /// Publishing safeguards and masks (all off by default). See README "Privacy".
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct PrivacyConfig {
     /// k: counts 1..k-1 are published as the band "<k"; 0 or 1 = off.
@@ -213,8 +214,24 @@ pub struct PrivacyConfig {
     pub dp_epsilon_per_day: f64,
     /// ε spent per published count; 0 = the daily budget spread evenly over the day's bins.
     pub dp_epsilon_per_release: f64,
+    /// The most differential-privacy noise accepted: the half-width, in people, of the interval
+    /// holding 95 % of a release's noise. Configs noisier than this are refused.
+    pub dp_max_noise: f64,
     /// Areas blacked out before inference.
     pub masks: Vec<MaskConfig>,
+}
+
+impl Default for PrivacyConfig {
+    fn default() -> Self {
+        Self {
+            min_count: 0,
+            time_resolution_s: 0,
+            dp_epsilon_per_day: 0.0,
+            dp_epsilon_per_release: 0.0,
+            dp_max_noise: 10.0,
+            masks: Vec::new(),
+        }
+    }
 }
 
 /// One privacy mask: a polygon in normalised image coordinates (0..1, y down).

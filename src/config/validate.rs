@@ -1,7 +1,8 @@
 //! Validation of a parsed [`Config`]: every value against its allowed range, named by its dotted
 //! key, and the broker URL. Never logs values that could be secrets.
 
-use super::{BrokerAddr, Config, ConfigError};
+use super::dp_noise::{significant, DpNoise};
+use super::{BrokerAddr, Config, ConfigError, PrivacyConfig};
 
 impl Config {
     /// Checks every value against its allowed range.
@@ -208,6 +209,30 @@ impl Config {
                 "differential privacy needs a fixed release schedule: set 10..=86400",
             );
         }
+        if !(1.0..=1_000_000.0).contains(&p.dp_max_noise) {
+            return invalid(
+                "privacy.dp_max_noise",
+                p.dp_max_noise,
+                "allowed: 1..=1000000 (people: the half-width of the 95 % interval of one \
+                 release's noise)",
+            );
+        }
+        if let Some(noise) = DpNoise::of(p).filter(|n| n.half_width_95 > p.dp_max_noise) {
+            return Err(ConfigError::Invalid {
+                key: "privacy.dp_max_noise",
+                value: format!("{}", p.dp_max_noise),
+                allowed: format!(
+                    "dp_epsilon_per_day = {} over {} releases a day (ε {} each) adds {}, \
+                     more than dp_max_noise allows; {}, or raise privacy.dp_max_noise to accept \
+                     that noise",
+                    p.dp_epsilon_per_day,
+                    noise.releases_per_day,
+                    significant(noise.epsilon_per_release),
+                    noise.describe(),
+                    noise_remedy(p, noise.releases_per_day),
+                ),
+            });
+        }
         for (i, m) in p.masks.iter().enumerate() {
             let ok = (3..=64).contains(&m.polygon.len())
                 && m.polygon
@@ -278,6 +303,26 @@ fn invalid<T: std::fmt::Debug>(
         value: format!("{value:?}"),
         allowed: allowed.to_string(),
     })
+}
+
+/// What would bring differential-privacy noise under `dp_max_noise`: fewer releases a day (the
+/// longest bin that does), a larger daily ε, or k-banding instead.
+fn noise_remedy(p: &PrivacyConfig, releases: u32) -> String {
+    // Each release may spend dp_epsilon_per_day / n; its 95 % half-width is n·ln 20 / ε_day.
+    let n_max = (p.dp_max_noise * p.dp_epsilon_per_day / 20f64.ln()).floor() as u32;
+    let eps_needed = f64::from(releases) * 20f64.ln() / p.dp_max_noise;
+    let fewer = [
+        60u32, 300, 600, 900, 1800, 3600, 7200, 10_800, 14_400, 21_600, 43_200, 86_400,
+    ]
+    .into_iter()
+    .find(|bin| n_max > 0 && 86_400 / bin <= n_max)
+    .map(|bin| format!("publish fewer releases a day (time_resolution_s = {bin} with dp_epsilon_per_release = 0)"))
+    .unwrap_or_else(|| "one release a day is still too noisy at this ε".to_string());
+    format!(
+        "{fewer}, a larger dp_epsilon_per_day (≥ {} at {releases} releases a day), or \
+         k-banding (min_count) instead of differential privacy",
+        significant(eps_needed)
+    )
 }
 
 /// Site and sensor names become MQTT topic levels: no wildcards, separators or control characters.

@@ -2,7 +2,8 @@
 //!
 //! - [`mask`]: areas blacked out in the frame before inference.
 //! - [`safeguards`]: k-banding of small counts, and differential-privacy noise with a daily
-//!   budget, applied to every published count.
+//!   budget, applied to every published count (its size in people:
+//!   [`crate::config::dp_noise`]).
 //! - [`sandbox`]: Landlock self-restriction (writes only in the state dir, no listening socket).
 //! - [`report`]: the data-flow section of a DPIA, generated from the actual config.
 //!

@@ -17,6 +17,7 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use super::PrivacyError;
+use crate::config::dp_noise::DpNoise;
 use crate::config::PrivacyConfig;
 use crate::count::OccupancyReport;
 use crate::publish::schema::Banded;
@@ -176,13 +177,7 @@ impl Safeguards {
 
     /// ε per release: configured, or the daily budget spread over the day's bins.
     pub fn epsilon_per_release(config: &PrivacyConfig) -> f64 {
-        if config.dp_epsilon_per_release > 0.0 {
-            config.dp_epsilon_per_release
-        } else if config.time_resolution_s > 0 {
-            config.dp_epsilon_per_day / (86_400.0 / f64::from(config.time_resolution_s))
-        } else {
-            config.dp_epsilon_per_day
-        }
+        DpNoise::of(config).map_or(0.0, |n| n.epsilon_per_release)
     }
 
     /// ε left today, when differential privacy is on.
@@ -360,5 +355,20 @@ mod tests {
         }
         assert_eq!(released, 4);
         assert_eq!(s.budget_remaining("2026-11-22"), Some(0.0));
+    }
+
+    #[test]
+    fn the_95_interval_holds_95_percent_of_draws() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(29);
+        let n = DpNoise::of(&PrivacyConfig {
+            dp_epsilon_per_day: 1.0,
+            time_resolution_s: 3600,
+            ..PrivacyConfig::default()
+        })
+        .unwrap();
+        let inside = (0..20_000)
+            .filter(|_| laplace(&mut rng, n.scale).abs() <= n.half_width_95)
+            .count();
+        assert!((18_800..=19_200).contains(&inside), "{inside} of 20000");
     }
 }

@@ -207,6 +207,8 @@ impl Publisher {
                     .safeguards
                     .budget_remaining(&ts[..10])
                     .map(|e| (e * 1e6).round() / 1e6),
+                dp_noise_95: crate::config::dp_noise::DpNoise::of(c)
+                    .map(|n| (n.half_width_95 * 100.0).round() / 100.0),
             },
             masks: self.statement.masks,
             sandbox: self.statement.sandbox.clone(),

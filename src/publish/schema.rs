@@ -151,6 +151,10 @@ pub struct SafeguardsPayload {
     /// ε left today, when differential privacy is on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dp_budget_remaining: Option<f64>,
+    /// When differential privacy is on: the half-width, in people, of the interval holding 95 %
+    /// of a release's noise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dp_noise_95: Option<f64>,
 }
 
 /// `…/privacy`: a machine-readable privacy statement of this sensor.
