@@ -139,10 +139,8 @@ pub fn enforce(config: &Config) -> SandboxStatus {
     status
 }
 
-/// Why Landlock is not there, from the errno of its version probe: a kernel without it (ENOSYS),
-/// one with it switched off at boot (EOPNOTSUPP), or a seccomp filter refusing the call (EPERM,
-/// typically a systemd unit's `SystemCallFilter=` that does not allow the `landlock_*` calls).
-fn why_not_enforced() -> String {
+/// The Landlock ABI this kernel (and this process's seccomp filter) offers, or why there is none.
+pub fn probe() -> Result<i64, String> {
     const LANDLOCK_CREATE_RULESET_VERSION: libc::c_uint = 1;
     // SAFETY: the version probe reads no memory (null attributes, size 0) and creates nothing.
     let abi = unsafe {
@@ -154,9 +152,23 @@ fn why_not_enforced() -> String {
         )
     };
     let errno = std::io::Error::last_os_error().raw_os_error();
-    not_enforced_cause(abi, errno)
+    if abi >= 1 {
+        Ok(abi)
+    } else {
+        Err(not_enforced_cause(abi, errno))
+    }
 }
 
+fn why_not_enforced() -> String {
+    match probe() {
+        Ok(abi) => not_enforced_cause(abi, None),
+        Err(cause) => cause,
+    }
+}
+
+/// Why Landlock is not there, from the errno of its version probe: a kernel without it (ENOSYS),
+/// one with it switched off at boot (EOPNOTSUPP), or a seccomp filter refusing the call (EPERM,
+/// typically a systemd unit's `SystemCallFilter=` that does not allow the `landlock_*` calls).
 fn not_enforced_cause(abi: libc::c_long, errno: Option<i32>) -> String {
     if abi >= 1 {
         return format!("Landlock ABI {abi} is there but enforced nothing");

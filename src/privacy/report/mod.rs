@@ -1,32 +1,49 @@
 //! `headcount privacy-report`: the data-flow section of a DPIA, in Markdown, generated from the
 //! effective configuration, so it describes what this deployment actually does.
 //!
-//! Reads only the config; never opens the camera, the model or the broker.
+//! Reads only the config (and probes this kernel for Landlock); never opens the camera, the
+//! model or the broker. [`warnings`] lists what to act on, [`outputs`] what leaves the device.
+
+mod outputs;
+mod warnings;
 
 use std::fmt::Write;
 
-use super::safeguards::Safeguards;
-use crate::config::{Config, OccupancySource};
+use crate::config::dp_noise::{significant, DpNoise};
+use crate::config::{Config, OccupancySource, SourceKind};
 use crate::source::redact_url;
 
 /// The Markdown report for `config`.
 pub fn markdown(config: &Config) -> String {
     let mut md = String::new();
     let p = &config.privacy;
-    let root = config.topic_root();
-    let source = if config.source.url.is_empty() {
-        "(set per run: `headcount replay VIDEO`)".to_string()
-    } else {
-        redact_url(&config.source.url)
+    let input = match config.source.kind {
+        SourceKind::Camera => format!(
+            "the V4L2 camera `{}`, captured on this device",
+            config.source.device
+        ),
+        SourceKind::Video if config.source.url.is_empty() => {
+            "a video given per run (`headcount replay VIDEO`), decoded by ffmpeg on this device"
+                .to_string()
+        }
+        SourceKind::Video => format!(
+            "`{}`, decoded by ffmpeg on this device",
+            redact_url(&config.source.url)
+        ),
     };
-    let fps = if config.source.fps > 0.0 {
-        format!("{} frames per second", config.source.fps)
+    let (fps, lifetime) = if config.source.fps > 0.0 {
+        (
+            format!("{} frames per second", config.source.fps),
+            format!(
+                "within {:.0} ms (one frame interval)",
+                1000.0 / config.source.fps
+            ),
+        )
     } else {
-        "the source's own frame rate".to_string()
-    };
-    let broker = match config.broker() {
-        Ok(Some(b)) => format!("MQTT broker `{}:{}`", b.host, b.port),
-        _ => "no broker (counts are printed on stdout only)".to_string(),
+        (
+            "the source's own frame rate".to_string(),
+            "within one frame interval of the source".to_string(),
+        )
     };
     let _ = writeln!(
         md,
@@ -39,19 +56,31 @@ pub fn markdown(config: &Config) -> String {
         option_env!("HEADCOUNT_BUILD").unwrap_or("unknown"),
     );
 
+    let found = warnings::findings(config);
+    let _ = writeln!(md, "## Warnings\n");
+    if found.is_empty() {
+        let _ = writeln!(md, "None for this configuration.\n");
+    }
+    for w in &found {
+        let _ = writeln!(md, "- {w}");
+    }
+    if !found.is_empty() {
+        let _ = writeln!(md);
+    }
     let _ = writeln!(
         md,
         "## What is processed, where, for how long\n\n\
-         - **Images** from `{source}`, decoded by ffmpeg on this device at {fps}, scaled to the \
-         detector's input size and passed through a pipe into one reused buffer in memory.\n\
-         - Each frame is read once into the person detector's input tensor and overwritten by the \
-         next frame, typically within {:.0} ms; buffers are zeroed when the pipeline stops. No \
-         frame, crop or pixel is written to disk, logs, the network or any other output.\n\
+         - **Images** from {input} at {fps}, scaled to the detector's input size into one reused \
+         buffer in memory.\n\
+         - Each frame is read into the person detector's input tensor, and once for scene-health \
+         statistics (brightness, contrast, sharpness and a hash of a coarse grid, to tell a \
+         blinded or frozen camera; only the verdict is published), then overwritten by the next \
+         frame {lifetime}; buffers are zeroed when the pipeline stops. No frame, crop or pixel is \
+         written to disk, logs, the network or any other output.\n\
          - **Person boxes** exist only in memory for the frame being counted; only their number is \
          kept.\n\
          - **Counts** are kept in memory over a window of {} frames (smoothing) and until the next \
-         publication.\n",
-        1000.0 / config.source.fps.max(1.0),
+         publication.",
         config.counting.smoothing_frames
     );
     let colours = config.counting.appearance_weight;
@@ -63,20 +92,20 @@ pub fn markdown(config: &Config) -> String {
              frame before it is overwritten. The tracker keeps a running mean of them inside that \
              person's track, in memory and without an identifier, to keep people who pass each \
              other apart, and drops it with the track (at most {} s after the person was last \
-             seen). They are never written, logged or published.\n",
+             seen). They are never written, logged or published.",
             config.counting.track_hold_s + config.counting.track_lost_s
         );
     } else {
         let _ = writeln!(
             md,
-            "- No appearance feature (colour, embedding) of a person is computed.\n"
+            "- No appearance feature (colour, embedding) of a person is computed."
         );
     }
     if !p.masks.is_empty() {
         let _ = writeln!(
             md,
             "- **Masked areas**: {} polygon(s) ({}) are blacked out in every frame before the \
-             detector sees it; nothing in them is analysed.\n",
+             detector sees it; nothing in them is analysed.",
             p.masks.len(),
             p.masks
                 .iter()
@@ -101,41 +130,21 @@ pub fn markdown(config: &Config) -> String {
             config.mqtt.interval_s
         )
     };
-    let zones: String = config
-        .counting
-        .zones
-        .iter()
-        .map(|z| {
-            format!(
-                "| `zone/{}` | like `occupancy`, for one area of the picture |\n",
-                z.name
-            )
-        })
-        .collect();
-    let lines: String = config
-        .counting
-        .lines
-        .iter()
-        .map(|l| {
-            format!(
-                "| `line/{}` | people who crossed an entrance line, per direction: totals since a reset time and counts per window (exact, not banded) |\n",
-                l.name
-            )
-        })
-        .collect();
+    let tracked = !config.counting.lines.is_empty()
+        || config.counting.occupancy != OccupancySource::Detections;
     let _ = writeln!(
         md,
-        "## What leaves the device, in what form, at what granularity\n\n\
-         To the {broker}, retained, QoS 1, under `{root}/`:\n\n\
-         | topic | content |\n|---|---|\n\
-         | `availability` | `online` / `offline` |\n\
-         | `occupancy` | number of people in view; min / max / mean over the window; window length; sequence number; time |\n\
-         | `privacy` | version, `image_output: \"none\"`, the safeguards below, number of masks, sandbox state |\n\
-         | `health` | frame rate, inference time, source state, frames processed and dropped, last error |\n\
-         {zones}{lines}\n\
+        "\n## What leaves the device, in what form, at what granularity\n\n{}\n\n{}\n\
          Occupancy is published {cadence}. Nothing per person is published: no image, box, \
-         position, track, identifier or appearance feature. People are followed across frames \
-         only in memory, without identifiers, to count line crossings.\n"
+         position, track, identifier or appearance feature.{}\n",
+        outputs::transport(config),
+        outputs::topics(config),
+        if tracked {
+            " People are followed across frames only in memory, without identifiers, to count \
+             line crossings and hold people through missed detections."
+        } else {
+            ""
+        }
     );
 
     let _ = writeln!(md, "## Safeguards\n");
@@ -147,7 +156,13 @@ pub fn markdown(config: &Config) -> String {
         md,
         "| k-banding of small counts | {} | singling out: a count of 1 in a small room points at one person |",
         if p.min_count > 1 {
-            format!("on, k = {}: counts 1..{} are published as `\"<{}\"`", p.min_count, p.min_count - 1, p.min_count)
+            format!(
+                "on, k = {}: occupancy and zone counts 1..{} are published as `\"<{}\"`{}",
+                p.min_count,
+                p.min_count - 1,
+                p.min_count,
+                if config.counting.lines.is_empty() { "" } else { "; line counts are exact (see Warnings)" }
+            )
         } else {
             "off".into()
         }
@@ -165,9 +180,11 @@ pub fn markdown(config: &Config) -> String {
         md,
         "| differential privacy | {} | inference: deducing an individual's presence from exact counts, even combined with other data |",
         if p.dp_epsilon_per_day > 0.0 {
+            let noise = DpNoise::of(p).map(|n| (n.epsilon_per_release, n.releases_per_day, n.describe()));
+            let (eps, releases, noise) = noise.unwrap_or_default();
             format!(
-                "on, Laplace noise, ε = {:.4} per release, {} per UTC day; only the noisy count is released",
-                Safeguards::epsilon_per_release(p),
+                "on, ε = {} per release, {} per UTC day ({releases} releases); {noise}; only the noisy count is released",
+                significant(eps),
                 p.dp_epsilon_per_day
             )
         } else {
@@ -183,10 +200,18 @@ pub fn markdown(config: &Config) -> String {
             format!("{} polygon(s)", p.masks.len())
         }
     );
+    let writes = if config.state.dir.is_empty() {
+        "no writes at all (no state dir)".to_string()
+    } else {
+        format!("writes only in `{}`", config.state.dir)
+    };
+    let here = match super::sandbox::probe() {
+        Ok(abi) => format!("the kernel offers Landlock ABI {abi}"),
+        Err(cause) => format!("Landlock is not available: {cause}"),
+    };
     let _ = writeln!(
         md,
-        "| self-sandboxing | Landlock where the kernel has it | a compromised process writing images to disk or serving them: writes only in the state dir (`{}`), no listening socket, TCP connections only to the broker / camera |\n",
-        if config.state.dir.is_empty() { "none" } else { &config.state.dir }
+        "| self-sandboxing | Landlock, applied at start: {writes}, no listening socket, TCP connections only to the broker / camera; what was achieved is published as `sandbox` on the `privacy` topic (`landlock`, or `none:` and the cause) — check it there on the device. Where this report was made, {here} | a compromised process writing images to disk or serving them |\n"
     );
     let _ = writeln!(
         md,
@@ -242,7 +267,7 @@ mod tests {
             "{md}"
         );
         assert!(md.contains("| k-banding of small counts | off"));
-        assert!(md.contains("no broker"));
+        assert!(md.contains("no broker is configured"));
         assert!(md.contains("No appearance feature") && !md.contains("Coarse colours"));
         c.privacy.min_count = 3;
         c.privacy.time_resolution_s = 300;
@@ -256,7 +281,10 @@ mod tests {
         let md = markdown(&c);
         assert!(md.contains("counts 1..2 are published as `\"<3\"`"), "{md}");
         assert!(md.contains("300 s bins"));
-        assert!(md.contains("ε = 0.0069 per release, 2 per UTC day"), "{md}");
+        assert!(
+            md.contains("ε = 0.00694 per release, 2 per UTC day"),
+            "{md}"
+        );
         assert!(md.contains("`street window`"));
         assert!(md.contains("dp-budget.json"));
         assert!(md.contains("`/var/lib/headcount/headcount.lock`: the running process's ID"));
