@@ -295,7 +295,7 @@ fn camera_that_is_missing_or_not_a_camera() {
     for (device, needle) in [
         (
             "/dev/video-not-plugged-in",
-            "/dev/video-not-plugged-in not found",
+            "camera /dev/video-not-plugged-in not found (source.device)",
         ),
         ("/dev/null", "not a V4L2 capture device"),
     ] {

@@ -152,7 +152,7 @@ pub fn open_camera(
         })
     };
     if !device.exists() {
-        return Err(ServiceError::Source(SourceError::NotFound { path: device }));
+        return Err(ServiceError::Source(SourceError::camera_not_found(&device)));
     }
     let camera = crate::devices::probe(&device)
         .ok_or_else(|| not_camera("not a V4L2 capture device (see `headcount devices`)".into()))?;

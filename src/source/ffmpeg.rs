@@ -100,6 +100,9 @@ impl FfmpegSource {
         let is_stream = url.contains("://") || camera.is_some();
         let name = redact_url(url);
         if !url.contains("://") && !Path::new(url).exists() {
+            if camera.is_some() {
+                return Err(SourceError::camera_not_found(Path::new(url)));
+            }
             return Err(SourceError::NotFound {
                 path: PathBuf::from(url),
             });

@@ -124,6 +124,12 @@ pub struct Frame<'a> {
 pub enum SourceError {
     #[error("video {path} not found")]
     NotFound { path: PathBuf },
+    /// `others`: the V4L2 devices that are there, for the hint.
+    #[error("camera {device} not found (source.device): {}", camera_hint(others))]
+    CameraNotFound {
+        device: PathBuf,
+        others: Vec<PathBuf>,
+    },
     #[error("cannot run {program}: {cause} (install ffmpeg, e.g. `apt-get install ffmpeg`)")]
     FfmpegMissing { program: String, cause: String },
     #[error("cannot read video {url}: {cause}")]
@@ -145,6 +151,43 @@ pub enum SourceError {
     },
     #[error("video {url}: {cause}")]
     Io { url: String, cause: std::io::Error },
+}
+
+impl SourceError {
+    /// A camera device that is not there, with the V4L2 devices that are.
+    pub fn camera_not_found(device: &std::path::Path) -> Self {
+        let mut others: Vec<PathBuf> = std::fs::read_dir("/dev")
+            .map(|dir| {
+                dir.flatten()
+                    .map(|e| e.path())
+                    .filter(|p| {
+                        p.file_name()
+                            .and_then(|n| n.to_str())
+                            .is_some_and(|n| n.starts_with("video"))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        others.sort();
+        SourceError::CameraNotFound {
+            device: device.to_path_buf(),
+            others,
+        }
+    }
+}
+
+fn camera_hint(others: &[PathBuf]) -> String {
+    if others.is_empty() {
+        "no /dev/video* device here: is the camera plugged in and its driver loaded? \
+         (`headcount devices` lists cameras)"
+            .into()
+    } else {
+        let list: Vec<String> = others.iter().map(|p| p.display().to_string()).collect();
+        format!(
+            "devices here: {} (`headcount devices` says which capture video)",
+            list.join(", ")
+        )
+    }
 }
 
 /// Something that produces frames of a fixed geometry.
