@@ -253,3 +253,34 @@ fn tls_keys_are_checked_before_anything_starts() {
         "{stderr}"
     );
 }
+
+/// `mqtt://` pointed at a port that speaks TLS: the error says so (not a serialization error).
+#[test]
+fn plain_mqtt_at_a_tls_port_is_named_as_such() {
+    let dir = tempfile::tempdir().unwrap();
+    make_pki(dir.path(), "good");
+    let broker = tls_broker(dir.path(), false);
+    let port = broker.url().rsplit(':').next().unwrap().to_string();
+    let config = write_config(
+        dir.path(),
+        &format!(
+            "[sensor]\nsite = \"tls\"\nname = \"plain\"\n[source]\nfps = 1\n\
+             [mqtt]\nurl = \"mqtt://127.0.0.1:{port}\"\nconnect_timeout_s = 5\n"
+        ),
+    );
+    let mut cmd = headcount();
+    cmd.arg("replay")
+        .arg(one_by_one())
+        .arg("--config")
+        .arg(&config);
+    let out = run_with_timeout(cmd, Duration::from_secs(60));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let last = stderr.lines().last().unwrap_or("");
+    assert!(
+        last.contains(&format!("mqtt://127.0.0.1:{port}"))
+            && last.contains("speaks TLS")
+            && last.contains("mqtts://"),
+        "{stderr}"
+    );
+}

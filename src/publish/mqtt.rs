@@ -132,6 +132,9 @@ impl MqttPublisher {
                     }
                     Ok(_) => continue,
                     Err(ConnectionError::Io(e)) => {
+                        if let Some(wrong) = tls_port_hint(&settings).await {
+                            return Err(wrong);
+                        }
                         tracing::warn!(
                             broker = %url,
                             cause = %e,
@@ -140,10 +143,13 @@ impl MqttPublisher {
                         return Ok(false);
                     }
                     Err(e) => {
+                        if let Some(wrong) = tls_port_hint(&settings).await {
+                            return Err(wrong);
+                        }
                         return Err(PublishError::Refused {
                             url: url.clone(),
                             cause: connection_cause(&e),
-                        })
+                        });
                     }
                 }
             }
@@ -151,6 +157,9 @@ impl MqttPublisher {
         let up = match tokio::time::timeout(settings.connect_timeout, wait).await {
             Ok(result) => result?,
             Err(_) => {
+                if let Some(wrong) = tls_port_hint(&settings).await {
+                    return Err(wrong);
+                }
                 tracing::warn!(
                     broker = %url,
                     "MQTT broker did not answer within {} s; counting goes on, reports are queued",
@@ -366,6 +375,24 @@ async fn drive(mut eventloop: EventLoop, w: Watch, url: String, mut up: bool) {
             }
         }
     }
+}
+
+/// For a plain `mqtt://` broker that failed to connect: the error to give when its port speaks
+/// TLS (an `mqtts://` listener), instead of the MQTT parser's complaint about its bytes.
+async fn tls_port_hint(settings: &MqttSettings) -> Option<PublishError> {
+    if settings.tls.is_some() {
+        return None;
+    }
+    let (host, port) = (settings.broker.host.clone(), settings.broker.port);
+    let timeout = settings.connect_timeout.min(Duration::from_secs(5));
+    let probe = tokio::task::spawn_blocking(move || super::tls::speaks_tls(&host, port, timeout));
+    probe.await.unwrap_or(false).then(|| PublishError::Refused {
+        url: settings.url(),
+        cause: format!(
+            "this port speaks TLS: use mqtts://{}:{} (and mqtt.ca_file for a private CA)",
+            settings.broker.host, settings.broker.port
+        ),
+    })
 }
 
 fn refusal(code: ConnectReturnCode) -> &'static str {

@@ -101,6 +101,66 @@ pub fn client_config(
     Ok(Arc::new(config))
 }
 
+/// Whether `host:port` answers a TLS ClientHello as a TLS server would (a ServerHello, then a
+/// certificate this probe cannot trust, or an alert). Used to explain a plain `mqtt://` failing
+/// against a TLS listener; `false` when it cannot tell.
+pub fn speaks_tls(host: &str, port: u16, timeout: std::time::Duration) -> bool {
+    use std::io::ErrorKind;
+    use std::net::{TcpStream, ToSocketAddrs};
+    let Some(addr) = (host, port)
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut a| a.next())
+    else {
+        return false;
+    };
+    let Ok(mut tcp) = TcpStream::connect_timeout(&addr, timeout) else {
+        return false;
+    };
+    let _ = tcp.set_read_timeout(Some(timeout));
+    let _ = tcp.set_write_timeout(Some(timeout));
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let Ok(builder) =
+        ClientConfig::builder_with_provider(provider).with_safe_default_protocol_versions()
+    else {
+        return false;
+    };
+    // No trusted roots: a TLS server gets as far as its certificate, which is all we ask.
+    let config = Arc::new(
+        builder
+            .with_root_certificates(RootCertStore::empty())
+            .with_no_client_auth(),
+    );
+    let Ok(name) = rustls::pki_types::ServerName::try_from(host.to_string()) else {
+        return false;
+    };
+    let Ok(mut conn) = rustls::ClientConnection::new(config, name) else {
+        return false;
+    };
+    for _ in 0..8 {
+        while conn.wants_write() {
+            if conn.write_tls(&mut tcp).is_err() {
+                return false;
+            }
+        }
+        match conn.read_tls(&mut tcp) {
+            Ok(0) => return false,
+            Ok(_) => {}
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            Err(_) => return false,
+        }
+        match conn.process_new_packets() {
+            Ok(_) if !conn.is_handshaking() => return true,
+            Ok(_) => continue,
+            Err(rustls::Error::InvalidCertificate(_) | rustls::Error::AlertReceived(_)) => {
+                return true
+            }
+            Err(_) => return false,
+        }
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
