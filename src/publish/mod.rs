@@ -311,6 +311,7 @@ impl Publisher {
                 .outbox
                 .unsaved()
                 .map(String::from)
+                .or_else(|| self.mqtt.as_ref().and_then(|m| m.takeover()))
                 .or_else(|| h.last_error.clone()),
         };
         self.send(&Message::Health(payload)).await

@@ -11,8 +11,8 @@
 //! logs a password or a payload.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use rumqttc::{
     AsyncClient, ConnectReturnCode, ConnectionError, Event, EventLoop, LastWill, MqttOptions,
@@ -69,9 +69,16 @@ struct Session {
     /// PUBACKs this session received.
     acked: watch::Receiver<u64>,
     connected: Arc<AtomicBool>,
+    /// When the broker accepted this session's connection.
+    accepted_at: Arc<Mutex<Option<Instant>>>,
     /// 1 for the first session, counting up.
     number: u64,
 }
+
+/// A connection the broker closes sooner than this after accepting it is "short".
+const SHORT_SESSION: Duration = Duration::from_secs(60);
+/// Short sessions in a row after which another client with our client id is suspected.
+const TAKEOVERS: u32 = 3;
 
 /// A publisher that keeps (re)connecting.
 pub struct MqttPublisher {
@@ -79,6 +86,8 @@ pub struct MqttPublisher {
     settings: MqttSettings,
     session: Session,
     ha_online: Arc<Notify>,
+    /// Sessions in a row the broker closed within [`SHORT_SESSION`] of accepting them.
+    short_sessions: u32,
 }
 
 /// What [`MqttPublisher::next_session`] found.
@@ -172,12 +181,21 @@ impl MqttPublisher {
             tracing::info!(broker = %url, client_id = %settings.client_id, "connected to MQTT broker");
         }
         let ha_online = Arc::new(Notify::new());
-        let session = start_session(client, eventloop, up, 1, &settings, &ha_online);
+        let session = start_session(
+            client,
+            eventloop,
+            up,
+            1,
+            &settings,
+            &ha_online,
+            Duration::ZERO,
+        );
         Ok(Self {
             options,
             settings,
             session,
             ha_online,
+            short_sessions: 0,
         })
     }
 
@@ -243,6 +261,30 @@ impl MqttPublisher {
             acked: *self.session.acked.borrow(),
             sent: self.session.sent,
         };
+        let lasted = self
+            .session
+            .accepted_at
+            .lock()
+            .ok()
+            .and_then(|at| at.map(|t| t.elapsed()));
+        match lasted {
+            Some(d) if d < SHORT_SESSION => self.short_sessions += 1,
+            Some(_) => self.short_sessions = 0,
+            None => {}
+        }
+        if self.short_sessions == TAKEOVERS {
+            tracing::warn!(broker = %self.settings.url(), "{}", self.takeover().unwrap_or_default());
+        }
+        // Two clients with one id take the connection from each other as fast as they can
+        // connect: past the suspicion, wait longer before each new connection (2 s doubling to
+        // 32 s, with jitter; under SHORT_SESSION, so the suspicion holds while it lasts), so the
+        // other sensor keeps its connection for a while.
+        let delay = if self.short_sessions >= TAKEOVERS {
+            let step = (self.short_sessions - TAKEOVERS).min(4);
+            Duration::from_secs(2u64 << step) + Duration::from_millis(rand::random::<u64>() % 1000)
+        } else {
+            Duration::ZERO
+        };
         let (client, eventloop) = AsyncClient::new(self.options.clone(), 256);
         self.session = start_session(
             client,
@@ -251,8 +293,25 @@ impl MqttPublisher {
             self.session.number + 1,
             &self.settings,
             &self.ha_online,
+            delay,
         );
         Some(end)
+    }
+
+    /// When the broker keeps closing connections right after accepting them: what is likely
+    /// wrong (another client with this client id) and what to do, for logs and `health`.
+    pub fn takeover(&self) -> Option<String> {
+        (self.short_sessions >= TAKEOVERS).then(|| {
+            format!(
+                "the broker closed {} connections in a row within {} s of accepting them: \
+                 another client is probably using the client id {:?} (two sensors with the same \
+                 sensor.site and sensor.name?); give each sensor its own sensor.name or \
+                 mqtt.client_id",
+                self.short_sessions,
+                SHORT_SESSION.as_secs(),
+                self.settings.client_id
+            )
+        })
     }
 
     /// Waits until the broker has acknowledged every message of this session.
@@ -292,9 +351,11 @@ fn start_session(
     number: u64,
     settings: &MqttSettings,
     ha_online: &Arc<Notify>,
+    delay: Duration,
 ) -> Session {
     let (acked_tx, acked) = watch::channel(0u64);
     let connected = Arc::new(AtomicBool::new(up));
+    let accepted_at = Arc::new(Mutex::new(up.then(Instant::now)));
     if let Some(status) = &settings.ha_status_topic {
         let _ = client.try_subscribe(status.clone(), QoS::AtLeastOnce);
     }
@@ -303,14 +364,20 @@ fn start_session(
         connected: Arc::clone(&connected),
         ha_status: settings.ha_status_topic.clone(),
         ha_online: Arc::clone(ha_online),
+        accepted_at: Arc::clone(&accepted_at),
     };
-    let driver = tokio::spawn(drive(eventloop, watch, settings.url(), up));
+    let url = settings.url();
+    let driver = tokio::spawn(async move {
+        tokio::time::sleep(delay).await;
+        drive(eventloop, watch, url, up).await
+    });
     Session {
         client,
         driver,
         sent: 0,
         acked,
         connected,
+        accepted_at,
         number,
     }
 }
@@ -321,6 +388,7 @@ struct Watch {
     connected: Arc<AtomicBool>,
     ha_status: Option<String>,
     ha_online: Arc<Notify>,
+    accepted_at: Arc<Mutex<Option<Instant>>>,
 }
 
 /// Drives one session's event loop: connects (retrying with backoff while the broker cannot be
@@ -332,6 +400,7 @@ async fn drive(mut eventloop: EventLoop, w: Watch, url: String, mut up: bool) {
         connected,
         ha_status,
         ha_online,
+        accepted_at,
     } = w;
     let mut backoff = Duration::from_millis(500);
     loop {
@@ -354,6 +423,9 @@ async fn drive(mut eventloop: EventLoop, w: Watch, url: String, mut up: bool) {
                 }
                 up = true;
                 connected.store(true, Ordering::Relaxed);
+                if let Ok(mut at) = accepted_at.lock() {
+                    *at = Some(Instant::now());
+                }
                 tracing::info!(broker = %url, "connected to MQTT broker");
             }
             Ok(Event::Outgoing(Outgoing::Disconnect)) => {
