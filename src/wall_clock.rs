@@ -63,13 +63,19 @@ impl WallClock {
         }
     }
 
-    /// The wall-clock time of source time `t`.
+    /// The wall-clock time of source time `t`. A file's clock never runs ahead of the system
+    /// clock (a clip whose length the container misstates is stamped "now" past its end).
     pub fn at(&self, t: Duration) -> SystemTime {
-        from_ns(
+        let at = from_ns(
             self.anchor_ns
                 .load(Ordering::Relaxed)
                 .saturating_add(duration_ns(t)),
-        )
+        );
+        if self.follows_system {
+            at
+        } else {
+            at.min(SystemTime::now())
+        }
     }
 
     /// Called with the newest frame's source time: a live clock that has drifted from the system

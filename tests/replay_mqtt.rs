@@ -104,6 +104,7 @@ fn one_by_one_clip_counts_six_people_one_at_a_time_over_mqtt() {
     let root = format!("headcount/{SITE}/obo");
     let sub = broker.subscribe(&format!("{root}/#"));
     let clip = one_by_one();
+    let started = std::time::SystemTime::now();
     let (mut child, stdout) = start_replay(&[clip.to_str().unwrap()], &config);
 
     // While it runs, a dashboard subscribing late sees the retained `online`.
@@ -161,6 +162,21 @@ fn one_by_one_clip_counts_six_people_one_at_a_time_over_mqtt() {
             .all(|p| p.max.as_ref().and_then(|m| m.value()) <= Some(1)),
         "never more than one person in view"
     );
+    // A fast replay describes the past: the clip is placed so that it ends when the replay
+    // started, so no `ts` is ahead of the wall clock (or of a live sensor's later counts), and
+    // they never go backwards.
+    let ts: Vec<std::time::SystemTime> = payloads
+        .iter()
+        .map(|p| humantime::parse_rfc3339(&p.ts).unwrap())
+        .collect();
+    let last = *ts.last().unwrap();
+    assert!(
+        last <= started + Duration::from_secs(2) && last + Duration::from_secs(5) >= started,
+        "last ts {} vs replay start {}",
+        payloads.last().unwrap().ts,
+        humantime::format_rfc3339_seconds(started)
+    );
+    assert!(ts.windows(2).all(|w| w[0] <= w[1]), "{ts:?}");
 
     // The door line: exactly six people walked in, nobody out; totals only grow.
     let lines: Vec<serde_json::Value> = messages

@@ -52,7 +52,8 @@ impl Publisher {
             let Some(e) = self.outbox.get(self.handed.len()) else {
                 break;
             };
-            if !mqtt.try_publish_raw(e.topic.clone(), e.payload.clone().into_bytes(), true) {
+            let retained = self.outbox.is_newest_on_topic(self.handed.len());
+            if !mqtt.try_publish_raw(e.topic.clone(), e.payload.clone().into_bytes(), retained) {
                 break;
             }
             self.handed.push_back(mqtt.counts().0);

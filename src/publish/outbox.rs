@@ -135,6 +135,18 @@ impl Outbox {
         self.entries.get(i)
     }
 
+    /// Whether entry `i` is the newest queued on its topic. Only those are published retained:
+    /// an older one sent retained in the middle of a backlog would stand, for whoever subscribes
+    /// then, as the topic's current state.
+    pub fn is_newest_on_topic(&self, i: usize) -> bool {
+        self.entries.get(i).is_some_and(|e| {
+            self.entries
+                .iter()
+                .skip(i + 1)
+                .all(|later| later.topic != e.topic)
+        })
+    }
+
     pub fn path(&self) -> Option<&Path> {
         self.file.as_deref()
     }
@@ -284,6 +296,16 @@ mod tests {
         std::os::unix::fs::symlink("/dev/zero", dir.path().join(FILE_NAME)).unwrap();
         let err = Outbox::open(Some(dir.path()), 100, Duration::from_secs(60)).unwrap_err();
         assert!(err.to_string().contains("not a regular file"), "{err}");
+    }
+
+    #[test]
+    fn only_the_newest_entry_of_a_topic_is_published_retained() {
+        let mut q = Outbox::in_memory(100, Duration::from_secs(3600));
+        for topic in ["s/occupancy", "s/line/door", "s/occupancy", "s/occupancy"] {
+            q.push(topic.into(), "{}".into());
+        }
+        let newest: Vec<bool> = (0..5).map(|i| q.is_newest_on_topic(i)).collect();
+        assert_eq!(newest, [false, true, false, true, false]);
     }
 
     #[test]

@@ -101,13 +101,22 @@ pub async fn run(
     options: ServiceOptions,
     sandbox: SandboxStatus,
 ) -> Result<PipelineStats, ServiceError> {
-    let epoch = SystemTime::now();
     // Live input (a camera, a stream, or a file paced in real time): its clock follows the
     // system clock's steps, and the newest frame wins when inference is slower. A file read as
-    // fast as possible keeps every frame, and its own time.
+    // fast as possible keeps every frame, and its own time, placed so that the clip ends when
+    // the replay starts: its counts describe the past and are never stamped ahead of the wall
+    // clock (a dashboard would otherwise hold a future `ts` as the newest state).
     let live = config.source.kind == SourceKind::Camera
         || config.source.realtime
         || config.source.url.contains("://");
+    let now = SystemTime::now();
+    let epoch = if live {
+        now
+    } else {
+        crate::source::clip_duration(&config.source.url, &config.source.ffmpeg)
+            .and_then(|d| now.checked_sub(d))
+            .unwrap_or(now)
+    };
     let clock = Arc::new(if live {
         WallClock::live(epoch)
     } else {

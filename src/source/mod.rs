@@ -25,6 +25,7 @@ use std::time::Duration;
 
 pub use ffmpeg::FfmpegSource;
 pub use latest::LatestFrame;
+pub use probe::clip_duration;
 pub use redact::redact_url;
 
 /// How a frame is fitted to the detector's input size.

@@ -87,6 +87,22 @@ pub(super) fn probe(url: &str, name: &str, ffmpeg: &str) -> Result<Probe, Source
     })
 }
 
+/// A file's duration as ffprobe reads it from the container (`format=duration`); `None` when it
+/// cannot tell (a stream, a damaged file: the decoder reports those clearly later).
+pub fn clip_duration(url: &str, ffmpeg: &str) -> Option<std::time::Duration> {
+    let out = Command::new(ffprobe_for(ffmpeg))
+        .args(["-v", "error", "-show_entries", "format=duration"])
+        .args(["-of", "default=noprint_wrappers=1:nokey=1", url])
+        // stderr is captured, not sent to /dev/null: the sandbox lets nothing be opened for
+        // writing outside the state dir, /dev/null included.
+        .stdin(Stdio::null())
+        .output()
+        .ok()?;
+    let seconds: f64 = String::from_utf8_lossy(&out.stdout).trim().parse().ok()?;
+    (out.status.success() && seconds.is_finite() && seconds >= 0.0 && seconds < 1e7)
+        .then(|| std::time::Duration::from_secs_f64(seconds))
+}
+
 /// Parses ffprobe's "30000/1001" (or "10") into frames per second; `None` for 0/0 and nonsense.
 fn parse_rate(s: &str) -> Option<f64> {
     let (n, d) = s.trim().split_once('/').unwrap_or((s.trim(), "1"));
@@ -112,5 +128,18 @@ mod tests {
     fn ffprobe_is_found_beside_ffmpeg() {
         assert_eq!(ffprobe_for("ffmpeg"), "ffprobe");
         assert_eq!(ffprobe_for("/opt/ff/bin/ffmpeg"), "/opt/ff/bin/ffprobe");
+    }
+}
+#[cfg(test)]
+mod duration_tests {
+    #[test]
+    fn the_committed_clip_lasts_139_s() {
+        let clip = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/one-by-one/one-by-one-person-detection.mp4"
+        );
+        let d = super::clip_duration(clip, "ffmpeg").expect("a duration");
+        assert!((d.as_secs_f64() - 139.4).abs() < 0.1, "{d:?}");
+        assert_eq!(super::clip_duration("/nonexistent.mp4", "ffmpeg"), None);
     }
 }

@@ -198,7 +198,13 @@ impl Broker {
 
     /// Starts a subscriber on `filter` and waits until it is really subscribed.
     pub fn subscribe(&self, filter: &str) -> Subscriber {
-        Subscriber::start(self.port, filter)
+        Subscriber::start(self.port, filter, false)
+    }
+
+    /// As [`Broker::subscribe`], over MQTT 5 with "retain as published": live messages keep
+    /// the retain flag their publisher set (not only those stored before subscribing).
+    pub fn subscribe_as_published(&self, filter: &str) -> Subscriber {
+        Subscriber::start(self.port, filter, true)
     }
 }
 
@@ -224,9 +230,13 @@ pub struct Subscriber {
 }
 
 impl Subscriber {
-    fn start(port: u16, filter: &str) -> Subscriber {
+    fn start(port: u16, filter: &str, as_published: bool) -> Subscriber {
         let probe = format!("probe/{}", std::process::id());
-        let mut child = Command::new("mosquitto_sub")
+        let mut cmd = Command::new("mosquitto_sub");
+        if as_published {
+            cmd.args(["-V", "mqttv5", "--retain-as-published"]);
+        }
+        let mut child = cmd
             .args(["-h", "127.0.0.1", "-p", &port.to_string(), "-q", "1", "-v"])
             .args(["-t", filter, "-t", &probe, "-F", "%r %t %p"])
             .stdout(Stdio::piped())
