@@ -99,7 +99,7 @@ pub fn clip_duration(url: &str, ffmpeg: &str) -> Option<std::time::Duration> {
         .output()
         .ok()?;
     let seconds: f64 = String::from_utf8_lossy(&out.stdout).trim().parse().ok()?;
-    (out.status.success() && seconds.is_finite() && seconds >= 0.0 && seconds < 1e7)
+    (out.status.success() && (0.0..1e7).contains(&seconds))
         .then(|| std::time::Duration::from_secs_f64(seconds))
 }
 
