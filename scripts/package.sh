@@ -6,7 +6,7 @@
 # the bundled model and the architecture's TF 2.9 runtime. The check lists the package contents
 # (dpkg-deb --contents), verifies the installed unit with systemd-analyze, prints its exposure score,
 # and replays a clip under that unit's own seccomp filters to check the Landlock sandbox holds.
-# Installs what it needs: cargo-deb (from crates.io), and for arm64 what scripts/aarch64-check.sh
+# Installs what it needs: cargo-deb (cargo install), and for arm64 what scripts/aarch64-check.sh
 # installs.
 set -euo pipefail
 cd "$(dirname "$0")/.."

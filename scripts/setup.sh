@@ -26,6 +26,8 @@ command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
 # Python binding, and systemd-analyze to expand the unit's syscall sets).
 /usr/bin/python3 -c 'import seccomp' >/dev/null 2>&1 || need_apt+=(python3-seccomp)
 command -v systemd-analyze >/dev/null 2>&1 || need_apt+=(systemd)
+# libusb (what libedgetpu uses for a Coral USB): tests/edgetpu.rs initialises it under the unit.
+[ -e /usr/lib/"$(gcc -dumpmachine 2>/dev/null || echo x86_64-linux-gnu)"/libusb-1.0.so.0 ] || need_apt+=(libusb-1.0-0)
 python3 -m pip --version >/dev/null 2>&1 || need_apt+=(python3-pip)
 if [ ${#need_apt[@]} -gt 0 ]; then
   sudo=""

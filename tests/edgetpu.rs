@@ -236,3 +236,38 @@ fn devices_lists_edge_tpus_through_libedgetpu_or_says_none() {
     assert!(out.status.success());
     assert!(stdout.contains("edge tpus: none found"), "{stdout}");
 }
+
+/// libusb (how libedgetpu reaches a Coral USB) under the shipped unit's own filters
+/// (`scripts/unit-seccomp.py`): `libusb_init` opens a kernel uevent (netlink) socket and fails
+/// with LIBUSB_ERROR_OTHER (-99) where the unit's `RestrictAddressFamilies=` refuses AF_NETLINK.
+/// With no USB device here this is as far as it can be checked: libusb starts.
+#[test]
+fn libusb_starts_under_the_shipped_units_filters() {
+    let init = "import ctypes, sys\n\
+                lib = ctypes.CDLL('libusb-1.0.so.0')\n\
+                ctx = ctypes.c_void_p()\n\
+                r = lib.libusb_init(ctypes.byref(ctx))\n\
+                print('libusb_init', r)\n";
+    let under = |unit: &Path| {
+        let out = Command::new(root().join("scripts/unit-seccomp.py"))
+            .arg(unit)
+            .args(["--", "/usr/bin/python3", "-c", init])
+            .output()
+            .expect("scripts/unit-seccomp.py (scripts/setup.sh installs what it needs)");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    let shipped = root().join("deploy/headcount.service");
+    assert_eq!(under(&shipped), "libusb_init 0");
+    // The same unit without AF_NETLINK: the filter bites, libusb cannot start.
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(&shipped).unwrap();
+    assert!(text.contains("\nRestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK\n"));
+    let unit = dir.path().join("headcount.service");
+    std::fs::write(&unit, text.replace(" AF_NETLINK\n", "\n")).unwrap();
+    assert_eq!(under(&unit), "libusb_init -99");
+}
