@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# Builds headcount for aarch64 (Raspberry Pi 4/5, Coral Dev Board) without Docker, runs a short
-# replay of the committed clip under qemu-aarch64 with the arm64 TF 2.9 runtime, and checks that
-# it publishes the same counts as the x86-64 build on the same clip.
-# Installs what it needs: Debian's gcc-aarch64-linux-gnu and qemu-user, rustup's aarch64 target.
+# Builds headcount for aarch64 (Raspberry Pi 4/5, Coral Dev Board) without Docker, for glibc 2.28
+# (the Dev Board's Mendel / Debian 10; Raspberry Pi OS bullseye has 2.31) with cargo-zigbuild,
+# checks that neither the binary nor the arm64 TF 2.9 runtime the .deb ships needs a newer glibc
+# symbol (objdump -T), runs a short replay of the committed clip under qemu-aarch64 with that
+# runtime, and checks that it publishes the same counts as the x86-64 build on the same clip.
+# Installs what it needs: Debian's gcc-aarch64-linux-gnu (the arm64 sysroot qemu runs against, and
+# objdump) and qemu-user, rustup's aarch64 target, cargo-zigbuild (cargo install) and zig (the
+# ziglang wheel, unpacked into .runtime/zig: no pip install into the system Python).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
@@ -15,10 +19,35 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 rustup target list --installed | grep -qx aarch64-unknown-linux-gnu || rustup target add aarch64-unknown-linux-gnu
-
-export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc
-cargo build --release --locked --target aarch64-unknown-linux-gnu
+command -v cargo-zigbuild >/dev/null 2>&1 || cargo install cargo-zigbuild --locked --version 0.24.0
+zig_version=0.17.0
+zig="$PWD/.runtime/zig/ziglang/zig"
+if [ ! -x "$zig" ] || [ "$("$zig" version)" != "$zig_version" ]; then
+  echo "aarch64: fetching zig $zig_version (the ziglang wheel)" >&2
+  tmp=$(mktemp -d)
+  python3 -m pip download --quiet --no-deps --only-binary=:all: \
+    --platform manylinux_2_12_x86_64 "ziglang==$zig_version" -d "$tmp"
+  rm -rf .runtime/zig && mkdir -p .runtime/zig
+  python3 - "$tmp" .runtime/zig <<'PY'
+import glob, os, sys, zipfile
+with zipfile.ZipFile(glob.glob(sys.argv[1] + "/*.whl")[0]) as z:
+    for m in z.namelist():
+        if m.startswith("ziglang/"):
+            z.extract(m, sys.argv[2])
+os.chmod(sys.argv[2] + "/ziglang/zig", 0o755)
+PY
+  rm -rf "$tmp"
+fi
+export CARGO_ZIGBUILD_ZIG_PATH="$zig"
+# glibc 2.28: the oldest the sensors run (Mendel). The binary lands where a plain
+# `--target aarch64-unknown-linux-gnu` build would, so scripts/package.sh packs this one.
+cargo zigbuild --release --locked --target aarch64-unknown-linux-gnu.2.28
 cargo build --release --locked
+
+# No symbol newer than glibc 2.28, in the binary or in the runtime the arm64 .deb ships.
+for f in target/aarch64-unknown-linux-gnu/release/headcount .runtime/linux_arm64/libtensorflowlite_c.so; do
+  echo "aarch64: $f needs glibc $(scripts/glibc-newest.sh "$f" 2.28) at most (Dev Board: 2.28)"
+done
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -27,10 +27,12 @@ for arch in "${arches[@]}"; do
       cargo build --release --locked
       deb=$(cargo deb --no-build --strip --locked 2>/dev/null | tail -1) ;;
     arm64)
-      if [ ! -x target/aarch64-unknown-linux-gnu/release/headcount ]; then
-        rustup target list --installed | grep -qx aarch64-unknown-linux-gnu || rustup target add aarch64-unknown-linux-gnu
-        export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc
-        cargo build --release --locked --target aarch64-unknown-linux-gnu
+      # Built for glibc 2.28 (the Dev Board) and checked under qemu by aarch64-check.sh; a binary
+      # needing a newer glibc (an older gcc-linked build) is not packed.
+      bin=target/aarch64-unknown-linux-gnu/release/headcount
+      if [ ! -x "$bin" ] || ! command -v aarch64-linux-gnu-objdump >/dev/null 2>&1 \
+         || ! scripts/glibc-newest.sh "$bin" 2.28 >/dev/null; then
+        ./scripts/aarch64-check.sh
       fi
       export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_STRIP=aarch64-linux-gnu-strip
       deb=$(cargo deb --no-build --strip --locked --target aarch64-unknown-linux-gnu --variant arm64 2>/dev/null | tail -1) ;;
