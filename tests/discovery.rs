@@ -88,3 +88,37 @@ fn discovery_is_announced_valid_and_resent_when_home_assistant_comes_online() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+/// README's list of discovery topics names every kind of entity the sensor announces (it once
+/// left out the zone and line entities).
+#[test]
+fn the_readme_lists_every_discovery_topic() {
+    let config = headcount::config::Config::parse(
+        "[sensor]\nsite = \"s\"\nname = \"n\"\n[mqtt]\nurl = \"mqtt://127.0.0.1\"\n\
+         [[counting.zones]]\nname = \"desks\"\npolygon = [[0, 0], [1, 0], [1, 1]]\n\
+         [[counting.lines]]\nname = \"door\"\nfrom = [0, 0.5]\nto = [1, 0.5]\n",
+    )
+    .unwrap();
+    let readme = std::fs::read_to_string(common::root().join("README.md")).unwrap();
+    let topics = headcount::publish::discovery::configs(&config);
+    assert!(topics.len() >= 7, "{}", topics.len());
+    for (topic, _) in topics {
+        // homeassistant/<component>/headcount_s_n/<object>/config, in README's placeholders.
+        let object = topic
+            .trim_end_matches("/config")
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .replace("zone_desks", "zone_<zone>")
+            .replace("line_door_", "line_<line>_");
+        let component = topic.split('/').nth(1).unwrap();
+        let listed = format!("/{object}/config");
+        assert!(readme.contains(&listed), "README lacks {listed} ({topic})");
+        if component != "sensor" {
+            assert!(
+                readme.contains(&format!("<discovery_prefix>/{component}/")),
+                "README lacks the {component} component ({topic})"
+            );
+        }
+    }
+}
