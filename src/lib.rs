@@ -5,7 +5,8 @@
 //!
 //! Data flows top-down, one module per stage:
 //!
-//! - [`source`]: frames are born here, in one reused buffer (ffmpeg pipe; V4L2 camera later).
+//! - [`source`]: frames are born here, in one reused buffer (ffmpeg pipe, V4L2 camera); the
+//!   scene-health check (`source::view`) reads each once to tell a blinded or frozen camera.
 //! - [`detect`]: a frame is read once into the model's input tensor; person boxes come out
 //!   (TF Lite backend, per-family output decoders, NMS), with their coarse colours only when
 //!   the tracker weighs them.
@@ -15,13 +16,16 @@
 //! - [`privacy`]: masks (pixels blacked out before detection), publishing safeguards (k-bands,
 //!   differential privacy), the Landlock sandbox and the DPIA data-flow report.
 //!
-//! Around them: [`config`] (the TOML file, validated), [`pipeline`] (the per-frame loop),
-//! [`health`] (frame rate, inference time and source state for the `health` topic), [`notify`]
+//! Around them: [`config`] (the TOML file, validated; the DP noise in people), [`pipeline`] (the
+//! per-frame loop), [`health`] (frame rate, inference time, source state and the camera's view
+//! for the `health` topic), [`notify`]
 //! (systemd readiness and watchdog),
 //! [`service`] (wires the stages and threads for `run` / `replay`), [`shutdown`] (signals),
 //! [`state_file`] (the small records kept in the state dir), [`state_lock`] (one process per
-//! state dir), [`wall_clock`] (source time → wall-clock time, following NTP's steps), [`cli`] (subcommands and exit codes), [`eval`] (the pipeline scored against MOT
-//! ground truth), [`devices`] (cameras and Edge TPUs found). See ARCHITECTURE.md for threads and frame lifetime.
+//! state dir), [`wall_clock`] (source time → wall-clock time, following NTP's steps; never ahead
+//! of it for a file), [`cli`] (subcommands and exit codes), [`eval`] (the pipeline scored against
+//! MOT ground truth), [`devices`] (cameras and Edge TPUs found). See ARCHITECTURE.md for threads
+//! and frame lifetime.
 //!
 //! Nothing here writes pixels, crops or boxes to disk, logs or any socket, and nothing opens a
 //! listening socket.
