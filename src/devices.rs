@@ -131,20 +131,7 @@ pub fn probe(node: &Path) -> Option<Camera> {
 
 /// Every V4L2 capture device under `/dev`.
 pub fn cameras() -> Vec<Camera> {
-    let mut nodes: Vec<PathBuf> = std::fs::read_dir("/dev")
-        .map(|entries| {
-            entries
-                .filter_map(Result::ok)
-                .map(|e| e.path())
-                .filter(|p| {
-                    p.file_name()
-                        .and_then(|n| n.to_str())
-                        .is_some_and(|n| n.starts_with("video"))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    nodes.sort();
+    let nodes = crate::source::video_nodes();
     nodes.iter().filter_map(|n| probe(n)).collect()
 }
 

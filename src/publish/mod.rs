@@ -9,6 +9,7 @@
 pub mod discovery;
 mod forward;
 pub mod mqtt;
+mod mqtt_cause;
 pub mod outbox;
 pub mod schema;
 pub mod tls;

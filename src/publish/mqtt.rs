@@ -21,6 +21,7 @@ use rumqttc::{
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 
+use super::mqtt_cause::{connection_cause, refusal, tls_port_hint};
 use super::schema::{Availability, Message, Topic};
 use super::PublishError;
 use crate::config::BrokerAddr;
@@ -42,19 +43,10 @@ pub struct MqttSettings {
 }
 
 impl MqttSettings {
-    fn url(&self) -> String {
+    pub(super) fn url(&self) -> String {
         let scheme = if self.broker.tls { "mqtts" } else { "mqtt" };
         format!("{scheme}://{}:{}", self.broker.host, self.broker.port)
     }
-}
-
-/// The innermost cause of a TLS failure ("invalid peer certificate: UnknownIssuer").
-fn tls_cause(e: &rumqttc::TlsError) -> String {
-    let mut cause: &dyn std::error::Error = e;
-    while let Some(next) = cause.source() {
-        cause = next;
-    }
-    cause.to_string()
 }
 
 /// The longest wait between connection attempts.
@@ -446,45 +438,5 @@ async fn drive(mut eventloop: EventLoop, w: Watch, url: String, mut up: bool) {
                 backoff = (backoff * 2).min(MAX_BACKOFF);
             }
         }
-    }
-}
-
-/// For a plain `mqtt://` broker that failed to connect: the error to give when its port speaks
-/// TLS (an `mqtts://` listener), instead of the MQTT parser's complaint about its bytes.
-async fn tls_port_hint(settings: &MqttSettings) -> Option<PublishError> {
-    if settings.tls.is_some() {
-        return None;
-    }
-    let (host, port) = (settings.broker.host.clone(), settings.broker.port);
-    let timeout = settings.connect_timeout.min(Duration::from_secs(5));
-    let probe = tokio::task::spawn_blocking(move || super::tls::speaks_tls(&host, port, timeout));
-    probe.await.unwrap_or(false).then(|| PublishError::Refused {
-        url: settings.url(),
-        cause: format!(
-            "this port speaks TLS: use mqtts://{}:{} (and mqtt.ca_file for a private CA)",
-            settings.broker.host, settings.broker.port
-        ),
-    })
-}
-
-fn refusal(code: ConnectReturnCode) -> &'static str {
-    match code {
-        ConnectReturnCode::Success => "accepted",
-        ConnectReturnCode::RefusedProtocolVersion => "broker refused the MQTT protocol version",
-        ConnectReturnCode::BadClientId => "broker refused the client id",
-        ConnectReturnCode::ServiceUnavailable => "broker unavailable",
-        ConnectReturnCode::BadUserNamePassword => "bad user name or password",
-        ConnectReturnCode::NotAuthorized => {
-            "not authorised (wrong user name or password, or anonymous access refused)"
-        }
-    }
-}
-
-fn connection_cause(e: &ConnectionError) -> String {
-    match e {
-        ConnectionError::Io(io) => io.to_string(),
-        ConnectionError::Tls(tls) => format!("TLS: {}", tls_cause(tls)),
-        ConnectionError::ConnectionRefused(code) => refusal(*code).to_string(),
-        other => other.to_string(),
     }
 }

@@ -157,24 +157,30 @@ pub enum SourceError {
 impl SourceError {
     /// A camera device that is not there, with the V4L2 devices that are.
     pub fn camera_not_found(device: &std::path::Path) -> Self {
-        let mut others: Vec<PathBuf> = std::fs::read_dir("/dev")
-            .map(|dir| {
-                dir.flatten()
-                    .map(|e| e.path())
-                    .filter(|p| {
-                        p.file_name()
-                            .and_then(|n| n.to_str())
-                            .is_some_and(|n| n.starts_with("video"))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        others.sort();
+        let others = video_nodes();
         SourceError::CameraNotFound {
             device: device.to_path_buf(),
             others,
         }
     }
+}
+
+/// The `/dev/video*` nodes there are, sorted (V4L2 capture devices among them).
+pub fn video_nodes() -> Vec<PathBuf> {
+    let mut nodes: Vec<PathBuf> = std::fs::read_dir("/dev")
+        .map(|dir| {
+            dir.flatten()
+                .map(|e| e.path())
+                .filter(|p| {
+                    p.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n.starts_with("video"))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    nodes.sort();
+    nodes
 }
 
 fn camera_hint(others: &[PathBuf]) -> String {
