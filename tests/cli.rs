@@ -25,9 +25,7 @@ fn check_config_prints_the_effective_config_with_defaults() {
         dir.path(),
         "[sensor]\nsite = \"hq\"\nname = \"room-4-12\"\n[mqtt]\nurl = \"mqtt://broker.lan:1884\"\n",
     );
-    let mut cmd = headcount();
-    cmd.arg("check-config").arg(&config);
-    let out = run_with_timeout(cmd, Duration::from_secs(10));
+    let out = check_config(&config);
     assert!(
         out.status.success(),
         "{}",
@@ -176,9 +174,7 @@ fn the_installed_config_lists_every_key_with_its_default() {
     let shipped: toml::Table = shipped_text.parse().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let empty = write_config(dir.path(), "");
-    let mut cmd = headcount();
-    cmd.arg("check-config").arg(&empty);
-    let out = run_with_timeout(cmd, Duration::from_secs(10));
+    let out = check_config(&empty);
     assert!(
         out.status.success(),
         "{}",
@@ -231,9 +227,7 @@ fn the_installed_config_lists_every_key_with_its_default() {
         unnoted.is_empty(),
         "values that are not the default and do not say so: {unnoted:?}"
     );
-    let mut cmd = headcount();
-    cmd.arg("check-config").arg(&shipped_path);
-    let out = run_with_timeout(cmd, Duration::from_secs(10));
+    let out = check_config(&shipped_path);
     assert!(
         out.status.success(),
         "{}",
@@ -262,9 +256,7 @@ fn noisy_differential_privacy_is_refused_and_its_noise_stated() {
         dir.path(),
         "[privacy]\ndp_epsilon_per_day = 1.0\ntime_resolution_s = 10\n",
     );
-    let mut cmd = headcount();
-    cmd.arg("check-config").arg(&noisy);
-    let out = run_with_timeout(cmd, Duration::from_secs(10));
+    let out = check_config(&noisy);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     for want in [
@@ -290,9 +282,7 @@ fn noisy_differential_privacy_is_refused_and_its_noise_stated() {
         ),
     ] {
         let config = write_config(dir.path(), text);
-        let mut cmd = headcount();
-        cmd.arg("check-config").arg(&config);
-        let out = run_with_timeout(cmd, Duration::from_secs(10));
+        let out = check_config(&config);
         assert!(
             out.status.success(),
             "{}",
@@ -302,4 +292,11 @@ fn noisy_differential_privacy_is_refused_and_its_noise_stated() {
         assert!(printed.contains(want), "{printed}");
         headcount::config::Config::parse(&printed).expect("still a config");
     }
+}
+
+/// `headcount check-config FILE`.
+fn check_config(file: &std::path::Path) -> std::process::Output {
+    let mut cmd = headcount();
+    cmd.arg("check-config").arg(file);
+    run_with_timeout(cmd, Duration::from_secs(10))
 }

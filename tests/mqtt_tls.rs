@@ -117,12 +117,23 @@ fn retained_over_tls(broker: &Broker, dir: &Path, topic: &str) -> Option<String>
 }
 
 fn replay(dir: &Path, broker: &Broker, tls: &str) -> std::process::Output {
+    replay_as(dir, broker, "mqtts", "s1", tls)
+}
+
+/// A replay of sensor `tls/<name>` to `<scheme>://` the broker's port, with `tls` keys added.
+fn replay_as(
+    dir: &Path,
+    broker: &Broker,
+    scheme: &str,
+    name: &str,
+    tls: &str,
+) -> std::process::Output {
     let port = broker.url().rsplit(':').next().unwrap().to_string();
     let config = write_config(
         dir,
         &format!(
-            "[sensor]\nsite = \"tls\"\nname = \"s1\"\n[source]\nfps = 1\n\
-             [mqtt]\nurl = \"mqtts://127.0.0.1:{port}\"\nconnect_timeout_s = 5\n{tls}\n"
+            "[sensor]\nsite = \"tls\"\nname = \"{name}\"\n[source]\nfps = 1\n\
+             [mqtt]\nurl = \"{scheme}://127.0.0.1:{port}\"\nconnect_timeout_s = 5\n{tls}\n"
         ),
     );
     let mut cmd = headcount();
@@ -261,19 +272,7 @@ fn plain_mqtt_at_a_tls_port_is_named_as_such() {
     make_pki(dir.path(), "good");
     let broker = tls_broker(dir.path(), false);
     let port = broker.url().rsplit(':').next().unwrap().to_string();
-    let config = write_config(
-        dir.path(),
-        &format!(
-            "[sensor]\nsite = \"tls\"\nname = \"plain\"\n[source]\nfps = 1\n\
-             [mqtt]\nurl = \"mqtt://127.0.0.1:{port}\"\nconnect_timeout_s = 5\n"
-        ),
-    );
-    let mut cmd = headcount();
-    cmd.arg("replay")
-        .arg(one_by_one())
-        .arg("--config")
-        .arg(&config);
-    let out = run_with_timeout(cmd, Duration::from_secs(60));
+    let out = replay_as(dir.path(), &broker, "mqtt", "plain", "");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     let last = stderr.lines().last().unwrap_or("");
