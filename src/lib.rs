@@ -21,7 +21,7 @@
 //! for the `health` topic), [`notify`]
 //! (systemd readiness and watchdog),
 //! [`service`] (wires the stages and threads for `run` / `replay`), [`shutdown`] (signals),
-//! [`state_file`] (the small records kept in the state dir), [`state_lock`] (one process per
+//! [`bounded_read`] (files the config names: regular files only, size-bounded), [`state_file`] (the small records kept in the state dir), [`state_lock`] (one process per
 //! state dir), [`wall_clock`] (source time → wall-clock time, following NTP's steps; never ahead
 //! of it for a file), [`cli`] (subcommands and exit codes), [`eval`] (the pipeline scored against
 //! MOT ground truth), [`devices`] (cameras and Edge TPUs found). See ARCHITECTURE.md for threads
@@ -30,6 +30,7 @@
 //! Nothing here writes pixels, crops or boxes to disk, logs or any socket, and nothing opens a
 //! listening socket.
 
+pub mod bounded_read;
 pub mod cli;
 pub mod config;
 pub mod count;

@@ -20,11 +20,8 @@ pub enum ReadError {
 /// The record at `path`; `None` when there is none yet.
 pub fn read<T: DeserializeOwned>(path: &Path) -> Result<Option<T>, ReadError> {
     // Not a device or a pipe that would be read forever: only a file (or nothing yet).
-    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
-        return Err(ReadError::Io(std::io::Error::other("not a regular file")));
-    }
-    match std::fs::read_to_string(path) {
-        Ok(text) => serde_json::from_str(&text)
+    match crate::bounded_read::read(path, crate::bounded_read::RECORD_BYTES) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
             .map(Some)
             .map_err(ReadError::Parse),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),

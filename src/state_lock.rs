@@ -2,15 +2,15 @@
 //! and rewritten whole; two processes sharing a state dir (the daemon and a `replay` run with the
 //! daemon's config, or two daemons started by mistake) would each overwrite the other's records:
 //! ε spent by one would vanish from the budget, the door count would jump, queued reports would
-//! be lost or sent twice. So the service takes an exclusive lock on `<state.dir>/headcount.lock`
-//! before it reads any record and holds it until it exits; a second process gets a clear error
+//! be lost or sent twice. So the service takes an exclusive lock on the state dir itself (`flock`,
+//! which needs no free space) before it reads any record and holds it until it exits; a second process gets a clear error
 //! instead. The kernel releases the lock when the process ends, however it ends.
 //!
-//! The lock file holds the holder's process ID, for that error message. It must never hold
+//! `<state.dir>/headcount.lock` holds the holder's process ID, for that error message. It must never hold
 //! anything else.
 
 use std::fs::File;
-use std::io::{Read, Seek, Write};
+use std::io::{Read, Write};
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 
@@ -36,33 +36,32 @@ pub enum StateLockError {
 /// The held lock; released when dropped (or when the process ends).
 #[derive(Debug)]
 pub struct StateDirLock {
-    _file: File,
+    _dir: File,
 }
 
 impl StateDirLock {
     /// Takes the lock on `dir` (which must exist), or says who holds it.
+    ///
+    /// The lock is on the directory itself, so taking it needs no free space: a card filled to
+    /// the last block must not keep the daemon from starting. The holder's pid is written to
+    /// [`LOCK_FILE`] for the message a second process gets, when there is room.
     pub fn acquire(dir: &Path) -> Result<Self, StateLockError> {
         let path = dir.join(LOCK_FILE);
         let io = |cause| StateLockError::Io {
             path: path.clone(),
             cause,
         };
-        let mut file = File::options()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(io)?;
+        let handle = File::open(dir).map_err(io)?;
         // SAFETY: flock on a descriptor this function owns; no memory is passed.
-        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+        if unsafe { libc::flock(handle.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
             let err = std::io::Error::last_os_error();
             if err.raw_os_error() == Some(libc::EWOULDBLOCK) {
-                let mut text = String::new();
-                let holder = file
-                    .read_to_string(&mut text)
-                    .ok()
-                    .and_then(|_| text.trim().parse().ok());
+                let holder = std::fs::File::open(&path).ok().and_then(|f| {
+                    // A pid is a few digits; never read more (the path could be a device).
+                    let mut text = String::new();
+                    f.take(32).read_to_string(&mut text).ok()?;
+                    text.trim().parse().ok()
+                });
                 return Err(StateLockError::InUse {
                     dir: dir.to_path_buf(),
                     holder,
@@ -70,10 +69,18 @@ impl StateDirLock {
             }
             return Err(io(err));
         }
-        file.set_len(0).map_err(io)?;
-        file.rewind().map_err(io)?;
-        write!(file, "{}", std::process::id()).map_err(io)?;
-        Ok(Self { _file: file })
+        let pid = || -> std::io::Result<()> {
+            let mut file = File::options()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(&path)?;
+            write!(file, "{}", std::process::id())
+        };
+        if let Err(e) = pid() {
+            tracing::warn!(path = %path.display(), cause = %e, "cannot write the lock holder's pid");
+        }
+        Ok(Self { _dir: handle })
     }
 }
 
@@ -114,5 +121,15 @@ mod tests {
         let err = StateDirLock::acquire(&missing).unwrap_err();
         assert!(matches!(err, StateLockError::Io { .. }), "{err:?}");
         assert!(err.to_string().contains("nope/headcount.lock"), "{err}");
+    }
+
+    #[test]
+    fn a_dir_with_no_room_for_the_pid_is_still_locked() {
+        let dir = tempfile::tempdir().unwrap();
+        // The pid cannot be written (a full card): the lock holds all the same.
+        std::os::unix::fs::symlink("/dev/full", dir.path().join(LOCK_FILE)).unwrap();
+        let _first = StateDirLock::acquire(dir.path()).unwrap();
+        let err = StateDirLock::acquire(dir.path()).unwrap_err();
+        assert!(matches!(err, StateLockError::InUse { .. }), "{err:?}");
     }
 }

@@ -4,7 +4,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{headcount, run_with_timeout, write_config};
+use common::{headcount, one_by_one, run_with_timeout, write_config};
 
 #[test]
 fn help_lists_the_subcommands() {
@@ -299,4 +299,92 @@ fn check_config(file: &std::path::Path) -> std::process::Output {
     let mut cmd = headcount();
     cmd.arg("check-config").arg(file);
     run_with_timeout(cmd, Duration::from_secs(10))
+}
+
+/// Every file the config names is read bounded: a device, a pipe or a huge file is a clear
+/// error naming the key, at once, never an endless read (`/dev/zero` once took 8 GB in 39 s).
+#[test]
+fn files_that_would_be_read_forever_are_refused_naming_the_key() {
+    let out = check_config(std::path::Path::new("/dev/zero"));
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("/dev/zero") && err.contains("not a regular file"),
+        "{err}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(
+        dir.path(),
+        "[mqtt]\nurl = \"mqtt://127.0.0.1:1\"\nusername = \"u\"\npassword_file = \"/dev/zero\"\n",
+    );
+    let (ok, err) = replay_status(&config);
+    assert!(!ok);
+    assert!(
+        err.contains("mqtt.password_file") && err.contains("not a regular file"),
+        "{err}"
+    );
+
+    let config = write_config(dir.path(), "[detector]\nmodel = \"/dev/zero\"\n");
+    let (ok, err) = replay_status(&config);
+    assert!(!ok);
+    assert!(
+        err.contains("/dev/zero") && err.contains("not a regular file"),
+        "{err}"
+    );
+}
+
+#[test]
+fn check_config_never_prints_the_stream_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(
+        dir.path(),
+        "[source]\nurl = \"rtsp://admin:pw-9d2f@10.0.0.5:554/stream1\"\n",
+    );
+    let out = check_config(&config);
+    assert!(out.status.success(), "{out:?}");
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!all.contains("pw-9d2f"), "{all}");
+    assert!(all.contains("rtsp://***@10.0.0.5:554/stream1"), "{all}");
+}
+
+/// What the README allows, and nothing else.
+#[test]
+fn values_outside_the_readme_are_refused_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    for (text, key) in [
+        ("[privacy]\nmin_count = 1\n", "privacy.min_count"),
+        ("[mqtt]\nurl = \"mqtt://::1\"\n", "mqtt.url"),
+        ("[mqtt]\nurl = \"mqtt://host:1883:1883\"\n", "mqtt.url"),
+        ("[mqtt]\nurl = \"mqtt://[::1\"\n", "mqtt.url"),
+        ("[mqtt]\nurl = \"mqtt://h o s t\"\n", "mqtt.url"),
+        ("[state]\ndir = \" \"\n", "state.dir"),
+        (
+            "[[privacy.masks]]\npolygon = [[0, 0], [1, 0], [1, 1, 0.5]]\n",
+            "polygon",
+        ),
+    ] {
+        let out = check_config(&write_config(dir.path(), text));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{text}: {err}");
+        assert!(err.contains(key), "{text}: {err}");
+    }
+}
+
+/// `headcount replay` of the one-by-one clip with `config`: (success, stderr).
+fn replay_status(config: &std::path::Path) -> (bool, String) {
+    let mut cmd = headcount();
+    cmd.arg("replay")
+        .arg(one_by_one())
+        .arg("--config")
+        .arg(config);
+    let out = run_with_timeout(cmd, Duration::from_secs(30));
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }

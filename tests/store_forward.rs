@@ -8,25 +8,11 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
+use std::process::Child;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{one_by_one, unused_port, write_config, Broker, Received};
-
-/// The first `seconds` of the one-by-one clip.
-fn clip(dir: &Path, seconds: u32) -> PathBuf {
-    let out = dir.join(format!("clip-{seconds}s.mp4"));
-    let status = Command::new("ffmpeg")
-        .args(["-loglevel", "error", "-y", "-i"])
-        .arg(one_by_one())
-        .args(["-t", &seconds.to_string(), "-c", "copy"])
-        .arg(&out)
-        .status()
-        .unwrap();
-    assert!(status.success());
-    out
-}
+use common::{one_by_one_first, unused_port, write_config, Broker, Received};
 
 fn config(dir: &Path, port: u16) -> PathBuf {
     write_config(
@@ -114,7 +100,7 @@ fn assert_all_delivered_in_order(printed: &[(u64, String)], subscribers: &[Vec<(
 #[test]
 fn a_30_second_broker_outage_loses_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let video = clip(dir.path(), 75);
+    let video = one_by_one_first(dir.path(), 75);
     let mut broker = Broker::start();
     let config = config(dir.path(), broker.port);
     let sub1 = broker.subscribe("headcount/sf/s1/#");
@@ -149,7 +135,7 @@ fn a_30_second_broker_outage_loses_nothing() {
 #[test]
 fn a_broker_unreachable_at_start_gets_everything_once_it_appears() {
     let dir = tempfile::tempdir().unwrap();
-    let video = clip(dir.path(), 25);
+    let video = one_by_one_first(dir.path(), 25);
     let port = unused_port();
     let config = config(dir.path(), port);
     let (mut child, lines) = start(&video, &config);
@@ -192,7 +178,7 @@ fn a_broker_unreachable_at_start_gets_everything_once_it_appears() {
 #[test]
 fn reports_queued_when_the_daemon_is_killed_are_delivered_after_restart() {
     let dir = tempfile::tempdir().unwrap();
-    let video = clip(dir.path(), 40);
+    let video = one_by_one_first(dir.path(), 40);
     let mut broker = Broker::start();
     let config = config(dir.path(), broker.port);
     let (mut child, lines) = start(&video, &config);
@@ -209,7 +195,7 @@ fn reports_queued_when_the_daemon_is_killed_are_delivered_after_restart() {
 
     broker.restart();
     let sub = broker.subscribe("headcount/sf/s1/#");
-    let short = clip(dir.path(), 3);
+    let short = one_by_one_first(dir.path(), 3);
     let (mut child, lines) = start(&short, &config);
     let status = wait_exit(&mut child, Duration::from_secs(120));
     assert!(status.success(), "second run failed: {status}");
@@ -256,7 +242,7 @@ fn a_queue_file_that_cannot_be_written_does_not_stop_counting() {
     // publishing go on from memory, health says why, and once the file can be written again
     // the whole queue is saved.
     let dir = tempfile::tempdir().unwrap();
-    let video = clip(dir.path(), 25);
+    let video = one_by_one_first(dir.path(), 25);
     let broker = Broker::start();
     let config = config(dir.path(), broker.port);
     let sub = broker.subscribe("headcount/sf/s1/#");

@@ -98,6 +98,7 @@ impl Default for CountingConfig {
 pub struct ZoneConfig {
     pub name: String,
     /// Vertices [x, y], normalised 0..1, y down.
+    #[serde(deserialize_with = "super::point::many")]
     pub polygon: Vec<[f32; 2]>,
 }
 
@@ -107,7 +108,9 @@ pub struct ZoneConfig {
 #[serde(deny_unknown_fields)]
 pub struct LineConfig {
     pub name: String,
+    #[serde(deserialize_with = "super::point::one")]
     pub from: [f32; 2],
+    #[serde(deserialize_with = "super::point::one")]
     pub to: [f32; 2],
 }
 

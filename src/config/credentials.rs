@@ -21,7 +21,11 @@ impl Config {
         if m.password_file.is_empty() {
             return Ok(Some((m.username.clone(), String::new())));
         }
-        let text = std::fs::read_to_string(&m.password_file).map_err(|e| ConfigError::Invalid {
+        let text = crate::bounded_read::read_to_string(
+            std::path::Path::new(&m.password_file),
+            crate::bounded_read::SECRET_BYTES,
+        )
+        .map_err(|e| ConfigError::Invalid {
             key: "mqtt.password_file",
             value: format!("{:?}", m.password_file),
             allowed: format!("a readable file holding the password ({e})"),

@@ -12,6 +12,7 @@ mod counting;
 mod credentials;
 pub mod dp_noise;
 mod mqtt;
+mod point;
 mod validate;
 
 pub use counting::{CountingConfig, LineConfig, OccupancySource, ZoneConfig};
@@ -240,6 +241,7 @@ impl Default for PrivacyConfig {
 pub struct MaskConfig {
     #[serde(default)]
     pub name: String,
+    #[serde(deserialize_with = "point::many")]
     pub polygon: Vec<[f32; 2]>,
 }
 
@@ -255,10 +257,11 @@ impl Config {
     /// Reads, parses and validates a config file. Relative paths inside it are resolved against
     /// the file's own directory, so a config works from any working directory.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|cause| ConfigError::Read {
-            path: path.to_path_buf(),
-            cause,
-        })?;
+        let text = crate::bounded_read::read_to_string(path, crate::bounded_read::CONFIG_BYTES)
+            .map_err(|cause| ConfigError::Read {
+                path: path.to_path_buf(),
+                cause,
+            })?;
         let mut config = Self::parse(&text).map_err(|message| ConfigError::Parse {
             path: path.to_path_buf(),
             message,
@@ -319,10 +322,13 @@ impl Config {
         }
     }
 
-    /// The effective configuration as TOML (what `check-config` prints). Settings held as f32
-    /// are written as typed (`0.02`), not widened to f64 (`0.019999999552965164`).
+    /// The effective configuration as TOML (what `check-config` prints), with a stream URL's
+    /// credentials redacted. Settings held as f32 are written as typed (`0.02`), not widened to
+    /// f64 (`0.019999999552965164`).
     pub fn to_toml(&self) -> String {
-        let rendered = toml::Value::try_from(self).and_then(|mut value| {
+        let mut shown = self.clone();
+        shown.source.url = crate::source::redact_url(&self.source.url);
+        let rendered = toml::Value::try_from(&shown).and_then(|mut value| {
             shorten_f32(&mut value);
             toml::to_string(&value)
         });

@@ -43,6 +43,15 @@ fn relative_paths_follow_the_config_file() {
 }
 
 #[test]
+fn the_effective_config_never_shows_a_stream_password() {
+    let mut c = Config::default();
+    c.source.url = "rtsp://admin:s3cret-pw@10.0.0.5:554/stream1".into();
+    let shown = c.to_toml();
+    assert!(!shown.contains("s3cret-pw"), "{shown}");
+    assert!(shown.contains("rtsp://***@10.0.0.5:554/stream1"), "{shown}");
+}
+
+#[test]
 fn effective_config_round_trips() {
     let c = Config::default();
     assert_eq!(Config::parse(&c.to_toml()).unwrap(), c);

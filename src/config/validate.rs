@@ -9,6 +9,15 @@ impl Config {
     pub fn validate(&self) -> Result<(), ConfigError> {
         check_topic_level("sensor.site", &self.sensor.site)?;
         check_topic_level("sensor.name", &self.sensor.name)?;
+        let dir = &self.state.dir;
+        if !dir.is_empty() && (dir.trim() != dir.as_str() || dir.trim().is_empty()) {
+            return invalid(
+                "state.dir",
+                dir,
+                "allowed: \"\" (state in memory only) or a directory path, without leading or \
+                 trailing spaces",
+            );
+        }
         let s = &self.source;
         if !(s.fps == 0.0 || (0.1..=240.0).contains(&s.fps)) {
             return invalid(
@@ -163,7 +172,7 @@ impl Config {
 
     fn validate_privacy(&self) -> Result<(), ConfigError> {
         let p = &self.privacy;
-        if p.min_count > 100 {
+        if p.min_count == 1 || p.min_count > 100 {
             return invalid(
                 "privacy.min_count",
                 p.min_count,
@@ -262,34 +271,42 @@ impl Config {
                 "{why}; allowed: \"\" (no broker), mqtt://HOST[:PORT] or mqtts://HOST[:PORT] (TLS)"
             ),
         };
-        let (tls, rest) = match url.split_once("://") {
-            Some(("mqtt" | "tcp", rest)) => (false, rest),
-            Some(("mqtts" | "ssl", rest)) => (true, rest),
-            Some((scheme, _)) => return Err(bad(&format!("unsupported scheme {scheme:?}"))),
-            None => return Err(bad("missing scheme")),
+        let parsed = url::Url::parse(url).map_err(|e| bad(&e.to_string()))?;
+        let tls = match parsed.scheme() {
+            "mqtt" | "tcp" => false,
+            "mqtts" | "ssl" => true,
+            scheme => return Err(bad(&format!("unsupported scheme {scheme:?}"))),
         };
-        let rest = rest.trim_end_matches('/');
-        if rest.contains('/') || rest.contains('@') {
-            return Err(bad("no path or user info allowed"));
+        if !parsed.username().is_empty() || parsed.password().is_some() {
+            return Err(bad(
+                "no user info allowed (mqtt.username and mqtt.password_file hold credentials)",
+            ));
         }
-        let (host, port) = match rest.rsplit_once(':') {
-            Some((h, p)) if !h.ends_with(']') || h.starts_with('[') => {
-                let port = p
-                    .parse::<u16>()
-                    .map_err(|_| bad("port must be 1..=65535"))?;
-                (h, port)
-            }
-            _ => (rest, if tls { 8883 } else { 1883 }),
+        if !matches!(parsed.path(), "" | "/")
+            || parsed.query().is_some()
+            || parsed.fragment().is_some()
+        {
+            return Err(bad("no path, query or fragment allowed"));
+        }
+        let host = match parsed.host() {
+            Some(url::Host::Domain(d)) if !d.is_empty() => d.to_string(),
+            Some(url::Host::Ipv4(ip)) => ip.to_string(),
+            Some(url::Host::Ipv6(ip)) => ip.to_string(),
+            _ => return Err(bad("host must be set")),
         };
-        let host = host.trim_start_matches('[').trim_end_matches(']');
-        if host.is_empty() || port == 0 {
-            return Err(bad("host and port must be set"));
+        // A host name of letters, digits, '-' and '.' (the url parser lets other characters
+        // through for schemes it does not know).
+        if !host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | ':' | '_'))
+        {
+            return Err(bad("the host name has characters a host name cannot have"));
         }
-        Ok(Some(BrokerAddr {
-            host: host.to_string(),
-            port,
-            tls,
-        }))
+        let port = parsed.port().unwrap_or(if tls { 8883 } else { 1883 });
+        if port == 0 {
+            return Err(bad("port must be 1..=65535"));
+        }
+        Ok(Some(BrokerAddr { host, port, tls }))
     }
 }
 

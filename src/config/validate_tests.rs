@@ -109,9 +109,39 @@ fn broker_urls() {
         "mqtt://x:99999",
         "mqtt://:1883",
         "mqtt://u@x",
+        "mqtt://::1",
+        "mqtt://host:1883:1883",
+        "mqtt://[::1",
+        "mqtt://h o s t",
+        "mqtt://x/topic",
+        "mqtt://x?a=b",
+        "mqtt://x:0",
     ] {
         c.mqtt.url = bad.into();
         let e = c.broker().unwrap_err().to_string();
         assert!(e.contains("mqtt.url"), "{bad}: {e}");
+    }
+}
+
+#[test]
+fn values_the_readme_does_not_allow_are_refused_naming_the_key() {
+    let mut c = Config::default();
+    c.privacy.min_count = 1;
+    let e = c.validate().unwrap_err().to_string();
+    assert!(
+        e.contains("privacy.min_count") && e.contains("2..=100"),
+        "{e}"
+    );
+    let mut c = Config::default();
+    c.state.dir = " ".into();
+    let e = c.validate().unwrap_err().to_string();
+    assert!(e.contains("state.dir"), "{e}");
+    for text in [
+        "[privacy]\n[[privacy.masks]]\npolygon = [[0, 0], [1, 0], [1, 1, 0.5]]\n",
+        "[[counting.lines]]\nname = \"door\"\nfrom = [0.5, 0, 0]\nto = [0.5, 1]\n",
+        "[[counting.zones]]\nname = \"desk\"\npolygon = [[0, 0], [1], [1, 1]]\n",
+    ] {
+        let e = Config::parse(text).unwrap_err();
+        assert!(e.contains("a point is [x, y]"), "{text}: {e}");
     }
 }

@@ -14,14 +14,16 @@ use crate::source::{Fit, FrameGeometry};
 /// Reads the model file and checks it is a TFLite flatbuffer at all (identifier `TFL3`) and not
 /// cut short, before the runtime sees it.
 pub(super) fn read_model(path: &Path) -> Result<Vec<u8>, DetectError> {
-    let bytes = std::fs::read(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => DetectError::ModelNotFound {
-            path: path.to_path_buf(),
-        },
-        _ => DetectError::ModelInvalid {
-            path: path.to_path_buf(),
-            cause: e.to_string(),
-        },
+    let bytes = crate::bounded_read::read(path, crate::bounded_read::MODEL_BYTES).map_err(|e| {
+        match e.kind() {
+            std::io::ErrorKind::NotFound => DetectError::ModelNotFound {
+                path: path.to_path_buf(),
+            },
+            _ => DetectError::ModelInvalid {
+                path: path.to_path_buf(),
+                cause: e.to_string(),
+            },
+        }
     })?;
     let invalid = |cause: &str| DetectError::ModelInvalid {
         path: path.to_path_buf(),

@@ -48,10 +48,11 @@ pub struct Truth {
 
 impl Truth {
     pub fn load(path: &Path) -> Result<Self, TruthError> {
-        let text = std::fs::read_to_string(path).map_err(|cause| TruthError::Read {
-            path: path.to_path_buf(),
-            cause,
-        })?;
+        let text = crate::bounded_read::read_to_string(path, crate::bounded_read::TRUTH_BYTES)
+            .map_err(|cause| TruthError::Read {
+                path: path.to_path_buf(),
+                cause,
+            })?;
         Self::parse(&text).map_err(|(line, why)| TruthError::Format {
             path: path.to_path_buf(),
             line,

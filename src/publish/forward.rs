@@ -112,14 +112,19 @@ impl Publisher {
         let url = mqtt.url();
         let closed = mqtt.close(left.max(Duration::from_secs(1))).await;
         if !self.outbox.is_empty() {
+            let saved = self.outbox.save_now();
             return Err(PublishError::Queued {
                 url,
                 pending: self.outbox.len() as u64,
-                kept: self
-                    .outbox
-                    .path()
-                    .map(|p| format!("kept in {} for the next start", p.display()))
-                    .unwrap_or_else(|| "lost: set state.dir to keep them".into()),
+                kept: match (self.outbox.path(), saved) {
+                    (None, _) => "lost: set state.dir to keep them".into(),
+                    (Some(p), Ok(())) => format!("kept in {} for the next start", p.display()),
+                    // Never claim a save that did not happen.
+                    (Some(_), Err(why)) => format!(
+                        "NOT all kept: {why}; only those saved before the card filled are \
+                         published at the next start"
+                    ),
+                },
             });
         }
         closed.and(printed)

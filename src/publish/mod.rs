@@ -307,6 +307,7 @@ impl Publisher {
             dropped: h.dropped,
             queue: queue + self.outbox.len() as u64,
             queue_dropped: self.outbox.dropped(),
+            queue_damaged: self.outbox.damaged(),
             // A queue that cannot be saved is this sensor's problem of the moment.
             last_error: self
                 .outbox

@@ -37,6 +37,70 @@ pub struct Outbox {
     dropped: u64,
     /// Why the file is behind the queue in memory (a write failed); `None` when it mirrors it.
     unsaved: Option<String>,
+    /// Lines of the file found unreadable at start and set aside.
+    damaged: u64,
+    /// Space held for the queue on a card something else fills (see [`RESERVE_BYTES`]).
+    reserve: Option<PathBuf>,
+}
+
+/// What could not be read back from the queue file: whole lines, kept byte for byte.
+#[derive(Debug, Default)]
+struct Damaged {
+    lines: u64,
+    bytes: Vec<u8>,
+}
+
+/// The largest queue file read back at start (10,000 entries of a few hundred bytes each fit
+/// many times over); a larger one is set aside whole rather than read into memory.
+const MAX_FILE_BYTES: u64 = 64 << 20;
+
+/// Space the queue holds in reserve in the state dir (`outbox.reserve`), made at start when
+/// there is room: when a write fails because the card is full (something else filled it), the
+/// reserve is given back and the write tried again, so the queue keeps its file for a while
+/// longer instead of living in memory only. About 4,000 queued reports.
+pub const RESERVE_BYTES: u64 = 1 << 20;
+
+/// Whether a write failed because the file system is full (ENOSPC, or EDQUOT for a quota).
+fn is_full(result: &std::io::Result<()>) -> bool {
+    result.as_ref().is_err_and(|e| {
+        matches!(
+            e.kind(),
+            std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+        )
+    })
+}
+
+/// Reads the queue file: the entries that parse, in order, and the lines that do not
+/// (invalid UTF-8, invalid JSON, a line cut short by a crash). `None` when there is no file.
+fn read_queue(path: &Path) -> std::io::Result<Option<(Vec<Entry>, Damaged)>> {
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(file, MAX_FILE_BYTES + 1),
+        &mut bytes,
+    )?;
+    let mut damaged = Damaged::default();
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        damaged.lines = bytes.split(|&b| b == b'\n').count() as u64;
+        damaged.bytes = bytes;
+        return Ok(Some((Vec::new(), damaged)));
+    }
+    let mut good = Vec::new();
+    for line in bytes.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+        match serde_json::from_slice::<Entry>(line) {
+            Ok(entry) => good.push(entry),
+            Err(_) => {
+                damaged.lines += 1;
+                damaged.bytes.extend_from_slice(line);
+                damaged.bytes.push(b'\n');
+            }
+        }
+    }
+    Ok(Some((good, damaged)))
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -64,6 +128,7 @@ impl Outbox {
     ) -> Result<Self, OutboxError> {
         let file = state_dir.map(|d| d.join(FILE_NAME));
         let mut entries = VecDeque::new();
+        let mut set_aside = Damaged::default();
         if let Some(path) = &file {
             // Not a device or a pipe that would be read forever: only a file (or nothing yet).
             if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
@@ -72,12 +137,12 @@ impl Outbox {
                     cause: std::io::Error::other("not a regular file; remove it"),
                 });
             }
-            match std::fs::read_to_string(path) {
-                Ok(text) => {
-                    // A line cut short by a crash in the middle of a write is skipped.
-                    entries.extend(text.lines().filter_map(|l| serde_json::from_str(l).ok()));
+            match read_queue(path) {
+                Ok(Some((good, damaged))) => {
+                    entries.extend(good);
+                    set_aside = damaged;
                 }
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Ok(None) => {}
                 Err(cause) => {
                     return Err(OutboxError {
                         path: path.clone(),
@@ -93,10 +158,17 @@ impl Outbox {
             max_age,
             dropped: 0,
             unsaved: None,
+            damaged: set_aside.lines,
+            reserve: None,
         };
-        if outbox.enforce_bounds() {
+        let damaged = !set_aside.bytes.is_empty();
+        if damaged {
+            outbox.set_aside(&set_aside);
+        }
+        if outbox.enforce_bounds() || damaged {
             outbox.save_all();
         }
+        outbox.make_reserve();
         if !outbox.entries.is_empty() {
             tracing::info!(
                 queued = outbox.entries.len(),
@@ -115,6 +187,8 @@ impl Outbox {
             max_age,
             dropped: 0,
             unsaved: None,
+            damaged: 0,
+            reserve: None,
         }
     }
 
@@ -129,6 +203,11 @@ impl Outbox {
     /// Entries dropped by the bounds since start.
     pub fn dropped(&self) -> u64 {
         self.dropped
+    }
+
+    /// Lines of the queue file found unreadable at start (set aside, see [`Outbox::open`]).
+    pub fn damaged(&self) -> u64 {
+        self.damaged
     }
 
     pub fn get(&self, i: usize) -> Option<&Entry> {
@@ -178,10 +257,21 @@ impl Outbox {
                 writeln!(f, "{line}")?;
                 f.sync_data()
             };
-            let result = append();
-            self.saved(result);
+            match append() {
+                // A line may have been cut short: the whole queue is written anew.
+                Err(_) => self.save_all(),
+                ok => self.saved(ok),
+            }
         }
         (self.dropped - before) as usize
+    }
+
+    /// Tries once more to write a queue its file is behind; `Err(why)` when it still cannot.
+    pub fn save_now(&mut self) -> Result<(), String> {
+        if self.unsaved.is_some() {
+            self.save_all();
+        }
+        self.unsaved.clone().map_or(Ok(()), Err)
     }
 
     /// Removes the `n` oldest entries (acknowledged by the broker).
@@ -218,17 +308,28 @@ impl Outbox {
         changed
     }
 
-    /// Writes the queue as it is now: to a temporary file, then renamed over the old one.
+    /// Writes the queue as it is now: to a temporary file, then renamed over the old one (the
+    /// last good copy stays whole until the new one is written and synced). On a full card the
+    /// reserve is given back and the write tried once more.
     fn save_all(&mut self) {
+        let mut result = self.write_all();
+        if is_full(&result) && self.release_reserve() {
+            result = self.write_all();
+        }
+        self.saved(result);
+    }
+
+    fn write_all(&self) -> std::io::Result<()> {
         let Some(path) = &self.file else {
-            return;
+            return Ok(());
         };
         let tmp = path.with_extension("jsonl.tmp");
         let write = || -> std::io::Result<()> {
-            let mut f = std::fs::File::create(&tmp)?;
+            let mut f = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
             for e in &self.entries {
                 writeln!(f, "{}", serde_json::to_string(e).unwrap_or_default())?;
             }
+            let f = f.into_inner().map_err(|e| e.into_error())?;
             f.sync_data()?;
             std::fs::rename(&tmp, path)
         };
@@ -236,7 +337,64 @@ impl Outbox {
         if result.is_err() {
             let _ = std::fs::remove_file(&tmp);
         }
-        self.saved(result);
+        result
+    }
+
+    /// Moves the unreadable part of the queue file to `outbox.damaged-<unix seconds>.jsonl` beside
+    /// it (for a person to look at; it holds aggregates only) and says so once.
+    fn set_aside(&mut self, damaged: &Damaged) {
+        let Some(path) = &self.file else {
+            return;
+        };
+        let aside = path.with_file_name(format!("outbox.damaged-{}.jsonl", now_unix()));
+        let kept = std::fs::write(&aside, &damaged.bytes);
+        tracing::warn!(
+            path = %path.display(),
+            kept = self.entries.len(),
+            set_aside = damaged.lines,
+            "store-and-forward queue file damaged: the reports that could be read are kept, \
+             the unreadable lines set aside in {}{}",
+            aside.display(),
+            kept.err().map(|e| format!(" (could not be written: {e})")).unwrap_or_default()
+        );
+    }
+
+    /// Holds [`RESERVE_BYTES`] of the card for the queue, when there is room (best effort).
+    fn make_reserve(&mut self) {
+        let Some(path) = &self.file else {
+            return;
+        };
+        let reserve = path.with_file_name("outbox.reserve");
+        let made = std::fs::File::create(&reserve).and_then(|f| {
+            // Blocks really allocated (not a sparse file), so the space is there when needed.
+            let len = RESERVE_BYTES as libc::off_t;
+            use std::os::fd::AsRawFd;
+            match unsafe { libc::posix_fallocate(f.as_raw_fd(), 0, len) } {
+                0 => Ok(()),
+                e => Err(std::io::Error::from_raw_os_error(e)),
+            }
+        });
+        match made {
+            Ok(()) => self.reserve = Some(reserve),
+            Err(e) => {
+                let _ = std::fs::remove_file(&reserve);
+                tracing::warn!(cause = %e, "no room to hold space in reserve for the store-and-forward queue");
+            }
+        }
+    }
+
+    /// Gives the reserve back to the card (once); true when there was one.
+    fn release_reserve(&mut self) -> bool {
+        match self.reserve.take() {
+            Some(reserve) => {
+                let _ = std::fs::remove_file(&reserve);
+                tracing::warn!(
+                    "the state dir's card is full: the store-and-forward queue's reserve is in use"
+                );
+                true
+            }
+            None => false,
+        }
     }
 
     /// Notes whether the file now mirrors the queue; says so when that changes.
@@ -341,19 +499,25 @@ mod tests {
         let day = Duration::from_secs(86_400);
         let mut q = Outbox::open(Some(dir.path()), 100, day).unwrap();
         q.push("t/0".into(), "{}".into());
-        // The card is full: appending to the file fails with ENOSPC.
+        // Appending fails (ENOSPC), and so does writing the whole queue anew (the temporary
+        // file's name is taken by a directory: not a full card, so the reserve does not help).
         let path = dir.path().join(FILE_NAME);
         std::fs::remove_file(&path).unwrap();
         std::os::unix::fs::symlink("/dev/full", &path).unwrap();
+        let tmp = path.with_extension("jsonl.tmp");
+        std::fs::create_dir(&tmp).unwrap();
         q.push("t/1".into(), "{}".into());
         assert_eq!(q.len(), 2, "nothing is lost from the queue");
         let why = q.unsaved().unwrap_or_default().to_string();
-        assert!(
-            why.contains("outbox.jsonl") && why.contains("No space left"),
-            "{why}"
+        assert!(why.contains("outbox.jsonl"), "{why}");
+        assert_eq!(
+            q.save_now(),
+            Err(why),
+            "a save that did not happen is not claimed"
         );
         // The next change saves the whole queue through a new file, renamed over the old one
-        // (here over the link: as if space had been freed).
+        // (here over the link).
+        std::fs::remove_dir(&tmp).unwrap();
         q.push("t/2".into(), "{}".into());
         assert_eq!(q.unsaved(), None);
         drop(q);
@@ -362,5 +526,61 @@ mod tests {
             .map(|i| q.get(i).unwrap().topic.as_str())
             .collect();
         assert_eq!(topics, vec!["t/0", "t/1", "t/2"]);
+    }
+
+    #[test]
+    fn a_full_card_is_met_with_the_reserve() {
+        let dir = tempfile::tempdir().unwrap();
+        let day = Duration::from_secs(86_400);
+        let mut q = Outbox::open(Some(dir.path()), 100, day).unwrap();
+        let reserve = dir.path().join("outbox.reserve");
+        assert_eq!(std::fs::metadata(&reserve).unwrap().len(), RESERVE_BYTES);
+        q.push("t/0".into(), "{}".into());
+        // Both the append and the first whole write meet a full card (ENOSPC)…
+        let path = dir.path().join(FILE_NAME);
+        std::fs::remove_file(&path).unwrap();
+        std::os::unix::fs::symlink("/dev/full", &path).unwrap();
+        std::os::unix::fs::symlink("/dev/full", path.with_extension("jsonl.tmp")).unwrap();
+        q.push("t/1".into(), "{}".into());
+        // …the reserve is given back and the write tried again.
+        assert!(!reserve.exists());
+        assert_eq!(q.unsaved(), None);
+        drop(q);
+        let q = Outbox::open(Some(dir.path()), 100, day).unwrap();
+        assert_eq!(q.len(), 2);
+    }
+
+    #[test]
+    fn unreadable_lines_are_set_aside_and_the_rest_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        let good = |t: &str| {
+            format!(
+                "{{\"topic\":\"{t}\",\"payload\":\"{{}}\",\"queued\":{}}}\n",
+                now_unix()
+            )
+        };
+        let mut bytes = good("t/0").into_bytes();
+        bytes.extend_from_slice(b"\xff\xfe not utf-8\n{\"topic\":1}\n");
+        bytes.extend_from_slice(good("t/1").as_bytes());
+        bytes.extend_from_slice(b"{\"topic\":\"t/x\",\"pay");
+        std::fs::write(&path, &bytes).unwrap();
+        let q = Outbox::open(Some(dir.path()), 100, Duration::from_secs(3600)).unwrap();
+        assert_eq!((q.len(), q.damaged()), (2, 3));
+        // The file now holds the good records only; the rest is beside it.
+        assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 2);
+        let aside = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .find(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .starts_with("outbox.damaged-")
+            })
+            .map(|e| std::fs::read(e.path()).unwrap());
+        assert_eq!(
+            aside.as_deref(),
+            Some(&b"\xff\xfe not utf-8\n{\"topic\":1}\n{\"topic\":\"t/x\",\"pay\n"[..])
+        );
     }
 }

@@ -204,9 +204,17 @@ pub struct HealthPayload {
     pub queue: u64,
     /// Reports the queue dropped (oldest first) because it was full or too old, since start.
     pub queue_dropped: u64,
+    /// Lines of the queue's file found unreadable at start and set aside beside it (absent
+    /// when none).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub queue_damaged: u64,
     /// The last error, one line; absent when none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_error: Option<String>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// A message ready to go out: one topic, one typed payload.

@@ -26,10 +26,12 @@ pub enum TlsError {
 }
 
 fn read_pem(key: &'static str, path: &str) -> Result<Vec<u8>, TlsError> {
-    std::fs::read(Path::new(path)).map_err(|e| TlsError::File {
-        key,
-        path: path.to_string(),
-        cause: e.to_string(),
+    crate::bounded_read::read(Path::new(path), crate::bounded_read::PEM_BYTES).map_err(|e| {
+        TlsError::File {
+            key,
+            path: path.to_string(),
+            cause: e.to_string(),
+        }
     })
 }
 

@@ -26,6 +26,20 @@ pub fn one_by_one() -> PathBuf {
     root().join("tests/fixtures/one-by-one/one-by-one-person-detection.mp4")
 }
 
+/// The first `seconds` of the one-by-one clip, cut (not re-encoded) into `dir`.
+pub fn one_by_one_first(dir: &Path, seconds: u32) -> PathBuf {
+    let out = dir.join(format!("clip-{seconds}s.mp4"));
+    let status = Command::new("ffmpeg")
+        .args(["-loglevel", "error", "-y", "-i"])
+        .arg(one_by_one())
+        .args(["-t", &seconds.to_string(), "-c", "copy"])
+        .arg(&out)
+        .status()
+        .expect("ffmpeg runs (scripts/setup.sh installs it)");
+    assert!(status.success(), "ffmpeg could not cut the clip");
+    out
+}
+
 /// `headcount replay` of the one-by-one clip with `config`, then `args`, run to its end (10
 /// minutes at most).
 pub fn replay_one_by_one(config: &Path, args: &[&str]) -> Output {
