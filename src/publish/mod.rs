@@ -8,6 +8,7 @@
 
 pub mod discovery;
 mod forward;
+mod ha_watch;
 pub mod mqtt;
 mod mqtt_cause;
 pub mod outbox;

@@ -49,6 +49,28 @@ impl MqttSettings {
     }
 }
 
+/// Options shared by the publishing connection and the status watcher: broker, keep-alive, clean
+/// session, credentials, TLS.
+pub(super) fn base_options(settings: &MqttSettings, client_id: String) -> MqttOptions {
+    let mut options = MqttOptions::new(
+        client_id,
+        settings.broker.host.clone(),
+        settings.broker.port,
+    );
+    options
+        .set_keep_alive(settings.keep_alive)
+        .set_clean_session(true);
+    if let Some((user, password)) = &settings.credentials {
+        options.set_credentials(user.clone(), password.clone());
+    }
+    if let Some(tls) = &settings.tls {
+        options.set_transport(rumqttc::Transport::tls_with_config(
+            rumqttc::TlsConfiguration::Rustls(Arc::clone(tls)),
+        ));
+    }
+    options
+}
+
 /// The longest wait between connection attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
 
@@ -78,8 +100,20 @@ pub struct MqttPublisher {
     settings: MqttSettings,
     session: Session,
     ha_online: Arc<Notify>,
+    /// The Home Assistant status watcher's task (discovery on), on a connection of its own.
+    watcher: Option<JoinHandle<()>>,
     /// Sessions in a row the broker closed within [`SHORT_SESSION`] of accepting them.
     short_sessions: u32,
+    /// The wait before the next session after a short one (0.5 s doubling to [`MAX_BACKOFF`]).
+    backoff: Duration,
+}
+
+impl Drop for MqttPublisher {
+    fn drop(&mut self) {
+        if let Some(watcher) = self.watcher.take() {
+            watcher.abort();
+        }
+    }
 }
 
 /// What [`MqttPublisher::next_session`] found.
@@ -93,28 +127,13 @@ pub struct SessionEnd {
 impl MqttPublisher {
     /// Connects and waits for the broker to accept the session (or to be found unreachable).
     pub async fn connect(settings: MqttSettings) -> Result<Self, PublishError> {
-        let mut options = MqttOptions::new(
-            settings.client_id.clone(),
-            settings.broker.host.clone(),
-            settings.broker.port,
-        );
-        options
-            .set_keep_alive(settings.keep_alive)
-            .set_clean_session(true)
-            .set_last_will(LastWill::new(
-                Topic::Availability.path(&settings.topic_root),
-                Availability::Offline.as_str(),
-                QoS::AtLeastOnce,
-                true,
-            ));
-        if let Some((user, password)) = &settings.credentials {
-            options.set_credentials(user.clone(), password.clone());
-        }
-        if let Some(tls) = &settings.tls {
-            options.set_transport(rumqttc::Transport::tls_with_config(
-                rumqttc::TlsConfiguration::Rustls(Arc::clone(tls)),
-            ));
-        }
+        let mut options = base_options(&settings, settings.client_id.clone());
+        options.set_last_will(LastWill::new(
+            Topic::Availability.path(&settings.topic_root),
+            Availability::Offline.as_str(),
+            QoS::AtLeastOnce,
+            true,
+        ));
         let (client, mut eventloop) = AsyncClient::new(options.clone(), 256);
         let url = settings.url();
         // A broker that answers and refuses (credentials, TLS) is a configuration error; one
@@ -173,21 +192,19 @@ impl MqttPublisher {
             tracing::info!(broker = %url, client_id = %settings.client_id, "connected to MQTT broker");
         }
         let ha_online = Arc::new(Notify::new());
-        let session = start_session(
-            client,
-            eventloop,
-            up,
-            1,
-            &settings,
-            &ha_online,
-            Duration::ZERO,
-        );
+        let session = start_session(client, eventloop, up, 1, &settings, Duration::ZERO);
+        let watcher = settings
+            .ha_status_topic
+            .clone()
+            .map(|topic| super::ha_watch::spawn(&settings, topic, Arc::clone(&ha_online)));
         Ok(Self {
             options,
             settings,
             session,
             ha_online,
+            watcher,
             short_sessions: 0,
+            backoff: Duration::ZERO,
         })
     }
 
@@ -267,16 +284,25 @@ impl MqttPublisher {
         if self.short_sessions == TAKEOVERS {
             tracing::warn!(broker = %self.settings.url(), "{}", self.takeover().unwrap_or_default());
         }
-        // Two clients with one id take the connection from each other as fast as they can
-        // connect: past the suspicion, wait longer before each new connection (2 s doubling to
-        // 32 s, with jitter; under SHORT_SESSION, so the suspicion holds while it lasts), so the
+        // A broker that accepts and then drops the connection (overloaded, misconfigured,
+        // hostile) is not hammered: after a short session the next one waits 0.5 s doubling to
+        // 10 s, plus jitter; after a long one, only the jitter (so a fleet spreads its
+        // reconnections after a broker restart). Two clients with one id take the connection
+        // from each other as fast as they can connect: past the suspicion, wait longer (2 s
+        // doubling to 32 s; under SHORT_SESSION, so the suspicion holds while it lasts), so the
         // other sensor keeps its connection for a while.
-        let delay = if self.short_sessions >= TAKEOVERS {
+        let jitter = Duration::from_millis(rand::random::<u64>() % 1000);
+        self.backoff = match lasted {
+            Some(d) if d >= SHORT_SESSION => Duration::ZERO,
+            _ => (self.backoff * 2).clamp(Duration::from_millis(500), MAX_BACKOFF),
+        };
+        let takeover = if self.short_sessions >= TAKEOVERS {
             let step = (self.short_sessions - TAKEOVERS).min(4);
-            Duration::from_secs(2u64 << step) + Duration::from_millis(rand::random::<u64>() % 1000)
+            Duration::from_secs(2u64 << step)
         } else {
             Duration::ZERO
         };
+        let delay = self.backoff.max(takeover) + jitter;
         let (client, eventloop) = AsyncClient::new(self.options.clone(), 256);
         self.session = start_session(
             client,
@@ -284,7 +310,6 @@ impl MqttPublisher {
             false,
             self.session.number + 1,
             &self.settings,
-            &self.ha_online,
             delay,
         );
         Some(end)
@@ -327,6 +352,9 @@ impl MqttPublisher {
     pub async fn close(mut self, timeout: Duration) -> Result<(), PublishError> {
         self.try_publish(&Message::Availability(Availability::Offline));
         let drained = self.drain(timeout).await;
+        if let Some(watcher) = self.watcher.take() {
+            watcher.abort();
+        }
         let _ = self.session.client.try_disconnect();
         let _ = tokio::time::timeout(Duration::from_secs(2), &mut self.session.driver).await;
         self.session.driver.abort();
@@ -342,20 +370,14 @@ fn start_session(
     up: bool,
     number: u64,
     settings: &MqttSettings,
-    ha_online: &Arc<Notify>,
     delay: Duration,
 ) -> Session {
     let (acked_tx, acked) = watch::channel(0u64);
     let connected = Arc::new(AtomicBool::new(up));
     let accepted_at = Arc::new(Mutex::new(up.then(Instant::now)));
-    if let Some(status) = &settings.ha_status_topic {
-        let _ = client.try_subscribe(status.clone(), QoS::AtLeastOnce);
-    }
     let watch = Watch {
         acked: acked_tx,
         connected: Arc::clone(&connected),
-        ha_status: settings.ha_status_topic.clone(),
-        ha_online: Arc::clone(ha_online),
         accepted_at: Arc::clone(&accepted_at),
     };
     let url = settings.url();
@@ -378,8 +400,6 @@ fn start_session(
 struct Watch {
     acked: watch::Sender<u64>,
     connected: Arc<AtomicBool>,
-    ha_status: Option<String>,
-    ha_online: Arc<Notify>,
     accepted_at: Arc<Mutex<Option<Instant>>>,
 }
 
@@ -390,8 +410,6 @@ async fn drive(mut eventloop: EventLoop, w: Watch, url: String, mut up: bool) {
     let Watch {
         acked,
         connected,
-        ha_status,
-        ha_online,
         accepted_at,
     } = w;
     let mut backoff = Duration::from_millis(500);
@@ -399,12 +417,6 @@ async fn drive(mut eventloop: EventLoop, w: Watch, url: String, mut up: bool) {
         match eventloop.poll().await {
             Ok(Event::Incoming(Packet::PubAck(_))) => {
                 acked.send_modify(|n| *n += 1);
-            }
-            Ok(Event::Incoming(Packet::Publish(p)))
-                if ha_status.as_deref() == Some(p.topic.as_str())
-                    && p.payload.as_ref() == b"online" =>
-            {
-                ha_online.notify_one();
             }
             Ok(Event::Incoming(Packet::ConnAck(ack))) => {
                 if ack.code != ConnectReturnCode::Success {
