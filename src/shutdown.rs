@@ -23,6 +23,18 @@ impl Shutdown {
         self.0.load(Ordering::SeqCst)
     }
 
+    /// Makes SIGINT and SIGTERM set this flag from the moment this returns, synchronously (the
+    /// handler stores to the flag; nothing else), so a stop asked while the service is still
+    /// opening its source (a blocking ffprobe, a stream that does not answer) is seen by the
+    /// code that waits, and the process is never ended by the signal's default action.
+    pub fn install_signal_flag(&self) {
+        for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+            if let Err(e) = signal_hook::flag::register(signal, Arc::clone(&self.0)) {
+                tracing::warn!(signal, cause = %e, "cannot install a signal handler");
+            }
+        }
+    }
+
     /// Waits for SIGINT or SIGTERM, then triggers. Runs until a signal arrives.
     pub async fn on_signals(self) {
         #[cfg(unix)]

@@ -104,6 +104,12 @@ pub struct SourceConfig {
     /// Seconds the picture must stay exactly the same before `health.source` says `frozen`;
     /// 0 = never.
     pub frozen_after_s: u32,
+    /// Seconds a file, stream or camera may take to open (ffprobe's answer, ffmpeg's first
+    /// frame) before it is given up as not answering.
+    pub open_timeout_s: u32,
+    /// Seconds without a frame, once the source delivers, before it is given up as stalled
+    /// (ffmpeg is stopped; a stream or camera is then reopened with backoff).
+    pub read_timeout_s: u32,
 }
 
 impl Default for SourceConfig {
@@ -120,6 +126,8 @@ impl Default for SourceConfig {
             input_format: "auto".into(),
             blind_after_s: 30,
             frozen_after_s: 60,
+            open_timeout_s: 20,
+            read_timeout_s: 10,
         }
     }
 }

@@ -55,6 +55,14 @@ impl Config {
                 return invalid(key, value, "allowed: 0 (never) or 1..=86400 seconds");
             }
         }
+        for (key, value) in [
+            ("source.open_timeout_s", s.open_timeout_s),
+            ("source.read_timeout_s", s.read_timeout_s),
+        ] {
+            if !(1..=3600).contains(&value) {
+                return invalid(key, value, "allowed: 1..=3600 seconds");
+            }
+        }
         if s.ffmpeg.is_empty() {
             return invalid("source.ffmpeg", "\"\"", "allowed: a path or command name");
         }

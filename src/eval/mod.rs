@@ -167,7 +167,7 @@ pub fn run(mut config: Config, truth: &Truth) -> Result<EvalReport, EvalError> {
     config.source.fps = 0.0;
     let mut detector = service::open_counting_detector(&config)?;
     let mask = PixelMask::new(&config.privacy.masks, detector.input_geometry());
-    let mut source = service::open_source(&config, detector.as_ref())?;
+    let mut source = service::open_source(&config, detector.as_ref(), None)?;
     let (width, height) = source.size();
     let picture = source.picture();
     let cadence = Cadence::OnChange {

@@ -28,13 +28,13 @@ use crate::publish::{
 };
 use crate::shutdown::Shutdown;
 use crate::source::view::ViewLimits;
-use crate::source::{FrameSource, LatestFrame, SourceError};
+use crate::source::{FrameSource, SourceError};
 use crate::state_lock::{StateDirLock, StateLockError};
 use crate::wall_clock::WallClock;
 
 mod open;
 
-pub use open::{open_camera, open_counting_detector, open_detector, open_source};
+pub use open::{open_camera, open_counting_detector, open_detector, open_input, open_source};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
@@ -106,6 +106,10 @@ pub async fn run(
     // fast as possible keeps every frame, and its own time, placed so that the clip ends when
     // the replay starts: its counts describe the past and are never stamped ahead of the wall
     // clock (a dashboard would otherwise hold a future `ts` as the newest state).
+    // SIGTERM / SIGINT are honoured from here on, in every phase: a stop asked while the source
+    // is still opening ends the wait on ffprobe or ffmpeg, kills it, and returns cleanly.
+    let shutdown = Shutdown::new();
+    shutdown.install_signal_flag();
     let live = config.source.kind == SourceKind::Camera
         || config.source.realtime
         || config.source.url.contains("://");
@@ -113,9 +117,14 @@ pub async fn run(
     let epoch = if live {
         now
     } else {
-        crate::source::clip_duration(&config.source.url, &config.source.ffmpeg)
-            .and_then(|d| now.checked_sub(d))
-            .unwrap_or(now)
+        crate::source::clip_duration(
+            &config.source.url,
+            &config.source.ffmpeg,
+            Duration::from_secs(config.source.open_timeout_s.into()),
+            Some(&shutdown),
+        )
+        .and_then(|d| now.checked_sub(d))
+        .unwrap_or(now)
     };
     let clock = Arc::new(if live {
         WallClock::live(epoch)
@@ -142,16 +151,12 @@ pub async fn run(
     let runtime = (detector.info().backend, detector.info().accelerator);
     let mask = PixelMask::new(&config.privacy.masks, detector.input_geometry());
     let health = HealthMonitor::new();
-    let shutdown = Shutdown::new();
-    let source: Box<dyn FrameSource> = if config.source.kind == SourceKind::Camera {
-        open_camera(&config, detector.as_ref(), &health, &shutdown)?
-    } else {
-        let source = open_source(&config, detector.as_ref())?;
-        if live {
-            Box::new(LatestFrame::spawn(source, detector.input_geometry())?)
-        } else {
-            Box::new(source)
+    let source = match open_input(&config, detector.as_ref(), &health, &shutdown, live) {
+        Err(ServiceError::Source(SourceError::Stopped { url })) => {
+            tracing::info!(source = %url, "stopped before the source opened; nothing was counted");
+            return Ok(PipelineStats::default());
         }
+        opened => opened?,
     };
     let mqtt = match config.broker().ok().flatten() {
         Some(broker) => Some(

@@ -3,9 +3,10 @@
 //! things and reports why they cannot be opened; never reads a frame itself.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use super::ServiceError;
-use crate::config::{Accelerator, Config, RuntimeKind};
+use crate::config::{Accelerator, Config, RuntimeKind, SourceKind};
 use crate::detect::{
     self, edgetpu, DetectError, Detector, LiteRtDetector, TfliteDetector, TfliteOptions, TileGrid,
     TiledDetector,
@@ -115,8 +116,33 @@ fn open_edgetpu(config: &Config, cpu: &TfliteOptions) -> Result<Box<dyn Detector
     )?))
 }
 
+/// Opens what the service counts from: the camera (reopened when lost), or the video through
+/// ffmpeg, behind a newest-frame-wins hand-off when it is `live`. A stop asked meanwhile ends
+/// the opening with [`SourceError::Stopped`].
+pub fn open_input(
+    config: &Config,
+    detector: &dyn Detector,
+    health: &HealthMonitor,
+    stop: &Shutdown,
+    live: bool,
+) -> Result<Box<dyn FrameSource>, ServiceError> {
+    if config.source.kind == SourceKind::Camera {
+        return open_camera(config, detector, health, stop);
+    }
+    let source = open_source(config, detector, Some(stop))?;
+    Ok(if live {
+        Box::new(LatestFrame::spawn(source, detector.input_geometry())?)
+    } else {
+        Box::new(source)
+    })
+}
+
 /// Opens the configured video for `detector`'s input geometry.
-pub fn open_source(config: &Config, detector: &dyn Detector) -> Result<FfmpegSource, ServiceError> {
+pub fn open_source(
+    config: &Config,
+    detector: &dyn Detector,
+    stop: Option<&Shutdown>,
+) -> Result<FfmpegSource, ServiceError> {
     let s = &config.source;
     if s.url.is_empty() {
         return Err(ServiceError::NoSource);
@@ -128,6 +154,9 @@ pub fn open_source(config: &Config, detector: &dyn Detector) -> Result<FfmpegSou
         camera: None,
         exact_chroma: false,
         mjpeg_lowres: true,
+        open_timeout: Duration::from_secs(s.open_timeout_s.into()),
+        read_timeout: Duration::from_secs(s.read_timeout_s.into()),
+        stop: stop.cloned(),
     };
     Ok(FfmpegSource::open(
         &s.url,
@@ -173,6 +202,9 @@ pub fn open_camera(
         camera: Some(mode.input(s.fps)),
         exact_chroma: true,
         mjpeg_lowres: true,
+        open_timeout: Duration::from_secs(s.open_timeout_s.into()),
+        read_timeout: Duration::from_secs(s.read_timeout_s.into()),
+        stop: Some(stop.clone()),
     };
     let geometry = detector.input_geometry();
     let url = s.device.clone();

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use zeroize::Zeroize;
 
+use super::child::{die_with_parent, Input, Killed, ReadWatch};
 use super::decode_scale::lowres_level;
 use super::probe::{probe, Probe};
 use super::redact::redact_url;
@@ -36,6 +37,12 @@ pub struct FfmpegOptions {
     /// Decode MJPEG at 1/2, 1/4 or 1/8 scale (libavcodec's `lowres`, scaled IDCT) when that
     /// still covers the detector's input; off only to measure what it saves.
     pub mjpeg_lowres: bool,
+    /// How long opening may take (ffprobe's answer, then the first frame).
+    pub open_timeout: Duration,
+    /// How long a frame may take once frames flow.
+    pub read_timeout: Duration,
+    /// A stop request (SIGTERM) that ends any wait at once.
+    pub stop: Option<crate::shutdown::Shutdown>,
 }
 
 /// How ffmpeg opens a V4L2 camera.
@@ -58,6 +65,9 @@ impl Default for FfmpegOptions {
             camera: None,
             exact_chroma: false,
             mjpeg_lowres: true,
+            open_timeout: Duration::from_secs(20),
+            read_timeout: Duration::from_secs(10),
+            stop: None,
         }
     }
 }
@@ -84,6 +94,8 @@ pub struct FfmpegSource {
     media_clock: bool,
     started: Instant,
     finished: bool,
+    watch: ReadWatch,
+    timeouts: (Duration, Duration),
 }
 
 const STDERR_LINES: usize = 8;
@@ -115,7 +127,7 @@ impl FfmpegSource {
                 height: c.height,
                 codec: c.input_format.to_string(),
             },
-            None => probe(url, &name, &options.ffmpeg)?,
+            None => probe(url, &name, options)?,
         };
         let native_fps = probe.fps;
         let fps = if options.fps > 0.0 {
@@ -149,9 +161,6 @@ impl FfmpegSource {
         if options.realtime {
             cmd.arg("-re");
         }
-        if url.starts_with("rtsp://") || url.starts_with("rtsps://") {
-            cmd.args(["-rtsp_transport", "tcp"]);
-        }
         if let Some(c) = camera {
             cmd.args(["-f", "v4l2", "-input_format", c.input_format])
                 .args(["-video_size", &format!("{}x{}", c.width, c.height)]);
@@ -173,13 +182,38 @@ impl FfmpegSource {
             // instead of counting people in garbage. Streams tolerate transient glitches.
             cmd.arg("-xerror");
         }
-        cmd.args(["-i", url, "-map", "0:v:0", "-an", "-sn", "-dn", "-vf"])
+        let rtsp = url.starts_with("rtsp://") || url.starts_with("rtsps://");
+        let input = Input::new(
+            url,
+            if rtsp {
+                &[("rtsp_transport", "tcp")]
+            } else {
+                &[]
+            },
+        );
+        input.apply(&mut cmd);
+        cmd.args(["-map", "0:v:0", "-an", "-sn", "-dn", "-vf"])
             .arg(filters.join(","))
             .args(["-pix_fmt", "rgb24", "-f", "rawvideo", "pipe:1"])
-            .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        let mut child = cmd.spawn().map_err(|e| spawn_error(&options.ffmpeg, e))?;
+        let mut child = die_with_parent(&mut cmd)
+            .spawn()
+            .map_err(|e| spawn_error(&options.ffmpeg, e))?;
+        if let Err(e) = input.feed(&mut child) {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(SourceError::Unreadable {
+                url: name,
+                cause: format!("cannot hand the URL to ffmpeg: {e}"),
+            });
+        }
+        let watch = ReadWatch::start(
+            child.id(),
+            options.open_timeout,
+            options.read_timeout,
+            options.stop.clone(),
+        );
         let (Some(stdout), Some(stderr)) = (child.stdout.take(), child.stderr.take()) else {
             let _ = child.kill();
             let _ = child.wait();
@@ -222,6 +256,8 @@ impl FfmpegSource {
             media_clock: !options.realtime && !is_stream,
             started: Instant::now(),
             finished: false,
+            watch,
+            timeouts: (options.open_timeout, options.read_timeout),
         })
     }
 
@@ -261,6 +297,14 @@ impl FfmpegSource {
 
     /// Reads until the buffer is full or the pipe ends; returns how many bytes arrived.
     fn fill_buffer(&mut self) -> Result<usize, SourceError> {
+        self.watch.begin();
+        let got = self.read_frame();
+        self.watch
+            .end(got.as_ref().is_ok_and(|&n| n == self.buffer.len()));
+        got
+    }
+
+    fn read_frame(&mut self) -> Result<usize, SourceError> {
         let mut got = 0;
         while got < self.buffer.len() {
             match self.stdout.read(&mut self.buffer[got..]) {
@@ -292,6 +336,22 @@ impl FrameSource for FfmpegSource {
                 url: self.name.clone(),
                 cause,
             })?;
+            match self.watch.killed(self.timeouts.0, self.timeouts.1) {
+                // A stop was asked while waiting for a frame: the input ends here.
+                Some(Killed::Stopped) => return Ok(None),
+                Some(Killed::Stalled(after)) => {
+                    return Err(SourceError::Stalled {
+                        url: self.name.clone(),
+                        after_s: after.as_secs(),
+                        key: if index == 0 {
+                            "source.open_timeout_s"
+                        } else {
+                            "source.read_timeout_s"
+                        },
+                    })
+                }
+                None => {}
+            }
             if !status.success() {
                 return Err(SourceError::Decode {
                     url: self.name.clone(),

@@ -12,6 +12,7 @@
 //! camera still sees the room (blind, frozen) from the frame already in memory.
 
 pub mod camera;
+mod child;
 mod decode_scale;
 pub mod ffmpeg;
 pub mod latest;
@@ -152,6 +153,17 @@ pub enum SourceError {
     },
     #[error("video {url}: {cause}")]
     Io { url: String, cause: std::io::Error },
+    #[error(
+        "video {url}: no frame for {after_s} s ({key}): the source does not answer (a stream \
+         server that accepts and sends nothing, a pipe with no writer, a hung camera)"
+    )]
+    Stalled {
+        url: String,
+        after_s: u64,
+        key: &'static str,
+    },
+    #[error("stopped while opening {url}")]
+    Stopped { url: String },
 }
 
 impl SourceError {

@@ -3,10 +3,12 @@
 //! name) when the input cannot be read or has no video. Reads metadata only, never a frame.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
-use super::ffmpeg::spawn_error;
+use super::child::{output_within, Cut, Input};
+use super::ffmpeg::{spawn_error, FfmpegOptions};
 use super::SourceError;
+use crate::shutdown::Shutdown;
 
 /// `ffprobe` beside the configured `ffmpeg` (or on PATH).
 fn ffprobe_for(ffmpeg: &str) -> String {
@@ -27,18 +29,33 @@ pub(super) struct Probe {
 
 /// Asks ffprobe for the first video stream's frame rate and size; fails clearly on unreadable
 /// input.
-pub(super) fn probe(url: &str, name: &str, ffmpeg: &str) -> Result<Probe, SourceError> {
-    let ffprobe = ffprobe_for(ffmpeg);
-    let out = Command::new(&ffprobe)
-        .args(["-v", "error", "-select_streams", "v:0"])
+pub(super) fn probe(url: &str, name: &str, options: &FfmpegOptions) -> Result<Probe, SourceError> {
+    let ffprobe = ffprobe_for(&options.ffmpeg);
+    let mut cmd = Command::new(&ffprobe);
+    cmd.args(["-v", "error", "-select_streams", "v:0"])
         .args([
             "-show_entries",
             "stream=codec_name,avg_frame_rate,r_frame_rate,width,height",
         ])
-        .args(["-of", "default=noprint_wrappers=1", url])
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| spawn_error(&ffprobe, e))?;
+        .args(["-of", "default=noprint_wrappers=1"]);
+    let input = Input::new(url, &[]);
+    let out = output_within(
+        &mut cmd,
+        &input,
+        options.open_timeout,
+        options.stop.as_ref(),
+    )
+    .map_err(|cut| match cut {
+        Cut::Spawn(e) => spawn_error(&ffprobe, e),
+        Cut::TimedOut(after) => SourceError::Stalled {
+            url: name.to_string(),
+            after_s: after.as_secs(),
+            key: "source.open_timeout_s",
+        },
+        Cut::Stopped => SourceError::Stopped {
+            url: name.to_string(),
+        },
+    })?;
     let stderr = String::from_utf8_lossy(&out.stderr);
     if !out.status.success() {
         let cause = stderr
@@ -46,7 +63,11 @@ pub(super) fn probe(url: &str, name: &str, ffmpeg: &str) -> Result<Probe, Source
             .rev()
             .find(|l| !l.trim().is_empty())
             .map(|l| l.replace(url, name))
-            .map(|l| l.trim_start_matches(&format!("{name}: ")).to_string())
+            .map(|l| {
+                l.trim_start_matches(&format!("{name}: "))
+                    .trim_start_matches("pipe:0: ")
+                    .to_string()
+            })
             .unwrap_or_else(|| format!("ffprobe exited with {}", out.status));
         return Err(SourceError::Unreadable {
             url: name.to_string(),
@@ -89,15 +110,19 @@ pub(super) fn probe(url: &str, name: &str, ffmpeg: &str) -> Result<Probe, Source
 
 /// A file's duration as ffprobe reads it from the container (`format=duration`); `None` when it
 /// cannot tell (a stream, a damaged file: the decoder reports those clearly later).
-pub fn clip_duration(url: &str, ffmpeg: &str) -> Option<std::time::Duration> {
-    let out = Command::new(ffprobe_for(ffmpeg))
-        .args(["-v", "error", "-show_entries", "format=duration"])
-        .args(["-of", "default=noprint_wrappers=1:nokey=1", url])
-        // stderr is captured, not sent to /dev/null: the sandbox lets nothing be opened for
-        // writing outside the state dir, /dev/null included.
-        .stdin(Stdio::null())
-        .output()
-        .ok()?;
+/// Bounded by `limit` and `stop` like every other wait on a child.
+pub fn clip_duration(
+    url: &str,
+    ffmpeg: &str,
+    limit: std::time::Duration,
+    stop: Option<&Shutdown>,
+) -> Option<std::time::Duration> {
+    let mut cmd = Command::new(ffprobe_for(ffmpeg));
+    cmd.args(["-v", "error", "-show_entries", "format=duration"])
+        .args(["-of", "default=noprint_wrappers=1:nokey=1"]);
+    // stderr is captured, not sent to /dev/null: the sandbox lets nothing be opened for
+    // writing outside the state dir, /dev/null included.
+    let out = output_within(&mut cmd, &Input::new(url, &[]), limit, stop).ok()?;
     let seconds: f64 = String::from_utf8_lossy(&out.stdout).trim().parse().ok()?;
     (out.status.success() && (0.0..1e7).contains(&seconds))
         .then(|| std::time::Duration::from_secs_f64(seconds))
@@ -138,8 +163,12 @@ mod duration_tests {
             env!("CARGO_MANIFEST_DIR"),
             "/tests/fixtures/one-by-one/one-by-one-person-detection.mp4"
         );
-        let d = super::clip_duration(clip, "ffmpeg").expect("a duration");
+        let limit = std::time::Duration::from_secs(20);
+        let d = super::clip_duration(clip, "ffmpeg", limit, None).expect("a duration");
         assert!((d.as_secs_f64() - 139.4).abs() < 0.1, "{d:?}");
-        assert_eq!(super::clip_duration("/nonexistent.mp4", "ffmpeg"), None);
+        assert_eq!(
+            super::clip_duration("/nonexistent.mp4", "ffmpeg", limit, None),
+            None
+        );
     }
 }
