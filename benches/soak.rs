@@ -11,13 +11,12 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
-use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::fail;
+use common::{collect_lines, fail, mosquitto};
 
 const FRAMES_PER_LOOP: u64 = 1394;
 const MIN_FRAMES: u64 = 50_000;
@@ -31,29 +30,6 @@ fn free_port() -> u16 {
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .unwrap_or_else(|e| fail(e))
-}
-
-fn mosquitto(conf: &Path, port: u16) -> Child {
-    let bin = if Path::new("/usr/sbin/mosquitto").exists() {
-        "/usr/sbin/mosquitto"
-    } else {
-        "mosquitto"
-    };
-    let child = Command::new(bin)
-        .arg("-c")
-        .arg(conf)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| fail(format!("mosquitto: {e}")));
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if Instant::now() > deadline {
-            fail("mosquitto did not start");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child
 }
 
 fn stop(child: &mut Child) {
@@ -168,18 +144,10 @@ fn main() {
         .spawn()
         .unwrap_or_else(|e| fail(e));
     let pid = daemon.id();
-    let printed = Arc::new(Mutex::new(Vec::<String>::new()));
-    let out = daemon.stdout.take().unwrap_or_else(|| fail("no stdout"));
-    let sink = Arc::clone(&printed);
-    std::thread::spawn(move || {
-        for l in BufReader::new(out).lines().map_while(Result::ok) {
-            if l.contains("/occupancy\"") {
-                if let Ok(mut v) = sink.lock() {
-                    v.push(l);
-                }
-            }
-        }
-    });
+    let printed = collect_lines(
+        daemon.stdout.take().unwrap_or_else(|| fail("no stdout")),
+        |l| l.contains("/occupancy\""),
+    );
 
     let started = Instant::now();
     let mut rss = Vec::new();

@@ -7,11 +7,27 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::{headcount, occupancy_messages, one_by_one_first, write_config, Broker};
+
+/// `headcount replay VIDEO --realtime --config CONFIG`, stdout discarded.
+fn realtime_replay(video: &Path, config: &Path, stderr: Stdio) -> std::process::Child {
+    headcount()
+        .arg("replay")
+        .arg(video)
+        .arg("--realtime")
+        .arg("--config")
+        .arg(config)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(stderr)
+        .spawn()
+        .expect("spawn headcount")
+}
 
 #[test]
 fn a_huge_retained_message_on_the_ha_status_topic_costs_no_report() {
@@ -105,17 +121,7 @@ fn a_broker_that_accepts_and_drops_at_once_is_not_hammered() {
         ),
     );
     let video = one_by_one_first(dir.path(), 30);
-    let mut child = headcount()
-        .arg("replay")
-        .arg(&video)
-        .arg("--realtime")
-        .arg("--config")
-        .arg(&config)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = realtime_replay(&video, &config, Stdio::null());
     // The first connection opens the window; see what the next 10 s bring.
     assert!(
         common::wait_until(Duration::from_secs(60), || !connections
@@ -141,5 +147,49 @@ fn a_broker_that_accepts_and_drops_at_once_is_not_hammered() {
         window.len() <= 6 && gaps.iter().all(|g| *g >= Duration::from_millis(450)),
         "{} connections in the 10 s after the first, gaps {gaps:?}",
         window.len()
+    );
+}
+
+/// A broker that restarts three times within a minute is not another client with our id: no
+/// client-id clash may be claimed (the connections after each restart needed retries).
+#[test]
+fn broker_restarts_are_not_taken_for_a_client_id_clash() {
+    let mut broker = Broker::start();
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(
+        dir.path(),
+        &format!(
+            "[sensor]\nsite = \"bf\"\nname = \"s3\"\n[source]\nfps = 1\n\
+             [mqtt]\nurl = \"{}\"\ninterval_s = 1\ndiscovery = false\n",
+            broker.url()
+        ),
+    );
+    let video = one_by_one_first(dir.path(), 40);
+    let mut child = realtime_replay(&video, &config, Stdio::piped());
+    let stderr = child.stderr.take().unwrap();
+    let said = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = std::io::BufReader::new(stderr).read_to_string(&mut text);
+        text
+    });
+    for _ in 0..3 {
+        std::thread::sleep(Duration::from_secs(4));
+        broker.stop();
+        std::thread::sleep(Duration::from_secs(2));
+        broker.restart();
+    }
+    std::thread::sleep(Duration::from_secs(4));
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+    let said = said.join().unwrap();
+    assert!(
+        said.matches("MQTT connection lost").count() >= 3,
+        "the restarts were not seen:\n{said}"
+    );
+    assert!(
+        !said.contains("another client is probably using"),
+        "a broker restart was taken for a client-id clash:\n{said}"
     );
 }

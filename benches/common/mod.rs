@@ -44,3 +44,47 @@ pub fn open_on(config: &Config, clip: &Path) -> (Box<dyn Detector>, FfmpegSource
     .unwrap_or_else(|e| fail(e));
     (detector, source)
 }
+
+/// Starts Mosquitto with `conf` and waits until it listens on `port`.
+pub fn mosquitto(conf: &Path, port: u16) -> std::process::Child {
+    let bin = if Path::new("/usr/sbin/mosquitto").exists() {
+        "/usr/sbin/mosquitto"
+    } else {
+        "mosquitto"
+    };
+    let child = std::process::Command::new(bin)
+        .arg("-c")
+        .arg(conf)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| fail(format!("mosquitto: {e}")));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if std::time::Instant::now() > deadline {
+            fail("mosquitto did not start");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child
+}
+
+/// Collects the lines of `r` that `keep` accepts, as they come (on a thread of its own).
+pub fn collect_lines(
+    r: impl std::io::Read + Send + 'static,
+    keep: fn(&str) -> bool,
+) -> std::sync::Arc<std::sync::Mutex<Vec<String>>> {
+    use std::io::BufRead;
+    let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = std::sync::Arc::clone(&lines);
+    std::thread::spawn(move || {
+        for l in std::io::BufReader::new(r).lines().map_while(Result::ok) {
+            if keep(&l) {
+                if let Ok(mut v) = sink.lock() {
+                    v.push(l);
+                }
+            }
+        }
+    });
+    lines
+}

@@ -84,7 +84,7 @@ struct Session {
     acked: watch::Receiver<u64>,
     connected: Arc<AtomicBool>,
     /// When the broker accepted this session's connection.
-    accepted_at: Arc<Mutex<Option<Instant>>>,
+    accepted_at: Arc<Mutex<Option<Accepted>>>,
     /// 1 for the first session, counting up.
     number: u64,
 }
@@ -275,9 +275,12 @@ impl MqttPublisher {
             .accepted_at
             .lock()
             .ok()
-            .and_then(|at| at.map(|t| t.elapsed()));
+            .and_then(|at| at.map(|a| (a.at.elapsed(), a.first_try)));
         match lasted {
-            Some(d) if d < SHORT_SESSION => self.short_sessions += 1,
+            // Taken over: the broker was there at once, and dropped us again soon.
+            Some((d, true)) if d < SHORT_SESSION => self.short_sessions += 1,
+            // A broker that went away and came back (the connection needed retries) explains
+            // a short session without another client.
             Some(_) => self.short_sessions = 0,
             None => {}
         }
@@ -293,7 +296,7 @@ impl MqttPublisher {
         // other sensor keeps its connection for a while.
         let jitter = Duration::from_millis(rand::random::<u64>() % 1000);
         self.backoff = match lasted {
-            Some(d) if d >= SHORT_SESSION => Duration::ZERO,
+            Some((d, _)) if d >= SHORT_SESSION => Duration::ZERO,
             _ => (self.backoff * 2).clamp(Duration::from_millis(500), MAX_BACKOFF),
         };
         let takeover = if self.short_sessions >= TAKEOVERS {
@@ -374,7 +377,10 @@ fn start_session(
 ) -> Session {
     let (acked_tx, acked) = watch::channel(0u64);
     let connected = Arc::new(AtomicBool::new(up));
-    let accepted_at = Arc::new(Mutex::new(up.then(Instant::now)));
+    let accepted_at = Arc::new(Mutex::new(up.then(|| Accepted {
+        at: Instant::now(),
+        first_try: true,
+    })));
     let watch = Watch {
         acked: acked_tx,
         connected: Arc::clone(&connected),
@@ -400,12 +406,19 @@ fn start_session(
 struct Watch {
     acked: watch::Sender<u64>,
     connected: Arc<AtomicBool>,
-    accepted_at: Arc<Mutex<Option<Instant>>>,
+    accepted_at: Arc<Mutex<Option<Accepted>>>,
+}
+
+/// When the broker accepted a session's connection, and whether at the session's first attempt.
+#[derive(Debug, Clone, Copy)]
+struct Accepted {
+    at: Instant,
+    first_try: bool,
 }
 
 /// Drives one session's event loop: connects (retrying with backoff while the broker cannot be
-/// reached), counts acknowledgements, watches Home Assistant's status, and ends when an
-/// established connection drops (the publisher then starts the next session).
+/// reached), counts acknowledgements, and ends when an established connection drops (the
+/// publisher then starts the next session).
 async fn drive(mut eventloop: EventLoop, w: Watch, url: String, mut up: bool) {
     let Watch {
         acked,
@@ -413,6 +426,7 @@ async fn drive(mut eventloop: EventLoop, w: Watch, url: String, mut up: bool) {
         accepted_at,
     } = w;
     let mut backoff = Duration::from_millis(500);
+    let mut first_try = true;
     loop {
         match eventloop.poll().await {
             Ok(Event::Incoming(Packet::PubAck(_))) => {
@@ -421,6 +435,7 @@ async fn drive(mut eventloop: EventLoop, w: Watch, url: String, mut up: bool) {
             Ok(Event::Incoming(Packet::ConnAck(ack))) => {
                 if ack.code != ConnectReturnCode::Success {
                     tracing::warn!(broker = %url, cause = refusal(ack.code), "MQTT broker refused the connection; retrying");
+                    first_try = false;
                     tokio::time::sleep(backoff).await;
                     backoff = (backoff * 2).min(MAX_BACKOFF);
                     continue;
@@ -428,7 +443,10 @@ async fn drive(mut eventloop: EventLoop, w: Watch, url: String, mut up: bool) {
                 up = true;
                 connected.store(true, Ordering::Relaxed);
                 if let Ok(mut at) = accepted_at.lock() {
-                    *at = Some(Instant::now());
+                    *at = Some(Accepted {
+                        at: Instant::now(),
+                        first_try,
+                    });
                 }
                 tracing::info!(broker = %url, "connected to MQTT broker");
             }
@@ -445,6 +463,7 @@ async fn drive(mut eventloop: EventLoop, w: Watch, url: String, mut up: bool) {
                 }
                 // Exponential backoff (0.5 s doubling to 10 s) with jitter, so a fleet does not
                 // reconnect in lockstep.
+                first_try = false;
                 let jitter = Duration::from_millis(rand::random::<u64>() % 500);
                 tokio::time::sleep(backoff + jitter).await;
                 backoff = (backoff * 2).min(MAX_BACKOFF);
