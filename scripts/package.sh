@@ -3,7 +3,7 @@
 #   scripts/package.sh            amd64 and arm64 (arm64 cross-built without Docker)
 #   scripts/package.sh amd64      one architecture (amd64 or arm64)
 # Each package holds the binary, the systemd unit, /etc/headcount/headcount.toml, the udev rules,
-# the bundled model and the architecture's TF 2.9 runtime. The check lists the package contents
+# the bundled model and the architecture's TF 2.9 and LiteRT runtimes. The check lists the package contents
 # (dpkg-deb --contents), verifies the installed unit with systemd-analyze, prints its exposure score,
 # and replays a clip under that unit's own seccomp filters to check the Landlock sandbox holds.
 # Installs what it needs: cargo-deb (cargo install), and for arm64 what scripts/aarch64-check.sh
@@ -43,14 +43,14 @@ for arch in "${arches[@]}"; do
               ./etc/headcount/headcount.toml ./usr/lib/udev/rules.d/60-headcount-coral.rules \
               ./usr/share/headcount/models/ssd_mobilenet_v1_coco_quant/detect.tflite \
               ./usr/share/headcount/models/ssd_mobilenet_v1_coco_quant/LICENSE \
-              ./usr/lib/headcount/libtensorflowlite_c.so; do
+              ./usr/lib/headcount/libtensorflowlite_c.so ./usr/lib/headcount/libLiteRt.so; do
     grep -q " $want\$" <<<"$contents" || { echo "$deb lacks $want" >&2; exit 1; }
   done
   [ "$(dpkg-deb -f "$deb" Architecture)" = "$arch" ] || { echo "$deb is not $arch" >&2; exit 1; }
   rm -rf "$work/root" && dpkg-deb -x "$deb" "$work/root"
   machine=$(od -An -tx1 -j18 -N2 "$work/root/usr/bin/headcount" | tr -d ' \n')
   case "$arch:$machine" in amd64:3e00|arm64:b700) ;; *) echo "$deb: binary has the wrong machine type ($machine)" >&2; exit 1 ;; esac
-  echo "package: $deb ($(du -h "$deb" | cut -f1)): binary, unit, config, udev rules, model, runtime"
+  echo "package: $deb ($(du -h "$deb" | cut -f1)): binary, unit, config, udev rules, model, runtimes"
 done
 
 # The unit as installed (taken out of the amd64 package), with ExecStart pointing at a binary that

@@ -163,10 +163,12 @@ fn pets09_per_frame_occupancy_error_is_reported_and_bounded() {
 
 #[test]
 fn litert_counts_match_tf29_frame_by_frame() {
-    let tf = Config::default();
+    let mut tf = Config::default();
+    tf.detector.runtime = headcount::config::RuntimeKind::Tflite;
     let mut lr = Config::default();
     lr.detector.runtime = headcount::config::RuntimeKind::Litert;
     let mut detectors = [open_detector(&tf).unwrap(), open_detector(&lr).unwrap()];
+    assert_eq!(detectors[0].info().backend, "tflite");
     assert_eq!(detectors[1].info().backend, "litert");
     let clip = common::one_by_one();
     let options = FfmpegOptions {

@@ -119,6 +119,24 @@ fn the_delegate_is_found_and_runs_the_edgetpu_twin() {
     );
 }
 
+/// `runtime = "auto"` (the default) with a TPU, libedgetpu and the `_edgetpu` twin all there:
+/// the Edge TPU on TF 2.9, said in `health`.
+#[test]
+fn runtime_auto_takes_the_edge_tpu_when_everything_is_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let stub = build_stub(dir.path());
+    let Some(run) = replay(
+        dir.path(),
+        &format!("edgetpu_library = \"{}\"", stub.display()),
+        &[],
+    ) else {
+        return;
+    };
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!(run.health("accelerator"), "edgetpu", "{}", run.stdout);
+    assert_eq!(run.health("runtime"), "tflite", "{}", run.stdout);
+}
+
 #[test]
 fn auto_falls_back_to_the_cpu_model_when_libedgetpu_or_the_tpu_is_missing() {
     let dir = tempfile::tempdir().unwrap();
@@ -132,6 +150,8 @@ fn auto_falls_back_to_the_cpu_model_when_libedgetpu_or_the_tpu_is_missing() {
     };
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     assert_eq!(run.health("accelerator"), "cpu");
+    // No TPU: `runtime = "auto"` runs the fast CPU runtime.
+    assert_eq!(run.health("runtime"), "litert", "{}", run.stdout);
     assert_eq!(
         run.count(),
         Some(2),

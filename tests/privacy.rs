@@ -178,8 +178,8 @@ fn syscall_trace_shows_no_image_leaving_memory() {
         "{per_publish} B per publish must be far below one frame ({FRAME_BYTES} B)"
     );
     eprintln!("{broker_bytes} B to the broker for {published} messages ({per_publish} B each)");
-    // Written, in the state dir only: the lock (a pid), the privacy budget and the outbox of
-    // unacknowledged reports; nothing else.
+    // Written, in the state dir only: the lock (a pid), the privacy budget, the outbox of
+    // unacknowledged reports and its reserve (space held for a full card: zeros); nothing else.
     let budget = std::fs::read_to_string(state.join("dp-budget.json")).unwrap();
     assert!(budget.contains("\"spent\""), "{budget}");
     let lock = std::fs::read_to_string(state.join("headcount.lock")).unwrap();
@@ -187,10 +187,21 @@ fn syscall_trace_shows_no_image_leaving_memory() {
     for entry in std::fs::read_dir(&state).unwrap().flatten() {
         let name = entry.file_name().to_string_lossy().to_string();
         assert!(
-            ["headcount.lock", "dp-budget.json", "outbox.jsonl"].contains(&name.as_str()),
+            [
+                "headcount.lock",
+                "dp-budget.json",
+                "outbox.jsonl",
+                "outbox.reserve"
+            ]
+            .contains(&name.as_str()),
             "unexpected file in the state dir: {name}"
         );
     }
+    let reserve = std::fs::read(state.join("outbox.reserve")).unwrap();
+    assert!(
+        !reserve.is_empty() && reserve.iter().all(|&b| b == 0),
+        "the reserve holds nothing but zeros"
+    );
 }
 
 /// Socket inodes of process `pid`.

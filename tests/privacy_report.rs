@@ -172,6 +172,12 @@ fn the_shipped_and_example_configs_give_well_formed_reports() {
                 assert!(p.code.contains(&topic), "{topic} not in {md}");
             }
             assert!(md.contains("Sent to the MQTT broker `127.0.0.1:1883` in cleartext"));
+            // `runtime = "auto"`: where inference may run, and where to see what ran.
+            assert!(
+                md.contains("Coral Edge TPU attached to it when there is one")
+                    && md.contains("names the runtime and the accelerator that ran"),
+                "{md}"
+            );
         } else {
             // The examples have no broker: nothing leaves over the network.
             assert!(p.warnings.is_empty(), "{name}: {:?}", p.warnings);

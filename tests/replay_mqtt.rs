@@ -229,7 +229,10 @@ fn one_by_one_clip_counts_six_people_one_at_a_time_over_mqtt() {
         serde_json::from_str(&broker.retained(&format!("{root}/health")).unwrap()).unwrap();
     assert_eq!(health["source"], "ended", "{health}");
     assert_eq!(health["frames"], 1394, "{health}");
-    assert_eq!(health["runtime"], "tflite");
+    assert_eq!(
+        health["runtime"], "litert",
+        "runtime auto on a CPU: {health}"
+    );
     assert!(
         health["inference_ms_p50"].as_f64().unwrap() > 1.0,
         "{health}"

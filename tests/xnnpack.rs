@@ -47,7 +47,10 @@ fn xnnpack_takes_a_float_model() {
     let model = common::root().join("tests/fixtures/vector-input.tflite");
     let config = write_config(
         dir.path(),
-        &format!("[detector]\nmodel = \"{}\"\n", model.display()),
+        &format!(
+            "[detector]\nruntime = \"tflite\"\nmodel = \"{}\"\n",
+            model.display()
+        ),
     );
     let (ok, _, stderr) = replay(&one_by_one(), &config);
     assert!(!ok, "{stderr}");

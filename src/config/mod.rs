@@ -136,8 +136,11 @@ impl Default for SourceConfig {
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum RuntimeKind {
-    /// TF 2.9.0's C API (`libtensorflowlite_c.so`): the Edge TPU-compatible runtime.
+    /// The fastest that is there: the Edge TPU (TF 2.9 + libedgetpu) when a TPU, the library and
+    /// the `_edgetpu` model all are; else LiteRT when its library is found; else TF 2.9.
     #[default]
+    Auto,
+    /// TF 2.9.0's C API (`libtensorflowlite_c.so`): the Edge TPU-compatible runtime.
     Tflite,
     /// LiteRT (`libLiteRt.so`): faster on CPU, no Edge TPU.
     Litert,
@@ -193,7 +196,7 @@ impl Default for DetectorConfig {
     fn default() -> Self {
         Self {
             model: String::new(),
-            runtime: RuntimeKind::Tflite,
+            runtime: RuntimeKind::Auto,
             runtime_library: String::new(),
             litert_library: String::new(),
             threads: 2,

@@ -27,7 +27,10 @@ pub struct Device {
 pub struct SensorConfig {
     pub name: String,
     pub unique_id: String,
-    pub object_id: String,
+    /// The entity id Home Assistant gives the entity when it first sees it
+    /// (`sensor.<node>_<object>`): what `object_id` set until Home Assistant 2025.10 deprecated
+    /// it (ignored since 2026.4), so entity ids stay the same for users upgrading.
+    pub default_entity_id: String,
     pub state_topic: String,
     pub value_template: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -97,7 +100,7 @@ pub fn configs(config: &Config) -> Vec<(String, SensorConfig)> {
             SensorConfig {
                 name,
                 unique_id: format!("{node}_{object}"),
-                object_id: format!("{node}_{object}"),
+                default_entity_id: format!("sensor.{node}_{object}"),
                 state_topic,
                 value_template: template.into(),
                 state_class: state_class.map(str::to_string),
@@ -175,6 +178,9 @@ pub fn configs(config: &Config) -> Vec<(String, SensorConfig)> {
     view.device_class = Some("problem".into());
     view.payload_on = Some("ON".into());
     view.payload_off = Some("OFF".into());
+    view.default_entity_id = view
+        .default_entity_id
+        .replacen("sensor.", "binary_sensor.", 1);
     all.push((topic.replacen("/sensor/", "/binary_sensor/", 1), view));
     // Line totals only grow until the daily reset: Home Assistant's `total_increasing`.
     for l in &config.counting.lines {
@@ -282,6 +288,24 @@ mod tests {
             (None, None)
         );
         assert!(view.value_template.contains("'blind', 'frozen'"));
+        assert_eq!(
+            view.default_entity_id,
+            "binary_sensor.headcount_default_sensor_camera_view"
+        );
+    }
+
+    /// Home Assistant 2026.4 honours `default_entity_id` and no longer `object_id`: the entity
+    /// ids users have (`sensor.headcount_<site>_<sensor>_<object>`) stay the same.
+    #[test]
+    fn entity_ids_are_set_with_default_entity_id() {
+        let all = configs(&Config::default());
+        let (_, occupancy) = &all[0];
+        assert_eq!(
+            occupancy.default_entity_id,
+            "sensor.headcount_default_sensor_occupancy"
+        );
+        let json = serde_json::to_string(occupancy).unwrap();
+        assert!(!json.contains("object_id"), "{json}");
     }
 
     #[test]

@@ -90,6 +90,18 @@ fn open_untiled(config: &Config, threshold: f32) -> Result<Box<dyn Detector>, De
     Ok(match d.runtime {
         RuntimeKind::Tflite => Box::new(TfliteDetector::open(options)?),
         RuntimeKind::Litert => Box::new(LiteRtDetector::open(options)?),
+        // The fast CPU path when its library is there; TF 2.9 (always shipped) otherwise.
+        RuntimeKind::Auto => match LiteRtDetector::open(options.clone()) {
+            Ok(detector) => {
+                tracing::info!("runtime auto: LiteRT, the fast CPU runtime");
+                Box::new(detector)
+            }
+            Err(e @ (DetectError::RuntimeNotFound { .. } | DetectError::RuntimeLoad { .. })) => {
+                tracing::info!(reason = %e, "runtime auto: LiteRT not available; TF 2.9");
+                Box::new(TfliteDetector::open(options)?)
+            }
+            Err(e) => return Err(e),
+        },
     })
 }
 

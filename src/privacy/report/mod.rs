@@ -83,6 +83,11 @@ pub fn markdown(config: &Config) -> String {
          publication.",
         config.counting.smoothing_frames
     );
+    let _ = writeln!(
+        md,
+        "- **Inference** runs on this device only: {}.",
+        inference(config)
+    );
     let colours = config.counting.appearance_weight;
     if colours > 0.0 {
         let _ = writeln!(
@@ -250,6 +255,25 @@ pub fn markdown(config: &Config) -> String {
         }
     );
     md
+}
+
+/// Where the person detector runs, as `detector.runtime` and `detector.accelerator` decide.
+fn inference(config: &Config) -> &'static str {
+    use crate::config::{Accelerator, RuntimeKind};
+    match (config.detector.runtime, config.detector.accelerator) {
+        (RuntimeKind::Litert, _) | (_, Accelerator::Cpu) => {
+            "on the CPU (the sensor's `health` topic names the runtime)"
+        }
+        (_, Accelerator::EdgeTpu) => {
+            "on a Coral Edge TPU attached to it (each input tensor is copied to the TPU over USB \
+             or PCIe and overwritten there by the next)"
+        }
+        (_, Accelerator::Auto) => {
+            "on a Coral Edge TPU attached to it when there is one (each input tensor is copied \
+             to the TPU over USB or PCIe and overwritten there by the next), else on the CPU; \
+             the sensor's `health` topic names the runtime and the accelerator that ran"
+        }
+    }
 }
 
 #[cfg(test)]
