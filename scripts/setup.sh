@@ -12,8 +12,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 
 need_apt=()
-command -v ffmpeg >/dev/null 2>&1 || need_apt+=(ffmpeg)
-command -v ffprobe >/dev/null 2>&1 || need_apt+=(ffmpeg)
+{ command -v ffmpeg && command -v ffprobe; } >/dev/null 2>&1 || need_apt+=(ffmpeg)
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need_apt+=(mosquitto)
 command -v mosquitto_sub >/dev/null 2>&1 || need_apt+=(mosquitto-clients)
 command -v strace >/dev/null 2>&1 || need_apt+=(strace)

@@ -47,6 +47,9 @@ pub enum Command {
         /// Print JSON lines (the default; kept for the CLI contract).
         #[arg(long)]
         json: bool,
+        /// No progress line on stderr (shown only on a terminal anyway).
+        #[arg(long)]
+        quiet: bool,
     },
     /// Measure the pipeline against MOT ground truth: occupancy MAE / bias / exact frames,
     /// entrance-line in / out vs the truth tracks' crossings, and timing.
@@ -65,6 +68,9 @@ pub enum Command {
         json: bool,
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
+        /// No progress line on stderr (shown only on a terminal anyway).
+        #[arg(long)]
+        quiet: bool,
     },
     /// List cameras (with formats and sizes) and Edge TPUs, or say plainly that none are found.
     Devices {
@@ -139,7 +145,8 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             lines,
             json,
             config,
-        } => evaluate(video, truth, lines, json, config),
+            quiet,
+        } => evaluate(video, truth, lines, json, config, !quiet),
         Command::Devices { edgetpu_library } => {
             print_stdout(&crate::devices::report(&edgetpu_library))
         }
@@ -158,6 +165,7 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                 ServiceOptions {
                     print_json: false,
                     end_is_error: true,
+                    progress: false,
                 },
             )
         }
@@ -166,6 +174,7 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             config,
             realtime,
             json: _,
+            quiet,
         } => {
             let mut config = match config {
                 Some(path) => load_config(&path)?,
@@ -179,6 +188,7 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                 ServiceOptions {
                     print_json: true,
                     end_is_error: false,
+                    progress: !quiet,
                 },
             )
         }
@@ -191,6 +201,7 @@ fn evaluate(
     lines: Vec<String>,
     json: bool,
     config: Option<PathBuf>,
+    progress: bool,
 ) -> Result<(), Failure> {
     let mut config = match config {
         Some(path) => load_config(&path)?,
@@ -207,7 +218,7 @@ fn evaluate(
     }
     config.validate().map_err(|e| Failure::Usage(e.into()))?;
     let truth = eval::Truth::load(&truth).map_err(|e| Failure::Usage(e.into()))?;
-    let report = eval::run(config, &truth).map_err(|e| Failure::Runtime(e.into()))?;
+    let report = eval::run(config, &truth, progress).map_err(|e| Failure::Runtime(e.into()))?;
     if json {
         let text = serde_json::to_string(&report)
             .context("cannot render the report")

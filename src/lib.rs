@@ -24,7 +24,7 @@
 //! [`bounded_read`] (files the config names: regular files only, size-bounded), [`state_file`] (the small records kept in the state dir), [`state_lock`] (one process per
 //! state dir), [`wall_clock`] (source time → wall-clock time, following NTP's steps; never ahead
 //! of it for a file), [`cli`] (subcommands and exit codes), [`eval`] (the pipeline scored against
-//! MOT ground truth), [`devices`] (cameras and Edge TPUs found). See ARCHITECTURE.md for threads
+//! MOT ground truth), [`progress`] (frames done on a terminal), [`devices`] (cameras and Edge TPUs found). See ARCHITECTURE.md for threads
 //! and frame lifetime.
 //!
 //! Nothing here writes pixels, crops or boxes to disk, logs or any socket, and nothing opens a
@@ -41,6 +41,7 @@ pub mod health;
 pub mod notify;
 pub mod pipeline;
 pub mod privacy;
+pub mod progress;
 pub mod publish;
 pub mod service;
 pub mod shutdown;

@@ -388,3 +388,38 @@ fn replay_status(config: &std::path::Path) -> (bool, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// `replay` on a terminal shows frames done / total, the rate and the time left on stderr;
+/// nothing with `--quiet` or when stderr is not a terminal. (`script` gives the run a terminal.)
+#[test]
+fn progress_is_shown_on_a_terminal_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = common::one_by_one_first(dir.path(), 10);
+    let bin = env!("CARGO_BIN_EXE_headcount");
+    let on_terminal = |extra: &str| -> String {
+        let inner = format!("{bin} replay {} {extra} > /dev/null", clip.display());
+        let mut cmd = std::process::Command::new("script");
+        cmd.args(["-qfec", &inner, "/dev/null"]);
+        let out = run_with_timeout(cmd, Duration::from_secs(120));
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let shown = on_terminal("");
+    // "…  57/101 frames  48.2/s  ETA 1s": a total, from the clip's duration and rate.
+    let total = shown
+        .split(" frames")
+        .next()
+        .and_then(|s| s.rsplit('/').next())
+        .and_then(|n| n.trim().parse::<u64>().ok());
+    assert!(
+        total.is_some_and(|t| (95..=105).contains(&t)) && shown.contains("ETA"),
+        "{shown}"
+    );
+    let quiet = on_terminal("--quiet");
+    assert!(!quiet.contains("frames"), "{quiet}");
+    let mut cmd = headcount();
+    cmd.arg("replay").arg(&clip);
+    let out = run_with_timeout(cmd, Duration::from_secs(120));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && !err.contains("ETA"), "{err}");
+}

@@ -8,6 +8,7 @@
 
 pub mod truth;
 
+use crate::progress::{frames_in, Progress};
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -160,14 +161,26 @@ pub struct EvalReport {
 }
 
 /// Runs the pipeline on `config.source.url` (as fast as possible, every frame) and scores it
-/// against `truth`. `config.counting.lines` are the lines scored.
-pub fn run(mut config: Config, truth: &Truth) -> Result<EvalReport, EvalError> {
+/// against `truth`. `config.counting.lines` are the lines scored. `progress`: show frames done
+/// on stderr when it is a terminal.
+pub fn run(mut config: Config, truth: &Truth, progress: bool) -> Result<EvalReport, EvalError> {
     config.source.kind = crate::config::SourceKind::Video;
     config.source.realtime = false;
     config.source.fps = 0.0;
     let mut detector = service::open_counting_detector(&config)?;
     let mask = PixelMask::new(&config.privacy.masks, detector.input_geometry());
     let mut source = service::open_source(&config, detector.as_ref(), None)?;
+    let progress = if progress {
+        let duration = crate::source::clip_duration(
+            &config.source.url,
+            &config.source.ffmpeg,
+            Duration::from_secs(config.source.open_timeout_s.into()),
+            None,
+        );
+        Progress::new(frames_in(duration, source.fps()), true)
+    } else {
+        Progress::new(None, false)
+    };
     let (width, height) = source.size();
     let picture = source.picture();
     let cadence = Cadence::OnChange {
@@ -196,7 +209,9 @@ pub fn run(mut config: Config, truth: &Truth) -> Result<EvalReport, EvalError> {
         reports.clear();
         detections.clear();
         counted.push(scene.occupancy());
+        progress.set(counted.len() as u64);
     }
+    progress.finish();
     // Crossings still waiting out their return window at the end of the clip count too.
     scene.flush(&mut reports);
     let seconds = started.elapsed().as_secs_f64();

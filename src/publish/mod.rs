@@ -244,12 +244,29 @@ impl Publisher {
         Ok(())
     }
 
+    /// The wall-clock time of a report made at source time `t`. With `privacy.time_resolution_s`
+    /// it is a bin boundary, always: a bin that ends after the wall clock (the last, partial bin
+    /// of a file replayed faster than real time) is stamped with the boundary before "now", not
+    /// with "now", which would tell when within the bin the report was made.
+    fn stamp(&self, t: Duration) -> SystemTime {
+        let at = self.clock.at(t);
+        let width = u64::from(self.statement.config.time_resolution_s);
+        if width == 0 {
+            return at;
+        }
+        let secs = at
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        std::time::UNIX_EPOCH + Duration::from_secs(secs - secs % width)
+    }
+
     /// One line's totals (not banded: cumulative totals are released per window or bin).
     async fn line(&mut self, name: String, r: &LineReport) -> Result<(), PublishError> {
         let payload = LinePayload {
             schema: SCHEMA_VERSION,
             seq: self.next_seq(),
-            ts: rfc3339(self.clock.at(r.t)),
+            ts: rfc3339(self.stamp(r.t)),
             in_total: r.in_total,
             out_total: r.out_total,
             in_delta: r.in_delta,
@@ -263,7 +280,7 @@ impl Publisher {
 
     /// An occupancy report as released by the safeguards, and whether it spent DP budget.
     fn release(&mut self, r: &OccupancyReport) -> Option<(OccupancyPayload, bool)> {
-        let at = self.clock.at(r.t);
+        let at = self.stamp(r.t);
         let ts = rfc3339(at);
         let released = self.safeguards.release(r, &ts[..10])?;
         let dp = released.dp_epsilon.is_some();

@@ -41,6 +41,8 @@ pub struct Outbox {
     damaged: u64,
     /// Space held for the queue on a card something else fills (see [`RESERVE_BYTES`]).
     reserve: Option<PathBuf>,
+    /// When the reserve was last made or tried (it is made again, once room returns).
+    reserve_tried: Option<std::time::Instant>,
 }
 
 /// What could not be read back from the queue file: whole lines, kept byte for byte.
@@ -69,6 +71,9 @@ fn is_full(result: &std::io::Result<()>) -> bool {
         )
     })
 }
+
+/// How often a missing reserve is tried again.
+const RESERVE_RETRY: Duration = Duration::from_secs(60);
 
 /// Reads the queue file: the entries that parse, in order, and the lines that do not
 /// (invalid UTF-8, invalid JSON, a line cut short by a crash). `None` when there is no file.
@@ -160,6 +165,7 @@ impl Outbox {
             unsaved: None,
             damaged: set_aside.lines,
             reserve: None,
+            reserve_tried: None,
         };
         let damaged = !set_aside.bytes.is_empty();
         if damaged {
@@ -168,7 +174,7 @@ impl Outbox {
         if outbox.enforce_bounds() || damaged {
             outbox.save_all();
         }
-        outbox.make_reserve();
+        outbox.make_reserve(true);
         if !outbox.entries.is_empty() {
             tracing::info!(
                 queued = outbox.entries.len(),
@@ -189,6 +195,7 @@ impl Outbox {
             unsaved: None,
             damaged: 0,
             reserve: None,
+            reserve_tried: None,
         }
     }
 
@@ -360,10 +367,12 @@ impl Outbox {
     }
 
     /// Holds [`RESERVE_BYTES`] of the card for the queue, when there is room (best effort).
-    fn make_reserve(&mut self) {
+    /// `loud`: say so when there is no room (at start; later attempts are quiet).
+    fn make_reserve(&mut self, loud: bool) {
         let Some(path) = &self.file else {
             return;
         };
+        self.reserve_tried = Some(std::time::Instant::now());
         let reserve = path.with_file_name("outbox.reserve");
         let made = std::fs::File::create(&reserve).and_then(|f| {
             // Blocks really allocated (not a sparse file), so the space is there when needed.
@@ -378,7 +387,9 @@ impl Outbox {
             Ok(()) => self.reserve = Some(reserve),
             Err(e) => {
                 let _ = std::fs::remove_file(&reserve);
-                tracing::warn!(cause = %e, "no room to hold space in reserve for the store-and-forward queue");
+                if loud {
+                    tracing::warn!(cause = %e, "no room to hold space in reserve for the store-and-forward queue");
+                }
             }
         }
     }
@@ -399,6 +410,16 @@ impl Outbox {
 
     /// Notes whether the file now mirrors the queue; says so when that changes.
     fn saved(&mut self, result: std::io::Result<()>) {
+        // A reserve given back (or never made) is made again once the card has room, tried at
+        // most once a minute.
+        if result.is_ok()
+            && self.reserve.is_none()
+            && self
+                .reserve_tried
+                .is_none_or(|t| t.elapsed() >= RESERVE_RETRY)
+        {
+            self.make_reserve(false);
+        }
         match (result, self.unsaved.is_some()) {
             (Ok(()), false) => {}
             (Ok(()), true) => {
@@ -545,9 +566,13 @@ mod tests {
         // …the reserve is given back and the write tried again.
         assert!(!reserve.exists());
         assert_eq!(q.unsaved(), None);
+        // Once there is room again (and a minute has passed), the reserve is made again.
+        q.reserve_tried = q.reserve_tried.map(|t| t - RESERVE_RETRY);
+        q.push("t/2".into(), "{}".into());
+        assert_eq!(std::fs::metadata(&reserve).unwrap().len(), RESERVE_BYTES);
         drop(q);
         let q = Outbox::open(Some(dir.path()), 100, day).unwrap();
-        assert_eq!(q.len(), 2);
+        assert_eq!(q.len(), 3);
     }
 
     #[test]

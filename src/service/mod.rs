@@ -76,6 +76,8 @@ pub struct ServiceOptions {
     /// The end of the input is a failure (the daemon: a camera stream should not end), not the
     /// normal end of a replay.
     pub end_is_error: bool,
+    /// Show progress on stderr when it is a terminal (replay without `--quiet`).
+    pub progress: bool,
 }
 
 /// The TLS client configuration for an `mqtts://` broker; `None` for plain MQTT.
@@ -114,18 +116,17 @@ pub async fn run(
         || config.source.realtime
         || config.source.url.contains("://");
     let now = SystemTime::now();
-    let epoch = if live {
-        now
-    } else {
-        crate::source::clip_duration(
-            &config.source.url,
-            &config.source.ffmpeg,
-            Duration::from_secs(config.source.open_timeout_s.into()),
-            Some(&shutdown),
-        )
-        .and_then(|d| now.checked_sub(d))
-        .unwrap_or(now)
-    };
+    let duration = (!live)
+        .then(|| {
+            crate::source::clip_duration(
+                &config.source.url,
+                &config.source.ffmpeg,
+                Duration::from_secs(config.source.open_timeout_s.into()),
+                Some(&shutdown),
+            )
+        })
+        .flatten();
+    let epoch = duration.and_then(|d| now.checked_sub(d)).unwrap_or(now);
     let clock = Arc::new(if live {
         WallClock::live(epoch)
     } else {
@@ -158,6 +159,10 @@ pub async fn run(
         }
         opened => opened?,
     };
+    let progress = crate::progress::Progress::new(
+        crate::progress::frames_in(duration, source.fps()),
+        options.progress,
+    );
     let mqtt = match config.broker().ok().flatten() {
         Some(broker) => Some(
             MqttPublisher::connect(MqttSettings {
@@ -254,7 +259,10 @@ pub async fn run(
                 None => break,
             },
             _ = ha_came_online(ha_online.as_deref()) => publisher.announce_discovery().await,
-            _ = upkeep.tick() => publisher.tick().await,
+            _ = upkeep.tick() => {
+                progress.set(health.frames());
+                publisher.tick().await
+            }
             _ = watchdog.tick() => {
                 notifier.progress(health.frames());
                 Ok(())
@@ -272,6 +280,7 @@ pub async fn run(
         }
     }
     drop(rx);
+    progress.finish();
     notifier.stopping();
     let (stats, pipeline_result) = tokio::task::spawn_blocking(move || worker.join())
         .await
