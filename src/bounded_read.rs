@@ -16,8 +16,19 @@ pub const TRUTH_BYTES: u64 = 256 << 20;
 
 /// The whole file at `path`, when it is a regular file of at most `max` bytes.
 pub fn read(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
+    read_from(path, max, false)
+}
+
+/// As [`read`], but a pipe is accepted too (read up to the same bound): a config given as
+/// `--config <(printf …)` arrives through one. Devices and directories are still refused.
+pub fn read_pipe_or_file(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
+    read_from(path, max, true)
+}
+
+fn read_from(path: &Path, max: u64, pipe_ok: bool) -> std::io::Result<Vec<u8>> {
+    use std::os::unix::fs::FileTypeExt;
     let meta = std::fs::metadata(path)?;
-    if !meta.is_file() {
+    if !(meta.is_file() || (pipe_ok && meta.file_type().is_fifo())) {
         return Err(std::io::Error::other(
             "not a regular file (a device, a pipe or a directory); name a file",
         ));
@@ -43,7 +54,16 @@ pub fn read(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
 
 /// As [`read`], for text.
 pub fn read_to_string(path: &Path, max: u64) -> std::io::Result<String> {
-    String::from_utf8(read(path, max)?).map_err(|_| {
+    text(read(path, max)?)
+}
+
+/// As [`read_pipe_or_file`], for text.
+pub fn read_pipe_or_file_to_string(path: &Path, max: u64) -> std::io::Result<String> {
+    text(read_pipe_or_file(path, max)?)
+}
+
+fn text(bytes: Vec<u8>) -> std::io::Result<String> {
+    String::from_utf8(bytes).map_err(|_| {
         std::io::Error::new(
             std::io::ErrorKind::InvalidData,
             "not UTF-8 text; is it the right file?",
@@ -72,5 +92,21 @@ mod tests {
         assert!(e.contains("not a regular file"), "{e}");
         std::fs::write(&big, [0xffu8; 3]).unwrap();
         assert!(read_to_string(&big, 10).is_err());
+        // A pipe: refused by `read`, read (bounded) by `read_pipe_or_file`.
+        let fifo = dir.path().join("fifo");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let writer = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::write(fifo, b"[sensor]\n"))
+        };
+        assert!(read(&fifo, 10).is_err());
+        assert_eq!(read_pipe_or_file(&fifo, 100).unwrap(), b"[sensor]\n");
+        writer.join().unwrap().unwrap();
+        let e = read_pipe_or_file(Path::new("/dev/zero"), 10).unwrap_err();
+        assert!(e.to_string().contains("not a regular file"), "{e}");
     }
 }

@@ -268,11 +268,14 @@ impl Config {
     /// Reads, parses and validates a config file. Relative paths inside it are resolved against
     /// the file's own directory, so a config works from any working directory.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = crate::bounded_read::read_to_string(path, crate::bounded_read::CONFIG_BYTES)
-            .map_err(|cause| ConfigError::Read {
-                path: path.to_path_buf(),
-                cause,
-            })?;
+        let text = crate::bounded_read::read_pipe_or_file_to_string(
+            path,
+            crate::bounded_read::CONFIG_BYTES,
+        )
+        .map_err(|cause| ConfigError::Read {
+            path: path.to_path_buf(),
+            cause,
+        })?;
         let mut config = Self::parse(&text).map_err(|message| ConfigError::Parse {
             path: path.to_path_buf(),
             message,
