@@ -11,6 +11,7 @@ mod forward;
 mod ha_watch;
 pub mod mqtt;
 mod mqtt_cause;
+mod mqtt_session;
 pub mod outbox;
 pub mod schema;
 pub mod tls;

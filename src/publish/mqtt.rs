@@ -10,18 +10,18 @@
 //! module publishes only [`Message`]s built from the schema types and queued aggregates, and never
 //! logs a password or a payload.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
 
 use rumqttc::{
-    AsyncClient, ConnectReturnCode, ConnectionError, Event, EventLoop, LastWill, MqttOptions,
-    Outgoing, Packet, QoS,
+    AsyncClient, ConnectReturnCode, ConnectionError, Event, LastWill, MqttOptions, Packet, QoS,
 };
-use tokio::sync::{watch, Notify};
+use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 use super::mqtt_cause::{connection_cause, refusal, tls_port_hint};
+use super::mqtt_session::{start_session, Session};
 use super::schema::{Availability, Message, Topic};
 use super::PublishError;
 use crate::config::BrokerAddr;
@@ -72,22 +72,7 @@ pub(super) fn base_options(settings: &MqttSettings, client_id: String) -> MqttOp
 }
 
 /// The longest wait between connection attempts.
-const MAX_BACKOFF: Duration = Duration::from_secs(10);
-
-/// One connection: its client, the task driving it, and its counters.
-struct Session {
-    client: AsyncClient,
-    driver: JoinHandle<()>,
-    /// Messages handed to this session's client.
-    sent: u64,
-    /// PUBACKs this session received.
-    acked: watch::Receiver<u64>,
-    connected: Arc<AtomicBool>,
-    /// When the broker accepted this session's connection.
-    accepted_at: Arc<Mutex<Option<Accepted>>>,
-    /// 1 for the first session, counting up.
-    number: u64,
-}
+pub(super) const MAX_BACKOFF: Duration = Duration::from_secs(10);
 
 /// A connection the broker closes sooner than this after accepting it is "short".
 const SHORT_SESSION: Duration = Duration::from_secs(60);
@@ -362,112 +347,5 @@ impl MqttPublisher {
         let _ = tokio::time::timeout(Duration::from_secs(2), &mut self.session.driver).await;
         self.session.driver.abort();
         drained
-    }
-}
-
-/// Starts the task driving `eventloop`; subscribes to Home Assistant's status (queued until the
-/// connection is up).
-fn start_session(
-    client: AsyncClient,
-    eventloop: EventLoop,
-    up: bool,
-    number: u64,
-    settings: &MqttSettings,
-    delay: Duration,
-) -> Session {
-    let (acked_tx, acked) = watch::channel(0u64);
-    let connected = Arc::new(AtomicBool::new(up));
-    let accepted_at = Arc::new(Mutex::new(up.then(|| Accepted {
-        at: Instant::now(),
-        first_try: true,
-    })));
-    let watch = Watch {
-        acked: acked_tx,
-        connected: Arc::clone(&connected),
-        accepted_at: Arc::clone(&accepted_at),
-    };
-    let url = settings.url();
-    let driver = tokio::spawn(async move {
-        tokio::time::sleep(delay).await;
-        drive(eventloop, watch, url, up).await
-    });
-    Session {
-        client,
-        driver,
-        sent: 0,
-        acked,
-        connected,
-        accepted_at,
-        number,
-    }
-}
-
-/// What the event-loop driver reports to the rest of the publisher.
-struct Watch {
-    acked: watch::Sender<u64>,
-    connected: Arc<AtomicBool>,
-    accepted_at: Arc<Mutex<Option<Accepted>>>,
-}
-
-/// When the broker accepted a session's connection, and whether at the session's first attempt.
-#[derive(Debug, Clone, Copy)]
-struct Accepted {
-    at: Instant,
-    first_try: bool,
-}
-
-/// Drives one session's event loop: connects (retrying with backoff while the broker cannot be
-/// reached), counts acknowledgements, and ends when an established connection drops (the
-/// publisher then starts the next session).
-async fn drive(mut eventloop: EventLoop, w: Watch, url: String, mut up: bool) {
-    let Watch {
-        acked,
-        connected,
-        accepted_at,
-    } = w;
-    let mut backoff = Duration::from_millis(500);
-    let mut first_try = true;
-    loop {
-        match eventloop.poll().await {
-            Ok(Event::Incoming(Packet::PubAck(_))) => {
-                acked.send_modify(|n| *n += 1);
-            }
-            Ok(Event::Incoming(Packet::ConnAck(ack))) => {
-                if ack.code != ConnectReturnCode::Success {
-                    tracing::warn!(broker = %url, cause = refusal(ack.code), "MQTT broker refused the connection; retrying");
-                    first_try = false;
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(MAX_BACKOFF);
-                    continue;
-                }
-                up = true;
-                connected.store(true, Ordering::Relaxed);
-                if let Ok(mut at) = accepted_at.lock() {
-                    *at = Some(Accepted {
-                        at: Instant::now(),
-                        first_try,
-                    });
-                }
-                tracing::info!(broker = %url, "connected to MQTT broker");
-            }
-            Ok(Event::Outgoing(Outgoing::Disconnect)) => {
-                connected.store(false, Ordering::Relaxed);
-                return;
-            }
-            Ok(_) => {}
-            Err(e) => {
-                if up {
-                    connected.store(false, Ordering::Relaxed);
-                    tracing::warn!(broker = %url, cause = %connection_cause(&e), "MQTT connection lost; reconnecting");
-                    return;
-                }
-                // Exponential backoff (0.5 s doubling to 10 s) with jitter, so a fleet does not
-                // reconnect in lockstep.
-                first_try = false;
-                let jitter = Duration::from_millis(rand::random::<u64>() % 500);
-                tokio::time::sleep(backoff + jitter).await;
-                backoff = (backoff * 2).min(MAX_BACKOFF);
-            }
-        }
     }
 }

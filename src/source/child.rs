@@ -307,6 +307,26 @@ impl Input {
     }
 }
 
+/// Why ffmpeg or ffprobe could not be started, with the fix.
+pub(super) fn spawn_error(program: &str, e: std::io::Error) -> super::SourceError {
+    super::SourceError::FfmpegMissing {
+        program: program.to_string(),
+        cause: if e.kind() == std::io::ErrorKind::NotFound {
+            "not found".into()
+        } else {
+            e.to_string()
+        },
+    }
+}
+
+/// Drops ffmpeg's "[h264 @ 0x55…] " component prefix from a log line.
+pub(super) fn strip_component(line: &str) -> &str {
+    match (line.starts_with('['), line.find("] ")) {
+        (true, Some(end)) if line[..end].contains(" @ ") => &line[end + 2..],
+        _ => line,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -335,5 +355,15 @@ mod tests {
             ["-rtsp_transport", "tcp", "-i", "rtsp://cam/s1"]
         );
         assert_eq!(plain.stdin, None);
+    }
+
+    #[test]
+    fn component_prefix_is_stripped() {
+        assert_eq!(
+            strip_component("[h264 @ 0x55eca8e7f040] error while decoding MB 24 7"),
+            "error while decoding MB 24 7"
+        );
+        assert_eq!(strip_component("[plain] text"), "[plain] text");
+        assert_eq!(strip_component("no prefix"), "no prefix");
     }
 }

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use zeroize::Zeroize;
 
-use super::child::{die_with_parent, Input, Killed, ReadWatch};
+use super::child::{die_with_parent, spawn_error, strip_component, Input, Killed, ReadWatch};
 use super::decode_scale::lowres_level;
 use super::probe::{probe, Probe};
 use super::redact::redact_url;
@@ -422,39 +422,5 @@ impl Drop for FfmpegSource {
         self.buffer.zeroize();
         let _ = self.child.kill();
         let _ = self.child.wait();
-    }
-}
-
-pub(super) fn spawn_error(program: &str, e: std::io::Error) -> SourceError {
-    SourceError::FfmpegMissing {
-        program: program.to_string(),
-        cause: if e.kind() == ErrorKind::NotFound {
-            "not found".into()
-        } else {
-            e.to_string()
-        },
-    }
-}
-
-/// Drops ffmpeg's "[h264 @ 0x55…] " component prefix from a log line.
-fn strip_component(line: &str) -> &str {
-    match (line.starts_with('['), line.find("] ")) {
-        (true, Some(end)) if line[..end].contains(" @ ") => &line[end + 2..],
-        _ => line,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn component_prefix_is_stripped() {
-        assert_eq!(
-            strip_component("[h264 @ 0x55eca8e7f040] error while decoding MB 24 7"),
-            "error while decoding MB 24 7"
-        );
-        assert_eq!(strip_component("[plain] text"), "[plain] text");
-        assert_eq!(strip_component("no prefix"), "no prefix");
     }
 }

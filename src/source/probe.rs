@@ -5,8 +5,8 @@
 use std::path::Path;
 use std::process::Command;
 
-use super::child::{output_within, Cut, Input};
-use super::ffmpeg::{spawn_error, FfmpegOptions};
+use super::child::{output_within, spawn_error, Cut, Input};
+use super::ffmpeg::FfmpegOptions;
 use super::SourceError;
 use crate::shutdown::Shutdown;
 
