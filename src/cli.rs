@@ -68,6 +68,11 @@ pub enum Command {
         json: bool,
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
+        /// Count the same detections again with this file's `[counting]` section (it may hold
+        /// nothing else) and report it beside the main run ("compared" in the JSON).
+        /// Repeatable: the detector runs once, however many settings are compared.
+        #[arg(long = "compare", value_name = "FILE")]
+        compare: Vec<PathBuf>,
         /// No progress line on stderr (shown only on a terminal anyway).
         #[arg(long)]
         quiet: bool,
@@ -145,8 +150,9 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             lines,
             json,
             config,
+            compare,
             quiet,
-        } => evaluate(video, truth, lines, json, config, !quiet),
+        } => evaluate(video, truth, lines, &compare, json, config, !quiet),
         Command::Devices { edgetpu_library } => {
             print_stdout(&crate::devices::report(&edgetpu_library))
         }
@@ -199,6 +205,7 @@ fn evaluate(
     video: String,
     truth: PathBuf,
     lines: Vec<String>,
+    compare: &[PathBuf],
     json: bool,
     config: Option<PathBuf>,
     progress: bool,
@@ -216,9 +223,15 @@ fn evaluate(
             .collect::<Result<_, _>>()
             .map_err(|e| Failure::Usage(e.into()))?;
     }
-    config.validate().map_err(|e| Failure::Usage(e.into()))?;
+    eval::validate(&config).map_err(|e| Failure::Usage(e.into()))?;
+    let compared = compare
+        .iter()
+        .map(|path| eval::Compared::load(path, &config))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| Failure::Usage(e.into()))?;
     let truth = eval::Truth::load(&truth).map_err(|e| Failure::Usage(e.into()))?;
-    let report = eval::run(config, &truth, progress).map_err(|e| Failure::Runtime(e.into()))?;
+    let report =
+        eval::run(config, &compared, &truth, progress).map_err(|e| Failure::Runtime(e.into()))?;
     if json {
         let text = serde_json::to_string(&report)
             .context("cannot render the report")

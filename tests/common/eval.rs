@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::{headcount, run_with_timeout, write_config};
+use super::{headcount_optimised, run_with_timeout, write_config};
 
 pub const LIMIT: Duration = Duration::from_secs(900);
 
@@ -50,7 +50,7 @@ pub fn eval_lines_with_config(
     config: &std::path::Path,
     lines: &[&str],
 ) -> (serde_json::Value, String) {
-    let mut cmd = headcount();
+    let mut cmd = headcount_optimised();
     cmd.env("HEADCOUNT_LOG", "info")
         .arg("eval")
         .arg(video)
@@ -119,34 +119,104 @@ pub fn pets_with_yolov5n_two_tiles() -> Option<(std::path::PathBuf, std::path::P
     Some((video, gt, detector))
 }
 
-/// Two `eval_lines` runs on the same lines with YOLOv5n and two tiles, at once (two processes,
-/// one core each): `counting` = `a`, then `b`. None when ../shared is missing.
-pub fn yolov5n_two_tiles_compared(
-    lines: &[&str],
-    a: &str,
-    b: &str,
-) -> Option<(serde_json::Value, serde_json::Value)> {
-    let (video, gt, detector) = pets_with_yolov5n_two_tiles()?;
-    Some(compared(&video, &gt, &detector, lines, a, b))
+/// One `headcount eval --json` of PETS09 whose detections every claim about one detector
+/// shares: the main config and each compared `[counting]` section (`--compare`) score the union
+/// of the claims' lines, and each claim reads its own lines back ([`Shared::on`]).
+pub struct Shared {
+    report: serde_json::Value,
 }
 
-/// Two `eval_lines` runs on the same lines with the same `detector`, at once (two processes, one
-/// core each): `counting` = `a`, then `b`.
-pub fn compared(
-    video: &std::path::Path,
-    gt: &std::path::Path,
-    detector: &str,
-    lines: &[&str],
-    a: &str,
-    b: &str,
-) -> (serde_json::Value, serde_json::Value) {
-    let run = |counting: &str| eval_lines(video, gt, detector, counting, lines).0;
-    at_once(|| run(a), || run(b))
+impl Shared {
+    /// `config` (a file) with `compare` (the TOML of each compared `[counting]` section) on the
+    /// union of `lines` (duplicates scored once). Checks that every summary agrees with its
+    /// lines and that all 795 frames were scored.
+    pub fn run(
+        video: &std::path::Path,
+        gt: &std::path::Path,
+        config: &std::path::Path,
+        compare: &[&str],
+        lines: &[&[&str]],
+    ) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut union: Vec<&str> = Vec::new();
+        for l in lines.iter().flat_map(|set| set.iter()) {
+            if !union.contains(l) {
+                union.push(l);
+            }
+        }
+        let mut cmd = headcount_optimised();
+        cmd.arg("eval").arg(video).arg("--truth").arg(gt);
+        for line in &union {
+            cmd.args(["--line", line]);
+        }
+        for (i, counting) in compare.iter().enumerate() {
+            let path = dir.path().join(format!("compare-{i}.toml"));
+            std::fs::write(&path, format!("[counting]\n{counting}")).unwrap();
+            cmd.arg("--compare").arg(path);
+        }
+        cmd.arg("--json").arg("--quiet").arg("--config").arg(config);
+        let out = run_with_timeout(cmd, LIMIT);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(report["frames"], 795, "{report}");
+        assert_eq!(report["lines"].as_array().unwrap().len(), union.len());
+        assert_summary_matches_lines(&report);
+        let compared = report["compared"].as_array().map_or(0, Vec::len);
+        assert_eq!(compared, compare.len(), "{report}");
+        for c in report["compared"].as_array().into_iter().flatten() {
+            assert_summary_matches_lines(c);
+        }
+        Self { report }
+    }
+
+    /// The main run's scores (`None`) or the `i`-th compared section's, on `lines` alone: a
+    /// report with only those lines, in that order, and their summary.
+    pub fn on(&self, variant: Option<usize>, lines: &[&str]) -> serde_json::Value {
+        let scored = match variant {
+            None => &self.report,
+            Some(i) => &self.report["compared"][i],
+        };
+        let picked: Vec<serde_json::Value> = lines
+            .iter()
+            .map(|l| {
+                let want: Vec<f32> = l.split(',').map(|c| c.parse().unwrap()).collect();
+                scored["lines"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|s| {
+                        let got: Vec<f32> = s["line"]
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .map(|c| c.as_f64().unwrap() as f32)
+                            .collect();
+                        got == want
+                    })
+                    .unwrap_or_else(|| panic!("line {l} was not scored"))
+                    .clone()
+            })
+            .collect();
+        let mut report = scored.clone();
+        report["frames"] = self.report["frames"].clone();
+        report["lines"] = serde_json::Value::Array(picked);
+        let (off, truth) = lines_off(&report);
+        let counts = 2 * lines.len();
+        let within = counts - counts_over_ten_percent(&report).len();
+        report["lines_summary"] = serde_json::json!({
+            "off": off,
+            "truth_crossings": truth,
+            "counts": counts,
+            "counts_within_10_percent": within,
+        });
+        report
+    }
 }
 
 /// Runs `a` on a thread of its own while `b` runs here (two `eval` processes at once, one core
 /// each); returns both results.
-fn at_once<A: Send, B>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B) -> (A, B) {
+pub fn at_once<A: Send, B>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B) -> (A, B) {
     std::thread::scope(|s| {
         let first = s.spawn(a);
         let second = b();
@@ -154,58 +224,45 @@ fn at_once<A: Send, B>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B) -> (
     })
 }
 
-/// `eval_lines_with_config` with the example config file `example` and `eval_lines` with
-/// `detector` and `counting`, on the same lines at once (two processes): (example, other).
-pub fn example_against(
-    video: &std::path::Path,
-    gt: &std::path::Path,
-    example: &std::path::Path,
-    detector: &str,
-    counting: &str,
-    lines: &[&str],
-) -> (serde_json::Value, serde_json::Value) {
-    at_once(
-        || eval_lines_with_config(video, gt, example, lines).0,
-        || eval_lines(video, gt, detector, counting, lines).0,
-    )
+/// The `[counting]` section of the example config `example` as TOML lines, with `key` set to
+/// `value` when given: a compared section that differs from the example in that key alone.
+pub fn example_counting(example: &std::path::Path, change: Option<(&str, toml::Value)>) -> String {
+    let config: toml::Table = std::fs::read_to_string(example).unwrap().parse().unwrap();
+    let mut counting = config["counting"].as_table().cloned().unwrap_or_default();
+    if let Some((key, value)) = change {
+        counting.insert(key.to_string(), value);
+    }
+    counting.to_string()
 }
 
-/// `eval_lines_with_config` with the example config file `example` and with a copy of it in
-/// which `[section] key` is `value`, on the same lines at once: (example, changed). The two
-/// runs differ in that key alone. The copy is written to a temporary directory, so `example`
-/// must name no relative path (`examples/pets09-ssd.toml` names none).
-pub fn example_against_changed(
-    video: &std::path::Path,
-    gt: &std::path::Path,
-    example: &std::path::Path,
-    (section, key, value): (&str, &str, toml::Value),
-    lines: &[&str],
-) -> (serde_json::Value, serde_json::Value) {
-    let mut config = example_table(example);
-    config
-        .get_mut(section)
-        .and_then(toml::Value::as_table_mut)
-        .unwrap_or_else(|| panic!("{} has no [{section}]", example.display()))
-        .insert(key.to_string(), value);
-    let dir = tempfile::tempdir().unwrap();
-    let changed = dir.path().join("changed.toml");
-    std::fs::write(&changed, config.to_string()).unwrap();
-    at_once(
-        || eval_lines_with_config(video, gt, example, lines).0,
-        || eval_lines_with_config(video, gt, &changed, lines).0,
-    )
+/// Claims checked one after another on shared runs; every failure is reported at the end,
+/// by name, so one broken claim does not hide the others.
+#[derive(Default)]
+pub struct Claims {
+    failed: Vec<String>,
 }
 
-/// The example config file, parsed.
-fn example_table(example: &std::path::Path) -> toml::Table {
-    std::fs::read_to_string(example).unwrap().parse().unwrap()
-}
+impl Claims {
+    pub fn check(&mut self, name: &str, claim: impl FnOnce()) {
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(claim));
+        if let Err(cause) = outcome {
+            let why = cause
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| cause.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            self.failed.push(format!("{name}: {why}"));
+        }
+    }
 
-/// The example config's `detector.nms_iou` as a TOML line, for a comparison run that should
-/// differ from the example only in what it tests.
-pub fn example_nms_iou(example: &std::path::Path) -> String {
-    let value = &example_table(example)["detector"]["nms_iou"];
-    format!("nms_iou = {value}\n")
+    pub fn assert_all(self) {
+        assert!(
+            self.failed.is_empty(),
+            "{} claim(s) failed:\n{}",
+            self.failed.len(),
+            self.failed.join("\n")
+        );
+    }
 }
 
 /// `better` (the setting under test) against `worse` (the one it replaces), on the same lines:

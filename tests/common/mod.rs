@@ -91,6 +91,25 @@ pub fn headcount() -> Command {
     cmd
 }
 
+/// `headcount` for the heavy replays (PETS09 evaluations): the optimised build named by
+/// `HEADCOUNT_OPTIMISED_BIN` (scripts/test.sh sets it right after building
+/// `target/release/headcount` from the same tree), else the test build.
+pub fn headcount_optimised() -> Command {
+    let Some(path) = std::env::var_os("HEADCOUNT_OPTIMISED_BIN") else {
+        return headcount();
+    };
+    let cmd = headcount();
+    // The same environment clean-up as the test build.
+    let mut optimised_cmd = Command::new(&path);
+    for (key, value) in cmd.get_envs() {
+        match value {
+            Some(v) => optimised_cmd.env(key, v),
+            None => optimised_cmd.env_remove(key),
+        };
+    }
+    optimised_cmd
+}
+
 /// Runs a command to completion with a time limit; kills it if it overruns.
 pub fn run_with_timeout(mut cmd: Command, limit: Duration) -> Output {
     let child = cmd
