@@ -138,6 +138,9 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                     noise.describe()
                 ));
             }
+            if let Some(warning) = crate::service::unused_edgetpu(&config) {
+                tracing::warn!("{warning}");
+            }
             print_stdout(&text)
         }
         Command::PrivacyReport { config } => {

@@ -172,6 +172,17 @@ pub fn report(edgetpu_library: &str) -> String {
                 let _ = writeln!(out, "  {}:{}  {}", t.kind, *n, t.path);
                 *n += 1;
             }
+            // Without its Edge TPU twin the bundled model runs on the CPU: say what is missing.
+            let twin = edgetpu::twin_of(&crate::detect::bundled_model());
+            if twin.is_file() {
+                let _ = writeln!(out, "edge tpu model (bundled SSD): {}", twin.display());
+            } else {
+                let _ = writeln!(
+                    out,
+                    "edge tpu model (bundled SSD): MISSING, the TPU is unused: {}",
+                    edgetpu::EdgeTpuError::NoModel { twin }
+                );
+            }
         }
         Err(e) => {
             let _ = writeln!(out, "edge tpus: none found ({e})");

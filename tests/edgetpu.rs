@@ -257,6 +257,140 @@ fn devices_lists_edge_tpus_through_libedgetpu_or_says_none() {
     assert!(stdout.contains("edge tpus: none found"), "{stdout}");
 }
 
+/// A Coral owner with the bundled model and no `_edgetpu` twin installed is told exactly what is
+/// missing (Coral's file name, where it is published, its content id) by `devices`, by
+/// `check-config` (a warning) and at start-up (a warning); nothing is said when no TPU is there
+/// or the config keeps to the CPU.
+#[test]
+fn a_tpu_without_the_bundled_models_twin_is_named_everywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let stub = build_stub(dir.path());
+    let twin = root().join("models/ssd_mobilenet_v1_coco_quant/detect_edgetpu.tflite");
+    assert!(!twin.exists(), "the twin is not committed");
+    let names_the_twin = |text: &str| {
+        text.contains("ssd_mobilenet_v1_coco_quant_postprocess_edgetpu.tflite")
+            && text.contains("https://github.com/google-coral/test_data/raw/")
+            && text.contains("07721d3949bd8f5a78b76e57fe3fafcf09207785")
+            && text.contains("detect_edgetpu.tflite")
+    };
+
+    let mut cmd = headcount();
+    cmd.arg("devices").arg("--edgetpu-library").arg(&stub);
+    let out = run_with_timeout(cmd, Duration::from_secs(30));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    assert!(
+        stdout.contains("edge tpu model (bundled SSD): MISSING"),
+        "{stdout}"
+    );
+    assert!(names_the_twin(&stdout), "{stdout}");
+
+    // (config [detector] lines, EDGETPU_STUB_DEVICES, warned)
+    let cases = [
+        ("", None, true),
+        ("", Some(""), false),
+        ("accelerator = \"cpu\"\n", None, false),
+        ("runtime = \"litert\"\n", None, false),
+    ];
+    for (detector, devices, warned) in cases {
+        let config = write_config(
+            dir.path(),
+            &format!(
+                "[detector]\nedgetpu_library = \"{}\"\n{detector}",
+                stub.display()
+            ),
+        );
+        let mut cmd = headcount();
+        cmd.arg("check-config").arg(&config);
+        if let Some(d) = devices {
+            cmd.env("EDGETPU_STUB_DEVICES", d);
+        }
+        let out = run_with_timeout(cmd, Duration::from_secs(30));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+        assert_eq!(
+            stderr.contains("an Edge TPU is present but would not be used"),
+            warned,
+            "{detector} {devices:?}: {stderr}"
+        );
+        assert_eq!(names_the_twin(&stderr), warned, "{stderr}");
+    }
+
+    // At start-up: a replay with the stub's one TPU runs on the CPU and says why.
+    let config = write_config(
+        dir.path(),
+        &format!("[detector]\nedgetpu_library = \"{}\"\n", stub.display()),
+    );
+    let mut cmd = headcount();
+    cmd.arg("replay")
+        .arg(common::one_by_one_first(dir.path(), 2))
+        .arg("--config")
+        .arg(&config)
+        .args(["--quiet"]);
+    let out = run_with_timeout(cmd, Duration::from_secs(300));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("an Edge TPU is present but unused; running on the CPU"),
+        "{stderr}"
+    );
+    assert!(names_the_twin(&stderr), "{stderr}");
+}
+
+/// `headcount-get-edgetpu-model` (shipped in the .deb) installs a twin only when its content id
+/// is the recorded one, and records the same address and id as `headcount devices` prints.
+#[test]
+fn the_twin_installer_checks_the_content_before_installing() {
+    let script = root().join("deploy/headcount-get-edgetpu-model");
+    let text = std::fs::read_to_string(&script).unwrap();
+    let twin = headcount::detect::edgetpu::BUNDLED_TWIN;
+    assert!(text.contains(twin.url) && text.contains(twin.git_blob));
+    let dir = tempfile::tempdir().unwrap();
+    let models = dir.path().join("models");
+    std::fs::create_dir(&models).unwrap();
+    let download = dir.path().join("twin.tflite");
+    std::fs::write(&download, b"TFL3 not Coral's model\0\x01\x02").unwrap();
+    let id = Command::new("git")
+        .args(["hash-object"])
+        .arg(&download)
+        .output()
+        .unwrap();
+    let id = String::from_utf8_lossy(&id.stdout).trim().to_string();
+    assert_eq!(id.len(), 40);
+    let run = |want: Option<&str>| {
+        let mut cmd = Command::new(&script);
+        cmd.env(
+            "HEADCOUNT_TWIN_URL",
+            format!("file://{}", download.display()),
+        )
+        .env("HEADCOUNT_MODEL_DIR", &models);
+        if let Some(w) = want {
+            cmd.env("HEADCOUNT_TWIN_ID", w);
+        }
+        cmd.output().unwrap()
+    };
+    // Coral's id against other bytes: refused, nothing installed.
+    let out = run(None);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains(&format!("has id {id}, not {}", twin.git_blob)),
+        "{stderr}"
+    );
+    assert!(!models.join("detect_edgetpu.tflite").exists());
+    // The bytes' own id: installed where `runtime = "auto"` looks.
+    let out = run(Some(&id));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read(models.join("detect_edgetpu.tflite")).unwrap(),
+        std::fs::read(&download).unwrap()
+    );
+}
+
 /// libusb (how libedgetpu reaches a Coral USB) under the shipped unit's own filters
 /// (`scripts/unit-seccomp.py`): `libusb_init` opens a kernel uevent (netlink) socket and fails
 /// with LIBUSB_ERROR_OTHER (-99) where the unit's `RestrictAddressFamilies=` refuses AF_NETLINK.

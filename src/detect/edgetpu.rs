@@ -28,7 +28,7 @@ pub enum EdgeTpuError {
     Library { library: String, cause: String },
     #[error("no Edge TPU{device} found by {library}")]
     NoDevice { library: String, device: String },
-    #[error("no Edge TPU model: set detector.edgetpu_model, or put {twin} beside the model")]
+    #[error("no Edge TPU model {}: {}", twin.display(), advice(twin))]
     NoModel { twin: PathBuf },
 }
 
@@ -117,6 +117,55 @@ pub fn delegate(library: &str, device: &str) -> Result<Delegate, EdgeTpuError> {
             }
         }
     })
+}
+
+/// Where Coral publishes the Edge TPU twin of the bundled SSD MobileNet v1 (COCO, quantised,
+/// with its detection post-processing): Coral's own compilation of this architecture, in its
+/// test data repository at a pinned commit.
+pub struct PublishedTwin {
+    /// Coral's file name.
+    pub file: &'static str,
+    /// Its address at the pinned commit.
+    pub url: &'static str,
+    /// Git's blob id of the file at that commit (SHA-1 of `blob <size>\0` and the bytes): how
+    /// Coral's repository identifies its content; README "Coral Edge TPU" checks it with
+    /// coreutils alone.
+    pub git_blob: &'static str,
+}
+
+/// The bundled model's twin, as Coral publishes it.
+pub const BUNDLED_TWIN: PublishedTwin = PublishedTwin {
+    file: "ssd_mobilenet_v1_coco_quant_postprocess_edgetpu.tflite",
+    url: "https://github.com/google-coral/test_data/raw/104342d2d3480b3e66203073dac24f4e2dbb4c41/ssd_mobilenet_v1_coco_quant_postprocess_edgetpu.tflite",
+    git_blob: "07721d3949bd8f5a78b76e57fe3fafcf09207785",
+};
+
+/// What to do about a missing twin: for the bundled model's (`.../ssd_mobilenet_v1_coco_quant/
+/// detect_edgetpu.tflite`), where Coral publishes it; for any other model, compile it.
+pub fn advice(twin: &Path) -> String {
+    let bundled = twin
+        .file_name()
+        .is_some_and(|f| f == "detect_edgetpu.tflite")
+        && twin
+            .parent()
+            .and_then(Path::file_name)
+            .is_some_and(|d| d == "ssd_mobilenet_v1_coco_quant");
+    if bundled {
+        format!(
+            "Coral publishes it as {} at {} (git blob {}); `sudo headcount-get-edgetpu-model` \
+             fetches, checks and installs it (README \"Coral Edge TPU\")",
+            BUNDLED_TWIN.file, BUNDLED_TWIN.url, BUNDLED_TWIN.git_blob
+        )
+    } else {
+        "compile the model with Coral's edgetpu_compiler and put the result there, or set \
+         detector.edgetpu_model"
+            .to_string()
+    }
+}
+
+/// Whether libedgetpu (`library`) loads and sees at least one Edge TPU.
+pub fn present(library: &str) -> bool {
+    list_devices(library).is_ok_and(|d| !d.is_empty())
 }
 
 /// The Edge TPU twin of a CPU model: `detect.tflite` → `detect_edgetpu.tflite`.

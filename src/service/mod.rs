@@ -34,7 +34,10 @@ use crate::wall_clock::WallClock;
 
 mod open;
 
-pub use open::{open_camera, open_counting_detector, open_detector, open_input, open_source};
+pub use open::{
+    edgetpu_model, open_camera, open_counting_detector, open_detector, open_input, open_source,
+    unused_edgetpu,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {

@@ -2,7 +2,7 @@
 //! the config names), the video file or stream, and the V4L2 camera in a negotiated mode. Opens
 //! things and reports why they cannot be opened; never reads a frame itself.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::ServiceError;
@@ -81,6 +81,12 @@ fn open_untiled(config: &Config, threshold: f32) -> Result<Box<dyn Detector>, De
         match open_edgetpu(config, &options) {
             Ok(detector) => return Ok(detector),
             Err(e) if d.accelerator == Accelerator::EdgeTpu => return Err(e),
+            Err(DetectError::EdgeTpu(why @ edgetpu::EdgeTpuError::NoModel { .. }))
+                if edgetpu::present(edgetpu::library(&d.edgetpu_library)) =>
+            {
+                // A Coral owner must not get the CPU silently.
+                tracing::warn!(reason = %why, "an Edge TPU is present but unused; running on the CPU")
+            }
             Err(DetectError::EdgeTpu(why)) => {
                 tracing::info!(reason = %why, "Edge TPU not used; running on the CPU")
             }
@@ -103,6 +109,38 @@ fn open_untiled(config: &Config, threshold: f32) -> Result<Box<dyn Detector>, De
             Err(e) => return Err(e),
         },
     })
+}
+
+/// The Edge TPU model `config` would run: `detector.edgetpu_model`, or the twin beside the model.
+pub fn edgetpu_model(config: &Config) -> PathBuf {
+    let d = &config.detector;
+    if !d.edgetpu_model.is_empty() {
+        return PathBuf::from(&d.edgetpu_model);
+    }
+    if d.model.is_empty() {
+        edgetpu::twin_of(&detect::bundled_model())
+    } else {
+        edgetpu::twin_of(Path::new(&d.model))
+    }
+}
+
+/// A warning for `check-config`: an Edge TPU is present, `config` may use it, and its Edge TPU
+/// model is missing (so it would run on the CPU).
+pub fn unused_edgetpu(config: &Config) -> Option<String> {
+    let d = &config.detector;
+    let may_use = !matches!(
+        (d.accelerator, d.runtime),
+        (Accelerator::Cpu, _) | (Accelerator::Auto, RuntimeKind::Litert)
+    );
+    let twin = edgetpu_model(config);
+    (may_use && !twin.is_file() && edgetpu::present(edgetpu::library(&d.edgetpu_library))).then(
+        || {
+            format!(
+                "an Edge TPU is present but would not be used: {}",
+                edgetpu::EdgeTpuError::NoModel { twin }
+            )
+        },
+    )
 }
 
 /// The Edge TPU path: the model's `_edgetpu` twin with libedgetpu's delegate on TF 2.9.
