@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use headcount::config::{Config, RuntimeKind};
 use headcount::config::{CountingConfig, LineConfig, ZoneConfig};
-use headcount::count::{Cadence, SceneCounter};
+use headcount::count::{Cadence, Counting};
 use headcount::health::HealthMonitor;
 use headcount::pipeline::{self, FramePrep};
 use headcount::privacy::mask::PixelMask;
@@ -20,11 +20,11 @@ use headcount::source::ffmpeg::{FfmpegOptions, FfmpegSource};
 use headcount::source::view::ViewLimits;
 use headcount::source::{Frame, FrameSource, SourceError};
 
-struct Counting;
+struct CountingAllocator;
 
 static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
 
-unsafe impl GlobalAlloc for Counting {
+unsafe impl GlobalAlloc for CountingAllocator {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
         // SAFETY: forwarding to the system allocator with the caller's layout.
@@ -42,7 +42,7 @@ unsafe impl GlobalAlloc for Counting {
 }
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: CountingAllocator = CountingAllocator;
 
 /// Wraps a source to snapshot the allocation counter when frame `mark` is requested.
 struct Marking<S> {
@@ -138,8 +138,10 @@ fn main() {
         let cadence = Cadence::OnChange {
             interval: Duration::from_secs(3600),
         };
-        let mut counter = SceneCounter::new(
-            counting.scene(cadence, config.detector.threshold),
+        let mut counter = Counting::from_config(
+            &counting,
+            cadence,
+            config.detector.threshold,
             std::sync::Arc::new(headcount::wall_clock::WallClock::live(
                 std::time::SystemTime::now(),
             )),

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Home Assistant end to end (scripts/ha_e2e.py says what is checked): installs the newest Home
 # Assistant whose Python requirement an interpreter on this machine meets (pip chooses it) into a
-# venv under .runtime/ (ignored by git, reused and upgraded on later runs), then runs the check
+# venv in the user's cache (${XDG_CACHE_HOME:-~/.cache}/headcount, or $HEADCOUNT_CACHE; shared by
+# every clone, reused and upgraded on later runs: a clean clone does not reinstall Home
+# Assistant's few hundred packages), then runs the check
 # against the release build, which it builds if missing. Prints the Home Assistant version it ran.
 #   usage: scripts/ha-e2e.sh [HEADCOUNT_BINARY]
 set -euo pipefail
@@ -17,7 +19,9 @@ for py in $(compgen -c python3. | grep -E '^python3\.[0-9]+$' | sort -u) "$HOME"
   if [ "$v" -gt "$best_version" ]; then best=$py best_version=$v; fi
 done
 [ -n "$best" ] || { echo "ha-e2e: no python3 found" >&2; exit 1; }
-venv=".runtime/ha-venv-$best_version"
+cache=${HEADCOUNT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/headcount}
+mkdir -p "$cache"
+venv="$cache/ha-venv-$best_version"
 if [ ! -x "$venv/bin/python" ]; then
   echo "ha-e2e: making a venv with $("$best" --version) in $venv" >&2
   "$best" -m venv "$venv"

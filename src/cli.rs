@@ -14,6 +14,7 @@ use crate::config::Config;
 use crate::eval;
 use crate::privacy::sandbox;
 use crate::service::{self, ServiceOptions};
+use crate::shutdown::Shutdown;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -278,8 +279,14 @@ fn serve(config: Config, options: ServiceOptions) -> Result<(), Failure> {
         .build()
         .context("cannot start the async runtime")
         .map_err(Failure::Runtime)?;
+    // SIGTERM / SIGINT are honoured from here on, in every phase (opening included).
+    let shutdown = Shutdown::new();
+    shutdown.install_signal_flag();
     runtime
-        .block_on(service::run(config, options, sandbox))
+        .block_on(async {
+            tokio::spawn(shutdown.clone().on_signals());
+            service::run(config, options, sandbox, shutdown).await
+        })
         .map(|_| ())
         .map_err(|e| Failure::Runtime(e.into()))
 }

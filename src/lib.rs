@@ -43,6 +43,7 @@ pub mod pipeline;
 pub mod privacy;
 pub mod progress;
 pub mod publish;
+pub mod redact;
 pub mod service;
 pub mod shutdown;
 pub mod source;

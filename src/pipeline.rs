@@ -1,19 +1,21 @@
 //! The per-frame loop: source → detect → count, on one thread.
 //!
 //! Each frame is borrowed from the source, read once by the detector into its input tensor, and
-//! released before the next read; only the frame's person boxes reach the counting stage (which
-//! drops them once its counts are made), and only count reports leave through `emit`. Must never
-//! hold a frame across iterations, and never pass boxes anywhere but the counting stage.
+//! released before the next read ([`FrameStep`], the one per-frame step the daemon and `eval`
+//! share); only the frame's person boxes reach the counting stage (which drops them
+//! once its counts are made), and only count reports leave through `emit`. Must never hold a
+//! frame across iterations, and never pass boxes anywhere but the counting stage.
 
 use std::time::{Duration, Instant};
 
-use crate::count::{CountReport, SceneCounter};
+use crate::config::Config;
+use crate::count::{CountReport, Counting};
 use crate::detect::{appearance, DetectError, Detection, Detector};
 use crate::health::{HealthMonitor, SourceState};
 use crate::privacy::mask::PixelMask;
 use crate::shutdown::Shutdown;
 use crate::source::view::{View, ViewCheck, ViewLimits};
-use crate::source::{FrameSource, SourceError};
+use crate::source::{Frame, FrameGeometry, FrameSource, Picture, SourceError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
@@ -46,66 +48,143 @@ pub struct FramePrep {
     pub view: ViewLimits,
 }
 
+impl FramePrep {
+    /// `privacy.masks` on frames of `geometry`, and the view limits of `[source]`.
+    pub fn from_config(config: &Config, geometry: FrameGeometry) -> Self {
+        Self {
+            mask: PixelMask::new(&config.privacy.masks, geometry),
+            view: ViewLimits {
+                blind_after: Duration::from_secs(config.source.blind_after_s.into()),
+                frozen_after: Duration::from_secs(config.source.frozen_after_s.into()),
+            },
+        }
+    }
+}
+
+/// What one frame gave: its person boxes in picture coordinates (the frame itself is gone).
+#[derive(Debug)]
+pub struct Detected<'a> {
+    pub detections: &'a [Detection],
+    /// Time in [`Detector::detect`] (preprocess + invoke + decode).
+    pub took: Duration,
+    /// The camera's view changed with this frame: the new view, and how long the old one lasted.
+    pub view_change: Option<(View, Duration)>,
+}
+
+/// The per-frame step before counting, shared by the daemon ([`run`]) and `eval`:
+/// masks, view check, detection, colours (when a counting stage weighs them), boxes mapped to
+/// the picture. It takes each frame by value and drops it before returning, so no frame
+/// outlives its step; the boxes it lends out are overwritten by the next frame.
+pub struct FrameStep<'a> {
+    prep: &'a FramePrep,
+    detector: &'a mut dyn Detector,
+    picture: Picture,
+    appearance: bool,
+    /// Made on the first frame, which brings the frame size.
+    view: Option<ViewCheck>,
+    detections: Vec<Detection>,
+}
+
+impl<'a> FrameStep<'a> {
+    /// `picture`: where the picture lies in the source's frames; `appearance`: read each box's
+    /// coarse colours (a counting stage weighs them) while the frame is still here.
+    pub fn new(
+        prep: &'a FramePrep,
+        detector: &'a mut dyn Detector,
+        picture: Picture,
+        appearance: bool,
+    ) -> Self {
+        Self {
+            prep,
+            detector,
+            picture,
+            appearance,
+            view: None,
+            detections: Vec::with_capacity(64),
+        }
+    }
+
+    /// One frame: masked pixels blacked out, the view judged on what is left, people detected,
+    /// their colours read when wanted, and their boxes mapped to picture coordinates.
+    pub fn detect(&mut self, frame: Frame<'_>) -> Result<Detected<'_>, DetectError> {
+        self.prep.mask.apply(frame.rgb);
+        let (prep, picture) = (self.prep, self.picture);
+        let check = self
+            .view
+            .get_or_insert_with(|| ViewCheck::new(prep.view, frame.geometry, picture));
+        let view_change = match check.observe(frame.rgb, frame.t) {
+            (now, Some(lasted)) => Some((now, lasted)),
+            (_, None) => None,
+        };
+        self.detections.clear();
+        let t0 = Instant::now();
+        self.detector.detect(&frame, &mut self.detections)?;
+        let took = t0.elapsed();
+        if self.appearance {
+            // Boxes are still in frame coordinates here.
+            appearance::describe(&frame, &mut self.detections);
+        }
+        for d in &mut self.detections {
+            d.bbox = d.bbox.in_picture(&picture);
+        }
+        Ok(Detected {
+            detections: &self.detections,
+            took,
+            view_change,
+        })
+    }
+}
+
 /// Runs until the source ends, `stop` is triggered, or `emit` returns false (the receiver is
-/// gone). Masked pixels are blacked out before the detector reads a frame, and the camera's view
-/// is judged on what is left (a change goes to `health`, which marks counts made meanwhile). The
-/// counter's last partial window is flushed through `emit` in every case, errors included, so no
+/// gone). Each frame goes through the [`FrameStep`] (a change of the camera's view goes to
+/// `health`, which marks counts made meanwhile) and its boxes through `counting`. The counting
+/// stage's last partial window is flushed through `emit` in every case, errors included, so no
 /// aggregate is lost.
 pub fn run(
     source: &mut dyn FrameSource,
     prep: &FramePrep,
     detector: &mut dyn Detector,
-    counter: &mut SceneCounter,
+    counting: &mut Counting,
     health: &HealthMonitor,
     stop: &Shutdown,
     emit: &mut dyn FnMut(CountReport) -> bool,
 ) -> (PipelineStats, Result<(), PipelineError>) {
     let started = Instant::now();
     let mut stats = PipelineStats::default();
-    let mut detections: Vec<Detection> = Vec::with_capacity(64);
-    let mut reports: Vec<CountReport> = Vec::with_capacity(16);
-    let picture = source.picture();
+    let mut step = FrameStep::new(
+        prep,
+        detector,
+        source.picture(),
+        counting.wants_appearance(),
+    );
     let mut dropped = 0;
-    // Made on the first frame, which brings the frame size.
-    let mut view: Option<ViewCheck> = None;
     let result = loop {
         if stop.is_triggered() {
             break Ok(());
         }
         let frame = match source.next_frame() {
-            Ok(Some(frame)) => {
-                prep.mask.apply(frame.rgb);
-                let check =
-                    view.get_or_insert_with(|| ViewCheck::new(prep.view, frame.geometry, picture));
-                if let (now, Some(lasted)) = check.observe(frame.rgb, frame.t) {
-                    report_view(health, now, lasted);
-                }
-                frame
-            }
+            Ok(Some(frame)) => frame,
             Ok(None) => break Ok(()),
             Err(e) => break Err(PipelineError::from(e)),
         };
-        let t0 = Instant::now();
-        if let Err(e) = detector.detect(&frame, &mut detections) {
-            break Err(e.into());
+        let t = frame.t;
+        let detected = match step.detect(frame) {
+            Ok(d) => d,
+            Err(e) => break Err(e.into()),
+        };
+        if let Some((now, lasted)) = detected.view_change {
+            report_view(health, now, lasted);
         }
-        let took = t0.elapsed();
-        stats.detect_time += took;
+        stats.detect_time += detected.took;
         stats.frames += 1;
-        health.record_frame(took);
-        if counter.wants_appearance() {
-            // Colours are read while the frame is still here; boxes are in frame coordinates.
-            appearance::describe(&frame, &mut detections);
-        }
-        picture.unmap(&mut detections);
-        counter.observe(&detections, frame.t, &mut reports);
-        detections.clear();
+        health.record_frame(detected.took);
+        let reports = counting.step(detected.detections, t);
         let now_dropped = source.dropped();
         if now_dropped > dropped {
             health.record_dropped(now_dropped - dropped);
             dropped = now_dropped;
         }
-        if !reports.drain(..).all(&mut *emit) {
+        if !reports.iter().all(|r| emit(*r)) {
             break Ok(());
         }
     };
@@ -117,9 +196,8 @@ pub fn run(
             health.set_error(e.to_string());
         }
     }
-    counter.flush(&mut reports);
-    for report in reports.drain(..) {
-        emit(report);
+    for report in counting.finish() {
+        emit(*report);
     }
     stats.elapsed = started.elapsed();
     (stats, result)

@@ -2,19 +2,18 @@
 //! validation (every key named with its allowed values). Holds geometry only, never positions of
 //! people.
 
-use std::time::Duration;
-
 use serde::{Deserialize, Serialize};
 
 use super::ConfigError;
-use crate::count::door::DoorConfig;
-use crate::count::lines::MAX_LINES;
-use crate::count::{Band, Cadence, OccupancyMode, SceneConfig, Segment, TrackerConfig, Zone};
 
-/// Where the published occupancy comes from.
+/// The most entrance lines one counting stage holds (each followed person remembers their side
+/// of every line in a fixed array of this size).
+pub const MAX_LINES: usize = 16;
+
+/// Where the published occupancy comes from: the one enum, read by the counting stage as it is.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
 #[serde(rename_all = "snake_case")]
-pub enum OccupancySource {
+pub enum OccupancyMode {
     /// Each frame's detections (median-smoothed): the most accurate on crowded scenes.
     #[default]
     Detections,
@@ -30,7 +29,7 @@ pub enum OccupancySource {
 pub struct CountingConfig {
     /// Occupancy is the median of the last N per-frame counts, so one missed frame does not flicker it.
     pub smoothing_frames: u32,
-    pub occupancy: OccupancySource,
+    pub occupancy: OccupancyMode,
     /// Seconds a tracked person is still counted after the detector last saw them.
     pub track_hold_s: f32,
     /// Seconds more a tracked person who vanished inside the picture (behind a pillar, a sign, a
@@ -68,17 +67,18 @@ pub struct CountingConfig {
     pub lines: Vec<LineConfig>,
 }
 
+/// The counting stage's defaults: the one place they are set (the tracker's own defaults are
+/// read from here).
 impl Default for CountingConfig {
     fn default() -> Self {
-        let t = TrackerConfig::default();
         Self {
             smoothing_frames: 9,
-            occupancy: OccupancySource::Detections,
-            track_hold_s: t.hold.as_secs_f32(),
-            track_lost_s: t.lost.as_secs_f32(),
-            track_min_hits: t.min_hits,
-            track_iou: t.iou_min,
-            track_distance: t.distance_max,
+            occupancy: OccupancyMode::Detections,
+            track_hold_s: 1.5,
+            track_lost_s: 1.5,
+            track_min_hits: 3,
+            track_iou: 0.2,
+            track_distance: 0.6,
             track_low_score: 0.3,
             line_band: 0.02,
             line_band_height: 0.0,
@@ -286,7 +286,7 @@ impl CountingConfig {
                 });
             }
         }
-        if self.occupancy == OccupancySource::InMinusOut && self.lines.is_empty() {
+        if self.occupancy == OccupancyMode::InMinusOut && self.lines.is_empty() {
             return Err(invalid(
                 "counting.occupancy",
                 "in_minus_out",
@@ -295,62 +295,6 @@ impl CountingConfig {
             ));
         }
         Ok(())
-    }
-
-    /// The band around every line: `line_band_height` of each person's height when set, else
-    /// `line_band`.
-    pub fn line_band(&self) -> Band {
-        if self.line_band_height > 0.0 {
-            Band::OfHeight(self.line_band_height)
-        } else {
-            Band::Fixed(self.line_band)
-        }
-    }
-
-    /// The counting stage's configuration, reporting on `cadence`; detections scoring below
-    /// `person_threshold` (the detector's threshold) only continue tracks.
-    pub fn scene(&self, cadence: Cadence, person_threshold: f32) -> SceneConfig {
-        SceneConfig {
-            mode: match self.occupancy {
-                OccupancySource::Tracks => OccupancyMode::Tracks,
-                OccupancySource::Detections => OccupancyMode::Detections,
-                OccupancySource::InMinusOut => OccupancyMode::InMinusOut,
-            },
-            smoothing_frames: self.smoothing_frames,
-            cadence,
-            tracker: TrackerConfig {
-                iou_min: self.track_iou,
-                distance_max: self.track_distance,
-                min_hits: self.track_min_hits,
-                hold: Duration::from_secs_f32(self.track_hold_s),
-                lost: Duration::from_secs_f32(self.track_lost_s),
-                high_score: person_threshold,
-                appearance_weight: self.appearance_weight,
-            },
-            line_band: self.line_band(),
-            line_return: Duration::from_secs_f32(self.line_return_s),
-            zones: self
-                .zones
-                .iter()
-                .map(|z| Zone::new(z.polygon.iter().map(|&[x, y]| (x, y))))
-                .collect(),
-            lines: self.lines.iter().map(LineConfig::segment).collect(),
-            door: DoorConfig {
-                reset_at: parse_time_of_day(&self.daily_reset),
-                empty_correction: (self.empty_correction_s > 0)
-                    .then(|| Duration::from_secs(self.empty_correction_s.into())),
-                utc_offset_s: None,
-            },
-        }
-    }
-}
-
-impl LineConfig {
-    pub fn segment(&self) -> Segment {
-        Segment {
-            from: (self.from[0], self.from[1]),
-            to: (self.to[0], self.to[1]),
-        }
     }
 }
 

@@ -19,16 +19,9 @@ fn zones_and_lines_parse_and_validate() {
     )
     .unwrap();
     c.validate().unwrap();
-    let scene = c.counting.scene(
-        Cadence::OnChange {
-            interval: Duration::from_secs(60),
-        },
-        c.detector.threshold,
-    );
-    assert_eq!(scene.mode, OccupancyMode::InMinusOut);
-    assert_eq!(scene.door.reset_at, Some(3 * 3600));
-    assert_eq!(scene.lines.len(), 1);
-    assert!(scene.zones[0].contains((0.4, 0.5)));
+    assert_eq!(c.counting.occupancy, OccupancyMode::InMinusOut);
+    assert_eq!(c.counting.zones[0].polygon.len(), 3);
+    assert_eq!(c.counting.lines[0].to, [0.5, 1.0]);
 }
 
 #[test]

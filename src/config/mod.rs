@@ -3,6 +3,10 @@
 //! Every key has a default (documented in README.md), unknown keys are rejected by name, and every
 //! value is range-checked here so the rest of the program can trust it. This module never reads
 //! secrets into logs: [`Config::to_toml`] is what `check-config` prints.
+//!
+//! The lowest layer: the file's contract (`shared/DESIGN.md`) as plain data. Each stage builds
+//! itself from its own section (`count::Counting::from_config`, `pipeline::FramePrep::from_config`,
+//! …); nothing here imports a stage (`tests/layers.rs` fails if it does).
 
 use std::path::{Path, PathBuf};
 
@@ -15,10 +19,18 @@ mod mqtt;
 mod point;
 mod validate;
 
-pub use counting::{CountingConfig, LineConfig, OccupancySource, ZoneConfig};
+pub use counting::{
+    parse_time_of_day, CountingConfig, LineConfig, OccupancyMode, ZoneConfig, MAX_LINES,
+};
 pub use mqtt::{BrokerAddr, MqttConfig};
 
 pub use credentials::ENV_MQTT_PASSWORD;
+
+/// `source.input_format`'s values (the camera module reads each as a V4L2 pixel format).
+pub const INPUT_FORMATS: [&str; 4] = ["auto", "mjpeg", "yuyv", "nv12"];
+
+/// The most tiles along one side of the picture (`detector.tile_columns`, `tile_rows`).
+pub const MAX_TILES: u32 = 4;
 
 /// Why a configuration could not be used. Always names the key and what is allowed.
 #[derive(Debug, thiserror::Error)]
@@ -256,11 +268,14 @@ pub struct MaskConfig {
     pub polygon: Vec<[f32; 2]>,
 }
 
-/// Where the daemon may write (the differential-privacy budget). Nowhere else.
+/// Where the daemon may write, and nowhere else: `headcount.lock` (one process per state dir),
+/// `dp-budget.json` (the differential-privacy budget spent today), `door-count.json` (the
+/// in − out count of this counting day) and `outbox.jsonl` (published reports not yet
+/// acknowledged by the broker, with `outbox.reserve`, the space kept for them). Numbers only.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct StateConfig {
-    /// Directory for small state files; "" = none (state lives in memory only).
+    /// Directory for those files; "" = none (state lives in memory only).
     pub dir: String,
 }
 
@@ -341,7 +356,7 @@ impl Config {
     /// f64 (`0.019999999552965164`).
     pub fn to_toml(&self) -> String {
         let mut shown = self.clone();
-        shown.source.url = crate::source::redact_url(&self.source.url);
+        shown.source.url = crate::redact::redact_url(&self.source.url);
         let rendered = toml::Value::try_from(&shown).and_then(|mut value| {
             shorten_f32(&mut value);
             toml::to_string(&value)

@@ -26,7 +26,7 @@ impl Config {
                 "allowed: 0 (the clip's own rate) or 0.1..=240",
             );
         }
-        if crate::source::camera::PixelFormat::from_name(&s.input_format).is_none() {
+        if !super::INPUT_FORMATS.contains(&s.input_format.as_str()) {
             return invalid(
                 "source.input_format",
                 &s.input_format,
@@ -91,7 +91,7 @@ impl Config {
             ("detector.tile_columns", d.tile_columns),
             ("detector.tile_rows", d.tile_rows),
         ] {
-            if !(1..=crate::detect::tiles::MAX_TILES).contains(&n) {
+            if !(1..=super::MAX_TILES).contains(&n) {
                 return invalid(key, n, "allowed: 1..=4 (1 = no tiling)");
             }
         }

@@ -8,6 +8,7 @@
 
 use std::time::Duration;
 
+use super::heuristics::Heuristics;
 use super::track::Track;
 
 /// A paired box shorter than this share of its track's predicted height, with its top where
@@ -39,7 +40,12 @@ const HEIGHT_KNOWN_AFTER: u32 = 3;
 /// The measurement `z` (centre x, centre y, width, height) paired with `track` at time `t`,
 /// with the track's own height where `z` is the person cut from below, or merged below for at
 /// most [`MERGED_FOR_AT_MOST`]; `z` itself otherwise.
-pub(super) fn own_height<M>(track: &mut Track<M>, z: [f32; 4], t: Duration) -> [f32; 4] {
+pub(super) fn own_height<M>(
+    track: &mut Track<M>,
+    z: [f32; 4],
+    t: Duration,
+    on: Heuristics,
+) -> [f32; 4] {
     if track.hits < HEIGHT_KNOWN_AFTER {
         return z;
     }
@@ -50,7 +56,8 @@ pub(super) fn own_height<M>(track: &mut Track<M>, z: [f32; 4], t: Duration) -> [
     }
     let keep_height = match fit {
         BoxFit::Whole => false,
-        BoxFit::CutBelow => true,
+        BoxFit::CutBelow => on.cut_boxes,
+        BoxFit::MergedBelow if !on.merged_boxes => false,
         BoxFit::MergedBelow => {
             let since = *track.taller_since.get_or_insert(t);
             t.saturating_sub(since) < MERGED_FOR_AT_MOST

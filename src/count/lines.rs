@@ -19,7 +19,8 @@ use std::time::Duration;
 use super::occupancy::{bin_end, bin_of, Cadence};
 
 /// The most lines one sensor can have (per-track memory is a fixed array).
-pub const MAX_LINES: usize = 16;
+pub use crate::config::MAX_LINES;
+use crate::config::{CountingConfig, LineConfig};
 
 /// Which side of a directed line a point is on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +49,16 @@ pub enum Band {
 }
 
 impl Band {
+    /// The band of `[counting]`: `line_band_height` of each person's height when set, else
+    /// `line_band`.
+    pub fn from_config(c: &CountingConfig) -> Self {
+        if c.line_band_height > 0.0 {
+            Band::OfHeight(c.line_band_height)
+        } else {
+            Band::Fixed(c.line_band)
+        }
+    }
+
     /// The half-width for a person `height` tall (normalised).
     pub fn for_height(self, height: f32) -> f32 {
         match self {
@@ -62,6 +73,15 @@ impl Band {
 pub struct Segment {
     pub from: (f32, f32),
     pub to: (f32, f32),
+}
+
+impl From<&LineConfig> for Segment {
+    fn from(l: &LineConfig) -> Self {
+        Segment {
+            from: (l.from[0], l.from[1]),
+            to: (l.to[0], l.to[1]),
+        }
+    }
 }
 
 /// What one track remembers about one line.
@@ -104,7 +124,7 @@ impl LineMemory {
         Some(c)
     }
 
-    /// Crossings held back while the track was tentative; cleared by the call.
+    /// The crossings made while the track was tentative (pending); cleared by the call.
     pub fn take_pending(&mut self) -> (u16, u16) {
         let p = (self.pending_in, self.pending_out);
         self.pending_in = 0;
@@ -112,7 +132,9 @@ impl LineMemory {
         p
     }
 
-    pub fn hold(&mut self, c: Crossing) {
+    /// A crossing made by a tentative track: pending until the track is confirmed (then it
+    /// counts, [`LineMemory::take_pending`]) or retired (then it never does).
+    pub fn pend(&mut self, c: Crossing) {
         match c {
             Crossing::In => self.pending_in = self.pending_in.saturating_add(1),
             Crossing::Out => self.pending_out = self.pending_out.saturating_add(1),

@@ -17,22 +17,14 @@ use super::lines::{Band, Crossing, LineCounter, LineMemory, LineReport, Segment,
 use super::occupancy::{Cadence, OccupancyCounter, OccupancyReport};
 use super::tracker::{Tracker, TrackerConfig};
 use super::zones::Zone;
+pub use crate::config::OccupancyMode;
+use crate::config::{parse_time_of_day, CountingConfig};
 use crate::detect::Detection;
 use crate::wall_clock::WallClock;
 
-/// Where the occupancy number comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum OccupancyMode {
-    /// People present: confirmed tracks, held through short occlusions.
-    #[default]
-    Tracks,
-    /// The detections of each frame, as they are.
-    Detections,
-    /// Ins − outs over the entrance lines, clamped at 0 (door-only sensors).
-    InMinusOut,
-}
-
-/// Everything the counting stage is configured with.
+/// Everything the counting stage is configured with: its `[counting]` section resolved
+/// ([`SceneConfig::from_config`]), plus what the rest of the sensor decides (the report cadence,
+/// the detector's threshold).
 #[derive(Debug, Clone)]
 pub struct SceneConfig {
     pub mode: OccupancyMode,
@@ -47,6 +39,33 @@ pub struct SceneConfig {
     pub zones: Vec<Zone>,
     pub lines: Vec<Segment>,
     pub door: DoorConfig,
+}
+
+impl SceneConfig {
+    /// The stage as `[counting]` describes it, reporting on `cadence`; detections scoring below
+    /// `person_threshold` (the detector's threshold) only continue tracks.
+    pub fn from_config(c: &CountingConfig, cadence: Cadence, person_threshold: f32) -> Self {
+        SceneConfig {
+            mode: c.occupancy,
+            smoothing_frames: c.smoothing_frames,
+            cadence,
+            tracker: TrackerConfig::from_config(c, person_threshold),
+            line_band: Band::from_config(c),
+            line_return: Duration::from_secs_f32(c.line_return_s),
+            zones: c
+                .zones
+                .iter()
+                .map(|z| Zone::new(z.polygon.iter().map(|&[x, y]| (x, y))))
+                .collect(),
+            lines: c.lines.iter().map(Segment::from).collect(),
+            door: DoorConfig {
+                reset_at: parse_time_of_day(&c.daily_reset),
+                empty_correction: (c.empty_correction_s > 0)
+                    .then(|| Duration::from_secs(c.empty_correction_s.into())),
+                utc_offset_s: None,
+            },
+        }
+    }
 }
 
 /// One aggregate ready to publish.
@@ -65,9 +84,11 @@ type Memo = [LineMemory; MAX_LINES];
 /// (a group seen as one, a duplicate) rarely last this long, people do.
 const ESTABLISHED: u32 = 10;
 
-/// Tracker, occupancy, zones, lines and the door count, fed one frame at a time.
+/// The counting stage: tracker, occupancy, zones, lines and the door count, fed one frame at a
+/// time through [`Counting::step`] (the daemon's pipeline, `eval` and the benchmarks all call
+/// it), closed with [`Counting::finish`].
 #[derive(Debug)]
-pub struct SceneCounter {
+pub struct Counting {
     mode: OccupancyMode,
     band: Band,
     return_window: Duration,
@@ -79,9 +100,11 @@ pub struct SceneCounter {
     crossings: Vec<(u64, u64)>,
     door: DoorOccupancy,
     clock: Arc<WallClock>,
+    /// The reports due after the last step (reused: a step allocates nothing after warm-up).
+    reports: Vec<CountReport>,
 }
 
-impl SceneCounter {
+impl Counting {
     /// `clock` maps source time to wall-clock time (for the daily reset); a live one is kept on
     /// the system clock from each frame's time.
     pub fn new(config: SceneConfig, clock: Arc<WallClock>) -> Self {
@@ -103,7 +126,21 @@ impl SceneCounter {
             lines,
             door: DoorOccupancy::new(config.door, Arc::clone(&clock)),
             clock,
+            reports: Vec::with_capacity(16),
         }
+    }
+
+    /// The stage `[counting]` describes (see [`SceneConfig::from_config`]).
+    pub fn from_config(
+        c: &CountingConfig,
+        cadence: Cadence,
+        person_threshold: f32,
+        clock: Arc<WallClock>,
+    ) -> Self {
+        Self::new(
+            SceneConfig::from_config(c, cadence, person_threshold),
+            clock,
+        )
     }
 
     /// In `in_minus_out` mode, keeps the door count in `state_dir` so that it outlives a restart
@@ -132,8 +169,17 @@ impl SceneCounter {
         self.lines.iter().map(LineCounter::totals)
     }
 
-    /// Folds in one frame's detections at source time `t`; due reports are pushed onto `out`.
-    pub fn observe(&mut self, detections: &[Detection], t: Duration, out: &mut Vec<CountReport>) {
+    /// Folds in one frame's detections (picture coordinates) at source time `t`; returns the
+    /// reports that fell due. The detections are not kept.
+    pub fn step(&mut self, detections: &[Detection], t: Duration) -> &[CountReport] {
+        let mut out = std::mem::take(&mut self.reports);
+        out.clear();
+        self.observe(detections, t, &mut out);
+        self.reports = out;
+        &self.reports
+    }
+
+    fn observe(&mut self, detections: &[Detection], t: Duration, out: &mut Vec<CountReport>) {
         self.clock.follow(t);
         self.tracker.update(detections, t);
         self.count_crossings(t);
@@ -151,7 +197,7 @@ impl SceneCounter {
                 // This frame's detections, plus the people the tracker still holds although
                 // the detector missed them (occluded, or still and faint) — not duplicates of a
                 // detection.
-                let held = self
+                let carried = self
                     .tracker
                     .present()
                     .filter(|tr| !tr.updated_strongly() && tr.hits() >= ESTABLISHED)
@@ -162,7 +208,7 @@ impl SceneCounter {
                             .all(|d| d.bbox.intersection(&b) < 0.5 * b.area().min(d.bbox.area()))
                     })
                     .count();
-                u32::try_from(strong.clone().count() + held).unwrap_or(u32::MAX)
+                u32::try_from(strong.clone().count() + carried).unwrap_or(u32::MAX)
             }
             OccupancyMode::Detections => u32::try_from(strong.clone().count()).unwrap_or(u32::MAX),
             OccupancyMode::InMinusOut => self.door.count(),
@@ -209,14 +255,15 @@ impl SceneCounter {
             *c = (0, 0);
         }
         let (band, window) = (self.band, self.return_window);
+        let border_rule = self.tracker.config().heuristics.border_rule;
         for memo in self.tracker.ended_mut() {
             settle_waiting(memo, &mut self.crossings, window);
         }
         for track in self.tracker.tracks_mut() {
             // A faint box at the picture's edge is a person partly out of view (walking out of
             // the picture): its foot point is a guess, so it moves the track across no line.
-            let measured =
-                track.updated() && (track.updated_strongly() || !track.bbox().at_border());
+            let measured = track.updated()
+                && (!border_rule || track.updated_strongly() || !track.bbox().at_border());
             let bbox = track.bbox();
             let foot = bbox.foot();
             let half_width = band.for_height(bbox.ymax - bbox.ymin);
@@ -232,7 +279,7 @@ impl SceneCounter {
                     if confirmed {
                         tally(&mut self.crossings[i], Some(c));
                     } else {
-                        memory.hold(c);
+                        memory.pend(c);
                     }
                 }
                 if just_confirmed {
@@ -244,8 +291,17 @@ impl SceneCounter {
         }
     }
 
-    /// Closes every window (end of stream, shutdown) so no partial interval is lost.
-    pub fn flush(&mut self, out: &mut Vec<CountReport>) {
+    /// Closes every window (end of stream, shutdown) so no partial interval is lost; returns
+    /// the last reports.
+    pub fn finish(&mut self) -> &[CountReport] {
+        let mut out = std::mem::take(&mut self.reports);
+        out.clear();
+        self.flush(&mut out);
+        self.reports = out;
+        &self.reports
+    }
+
+    fn flush(&mut self, out: &mut Vec<CountReport>) {
         if let Some(r) = self.occupancy.flush() {
             out.push(CountReport::Occupancy(r));
         }

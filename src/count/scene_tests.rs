@@ -21,7 +21,7 @@ pub(super) fn person(cx: f32, foot_y: f32) -> Detection {
 
 /// A scene whose tracker takes boxes under 0.5 as faint (continuing tracks only) and retires a
 /// track `hold` after its last box (no lost tracks: `lost_tracks_tests` has those).
-fn scene_with_faint_boxes(hold: Duration) -> SceneCounter {
+fn scene_with_faint_boxes(hold: Duration) -> Counting {
     let mut s = scene(OccupancyMode::Detections);
     s.tracker = Tracker::new(TrackerConfig {
         high_score: 0.5,
@@ -32,7 +32,7 @@ fn scene_with_faint_boxes(hold: Duration) -> SceneCounter {
     s
 }
 
-pub(super) fn scene(mode: OccupancyMode) -> SceneCounter {
+pub(super) fn scene(mode: OccupancyMode) -> Counting {
     // A door across the walkway at x = 0.5; in = left → right.
     scene_with_line(
         mode,
@@ -43,8 +43,8 @@ pub(super) fn scene(mode: OccupancyMode) -> SceneCounter {
     )
 }
 
-fn scene_with_line(mode: OccupancyMode, line: Segment) -> SceneCounter {
-    SceneCounter::new(
+fn scene_with_line(mode: OccupancyMode, line: Segment) -> Counting {
+    Counting::new(
         SceneConfig {
             mode,
             smoothing_frames: 1,
@@ -67,7 +67,7 @@ fn scene_with_line(mode: OccupancyMode, line: Segment) -> SceneCounter {
 }
 
 /// Feeds frames at 10 fps; returns every report so far (the stream goes on).
-fn observe_all(s: &mut SceneCounter, frames: &[Vec<Detection>]) -> Vec<CountReport> {
+fn observe_all(s: &mut Counting, frames: &[Vec<Detection>]) -> Vec<CountReport> {
     let mut out = Vec::new();
     for (i, dets) in frames.iter().enumerate() {
         s.observe(dets, Duration::from_millis(100 * i as u64), &mut out);
@@ -76,7 +76,7 @@ fn observe_all(s: &mut SceneCounter, frames: &[Vec<Detection>]) -> Vec<CountRepo
 }
 
 /// Runs frames at 10 fps to the end of the stream; returns every report.
-pub(super) fn run(s: &mut SceneCounter, frames: &[Vec<Detection>]) -> Vec<CountReport> {
+pub(super) fn run(s: &mut Counting, frames: &[Vec<Detection>]) -> Vec<CountReport> {
     let mut out = observe_all(s, frames);
     s.flush(&mut out);
     out
@@ -300,7 +300,7 @@ fn a_person_boxed_together_with_someone_passing_in_front_crosses_nothing() {
 }
 
 /// The counting stage with the default return window.
-fn scene_with_return_window() -> SceneCounter {
+fn scene_with_return_window() -> Counting {
     let mut s = scene(OccupancyMode::Detections);
     s.return_window = Duration::from_secs_f32(CountingConfig::default().line_return_s);
     s
@@ -330,7 +330,7 @@ fn a_track_that_takes_a_passers_box_for_a_frame_and_comes_back_crosses_nothing()
 
 /// The frame at which a person walking across the door at 0.3 of the picture a second is
 /// first counted.
-fn frame_counted(mut s: SceneCounter) -> Option<u64> {
+fn frame_counted(mut s: Counting) -> Option<u64> {
     let mut out = Vec::new();
     (0..20).find(|&i| {
         s.observe(&[walker(i)], Duration::from_millis(100 * i), &mut out);
@@ -397,4 +397,35 @@ fn in_minus_out_keeps_a_crossing_settled_at_shutdown_and_restores_it() {
     let other = tempfile::tempdir().unwrap();
     let _ = scene(OccupancyMode::Tracks).with_door_store(Some(other.path()));
     assert!(std::fs::read_dir(other.path()).unwrap().next().is_none());
+}
+
+#[test]
+fn the_stage_builds_itself_from_its_config_section() {
+    let c = crate::config::Config::parse(
+        "[counting]\noccupancy = \"in_minus_out\"\ndaily_reset = \"03:00\"\n\
+         line_band_height = 0.1\n\
+         [[counting.zones]]\nname = \"desk\"\npolygon = [[0.1,0.2],[0.5,0.2],[0.5,0.9]]\n\
+         [[counting.lines]]\nname = \"door\"\nfrom = [0.5, 0.0]\nto = [0.5, 1.0]\n",
+    )
+    .unwrap();
+    let cadence = Cadence::OnChange {
+        interval: Duration::from_secs(60),
+    };
+    let scene = SceneConfig::from_config(&c.counting, cadence, 0.6);
+    assert_eq!(scene.mode, OccupancyMode::InMinusOut);
+    assert_eq!(scene.door.reset_at, Some(3 * 3600));
+    assert_eq!(scene.line_band, Band::OfHeight(0.1));
+    assert_eq!(
+        scene.lines,
+        [Segment {
+            from: (0.5, 0.0),
+            to: (0.5, 1.0)
+        }]
+    );
+    assert!(scene.zones[0].contains((0.4, 0.5)));
+    assert_eq!(scene.tracker.high_score, 0.6);
+    assert_eq!(
+        scene.tracker.hold,
+        Duration::from_secs_f32(CountingConfig::default().track_hold_s)
+    );
 }

@@ -25,9 +25,11 @@ use std::time::Duration;
 use super::assign::Assignment;
 use super::box_fit::own_height;
 use super::distance_gate::{distance_cost, LOST_REACH_PER_SECOND, REACH_PER_SECOND};
+use super::heuristics::Heuristics;
 use super::kalman::Axis;
 use super::track::measure;
 pub use super::track::Track;
+use crate::config::CountingConfig;
 use crate::detect::Detection;
 
 /// Stage two (low-score detections) pairs a track only with a box overlapping its prediction
@@ -43,6 +45,22 @@ const COAST_VELOCITY_KEPT: f32 = 0.9;
 /// longer pair with a detection, and its foot point is meaningless for zones).
 const MIN_PREDICTED_SIZE: f32 = 0.01;
 
+/// The longest step a prediction takes between two frames, seconds: after a gap in the input
+/// (a stalled stream), a track is not flung across the picture by its last velocity.
+const MAX_PREDICTION_STEP_S: f32 = 2.0;
+
+/// How far past the picture's edges (normalised) a coasting track's predicted centre may go
+/// before it is gone: x on both sides; y above, and further below, where people walk out
+/// towards the camera with their centre still inside.
+const EXIT_MARGIN_X: f32 = 0.05;
+const EXIT_MARGIN_TOP: f32 = 0.05;
+const EXIT_MARGIN_BOTTOM: f32 = 0.1;
+
+/// A new track's Kalman filter: (process noise, measurement noise) per axis, for the box
+/// centre and for its size (sizes change slower than people move).
+const CENTRE_NOISE: (f32, f32) = (0.05, 1e-4);
+const SIZE_NOISE: (f32, f32) = (0.01, 4e-4);
+
 /// Share of the way a track's colours move towards each full box it is paired with: a running
 /// mean over about five boxes, steady through one box that also holds part of someone else.
 const APPEARANCE_BLEND: f32 = 0.2;
@@ -50,8 +68,8 @@ const APPEARANCE_BLEND: f32 = 0.2;
 /// Which tracks a pairing stage takes part in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Tracks {
-    /// Confirmed tracks seen within `hold`, and tentative ones.
-    Present,
+    /// Every track not lost: the present (confirmed, seen within `hold`) and the tentative.
+    Active,
     /// Confirmed tracks unseen for longer than `hold` inside the picture.
     Lost,
 }
@@ -80,19 +98,35 @@ pub struct TrackerConfig {
     /// [`crate::detect::appearance::Appearance::distance`]) added to each stage's geometric
     /// cost; 0 = geometry alone (detections then carry no colours).
     pub appearance_weight: f32,
+    /// Detections scoring below this are ignored (the faint band's floor,
+    /// `counting.track_low_score`); a detector of the counting pipeline delivers none.
+    pub low_score: f32,
+    /// The heuristics without a key, all on but in the ablation.
+    pub heuristics: Heuristics,
 }
 
+impl TrackerConfig {
+    /// The `[counting]` section's tracker keys; detections scoring below `high_score` (the
+    /// detector's threshold) only continue tracks.
+    pub fn from_config(c: &CountingConfig, high_score: f32) -> Self {
+        Self {
+            iou_min: c.track_iou,
+            distance_max: c.track_distance,
+            min_hits: c.track_min_hits,
+            hold: Duration::from_secs_f32(c.track_hold_s),
+            lost: Duration::from_secs_f32(c.track_lost_s),
+            high_score,
+            appearance_weight: c.appearance_weight,
+            low_score: c.track_low_score.min(high_score),
+            heuristics: Heuristics::ALL,
+        }
+    }
+}
+
+/// The `[counting]` defaults, with every detection a full one.
 impl Default for TrackerConfig {
     fn default() -> Self {
-        Self {
-            iou_min: 0.2,
-            distance_max: 0.6,
-            min_hits: 3,
-            hold: Duration::from_millis(1500),
-            lost: Duration::from_millis(1500),
-            high_score: 0.0,
-            appearance_weight: 0.0,
-        }
+        Self::from_config(&CountingConfig::default(), 0.0)
     }
 }
 
@@ -159,9 +193,11 @@ impl<M: Default + Copy> Tracker<M> {
 
     /// Advances every track to time `t` and folds in that frame's detections.
     pub fn update(&mut self, detections: &[Detection], t: Duration) {
-        let dt = self
-            .last_t
-            .map_or(0.0, |last| t.saturating_sub(last).as_secs_f32().min(2.0));
+        let dt = self.last_t.map_or(0.0, |last| {
+            t.saturating_sub(last)
+                .as_secs_f32()
+                .min(MAX_PREDICTION_STEP_S)
+        });
         self.last_t = Some(t);
         for track in &mut self.tracks {
             if !track.updated {
@@ -184,29 +220,37 @@ impl<M: Default + Copy> Tracker<M> {
         // Full boxes by overlap; then confirmed tracks with faint boxes by overlap; then what
         // is left of the full boxes by centre distance in box heights, first with the present
         // tracks, then with the lost ones.
-        let high = self.config.high_score;
+        let (high, low) = (self.config.high_score, self.config.low_score);
+        let on = self.config.heuristics;
         let overlap =
             |track: &Track<M>, det: &Detection| 1.0 - f64::from(track.bbox().iou(&det.bbox));
         self.associate(
             detections,
             t,
-            Tracks::Present,
+            Tracks::Active,
             |track, det| (det.score >= high).then(|| overlap(track, det)),
             1.0 - f64::from(self.config.iou_min),
         );
         self.associate(
             detections,
             t,
-            Tracks::Present,
-            |track, det| (det.score < high && track.confirmed).then(|| overlap(track, det)),
+            Tracks::Active,
+            |track, det| {
+                let faint = on.faint_boxes && det.score >= low && det.score < high;
+                (faint && track.confirmed).then(|| overlap(track, det))
+            },
             1.0 - f64::from(LOW_SCORE_IOU_MIN),
         );
         let distance_max = f64::from(self.config.distance_max);
         self.associate(
             detections,
             t,
-            Tracks::Present,
-            |track, det| distance_cost(track, det, t, high, REACH_PER_SECOND),
+            Tracks::Active,
+            |track, det| {
+                on.distance_stage
+                    .then(|| distance_cost(track, det, t, high, REACH_PER_SECOND))
+                    .flatten()
+            },
             distance_max,
         );
         // Lost tracks with what is left of the full boxes: people coming out from behind
@@ -215,7 +259,11 @@ impl<M: Default + Copy> Tracker<M> {
             detections,
             t,
             Tracks::Lost,
-            |track, det| distance_cost(track, det, t, high, LOST_REACH_PER_SECOND),
+            |track, det| {
+                on.distance_stage
+                    .then(|| distance_cost(track, det, t, high, LOST_REACH_PER_SECOND))
+                    .flatten()
+            },
             distance_max,
         );
 
@@ -238,8 +286,8 @@ impl<M: Default + Copy> Tracker<M> {
             let gone = !track.updated
                 && (!track.confirmed
                     || unseen > kept
-                    || !(-0.05..=1.05).contains(&cx)
-                    || !(-0.05..=1.1).contains(&cy)
+                    || !(-EXIT_MARGIN_X..=1.0 + EXIT_MARGIN_X).contains(&cx)
+                    || !(-EXIT_MARGIN_TOP..=1.0 + EXIT_MARGIN_BOTTOM).contains(&cy)
                     || w.min(h) < MIN_PREDICTED_SIZE);
             if gone {
                 let ended = self.tracks.swap_remove(i);
@@ -258,10 +306,10 @@ impl<M: Default + Copy> Tracker<M> {
             let confirmed = self.config.min_hits <= 1;
             self.tracks.push(Track {
                 axes: [
-                    Axis::new(cx, 0.05, 1e-4),
-                    Axis::new(cy, 0.05, 1e-4),
-                    Axis::new(w, 0.01, 4e-4),
-                    Axis::new(h, 0.01, 4e-4),
+                    Axis::new(cx, CENTRE_NOISE.0, CENTRE_NOISE.1),
+                    Axis::new(cy, CENTRE_NOISE.0, CENTRE_NOISE.1),
+                    Axis::new(w, SIZE_NOISE.0, SIZE_NOISE.1),
+                    Axis::new(h, SIZE_NOISE.0, SIZE_NOISE.1),
                 ],
                 hits: 1,
                 last_seen: t,
@@ -341,7 +389,12 @@ impl<M: Default + Copy> Tracker<M> {
                 }
                 track.taller_since = None;
             }
-            let z = own_height(track, measure(&detections[dj].bbox), t);
+            let z = own_height(
+                track,
+                measure(&detections[dj].bbox),
+                t,
+                self.config.heuristics,
+            );
             for (axis, z) in track.axes.iter_mut().zip(z) {
                 axis.update(z);
             }

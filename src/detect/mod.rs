@@ -23,7 +23,7 @@ pub mod tiles;
 
 use std::path::PathBuf;
 
-use crate::source::{Frame, FrameGeometry};
+use crate::source::{Frame, FrameGeometry, Picture};
 
 pub use litert::LiteRtDetector;
 pub use tflite::{ModelSpec, TfliteDetector, TfliteOptions};
@@ -69,6 +69,22 @@ pub struct BBox {
 }
 
 impl BBox {
+    /// This box in picture coordinates (0..1 over the picture alone, without a letterbox's
+    /// padding), so zones and lines mean the same on every model.
+    pub fn in_picture(&self, picture: &Picture) -> BBox {
+        if *picture == Picture::FULL {
+            return *self;
+        }
+        let (xmin, ymin) = picture.unmap((self.xmin, self.ymin));
+        let (xmax, ymax) = picture.unmap((self.xmax, self.ymax));
+        BBox {
+            xmin,
+            ymin,
+            xmax,
+            ymax,
+        }
+    }
+
     pub fn area(&self) -> f32 {
         (self.xmax - self.xmin).max(0.0) * (self.ymax - self.ymin).max(0.0)
     }
@@ -187,7 +203,8 @@ pub fn check_frame_size(frame: &Frame<'_>, want: FrameGeometry) -> Result<(), De
     }
 }
 
-/// A person detector. Implementations are one file each (TF 2.9 C, later LiteRT, Edge TPU).
+/// A person detector. Implementations are one file each: [`tflite`] (TF 2.9 C, on the CPU or
+/// the Edge TPU) and [`litert`] (LiteRT, the fast CPU path).
 pub trait Detector: Send {
     /// The frame size and fit the detector wants; sources deliver exactly this.
     fn input_geometry(&self) -> FrameGeometry;
@@ -226,5 +243,30 @@ mod tests {
         };
         assert_eq!(a.iou(&far), 0.0);
         assert_eq!(a.foot(), (0.25, 0.5));
+    }
+
+    #[test]
+    fn boxes_move_from_the_letterboxed_frame_to_the_picture() {
+        use crate::source::Fit;
+        let g = FrameGeometry {
+            width: 640,
+            height: 640,
+            fit: Fit::Letterbox,
+        };
+        // 768x576 into 640x640: 80 px of padding above and below.
+        let p = Picture::letterboxed(768, 576, g);
+        let b = BBox {
+            xmin: 0.5,
+            ymin: 0.125,
+            xmax: 0.6,
+            ymax: 0.5,
+        }
+        .in_picture(&p);
+        assert!(b.ymin.abs() < 1e-6 && (b.ymax - 0.5).abs() < 1e-6, "{b:?}");
+        assert!(
+            (b.xmin - 0.5).abs() < 1e-6 && (b.xmax - 0.6).abs() < 1e-6,
+            "{b:?}"
+        );
+        assert_eq!(b.in_picture(&Picture::FULL), b);
     }
 }

@@ -12,7 +12,7 @@ use super::{check_frame_size, nms, DetectError, Detection, Detector, DetectorInf
 use crate::source::{Frame, FrameGeometry};
 
 /// The most tiles along one side.
-pub const MAX_TILES: u32 = 4;
+pub use crate::config::MAX_TILES;
 
 /// How tiles are laid out over the frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

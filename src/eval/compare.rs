@@ -7,12 +7,15 @@
 use std::path::Path;
 
 use crate::config::{Config, ConfigError, CountingConfig};
+use crate::count::Heuristics;
 
 /// One compared file: its name as given and its counting settings (the main lines).
 #[derive(Debug, Clone)]
 pub struct Compared {
     pub name: String,
     pub counting: CountingConfig,
+    /// The heuristics without a key: all on from a file; the ablation switches them off.
+    pub heuristics: Heuristics,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -83,6 +86,7 @@ impl Compared {
         Ok(Self {
             name: name.to_string(),
             counting: whole.counting,
+            heuristics: Heuristics::ALL,
         })
     }
 }

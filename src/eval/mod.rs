@@ -17,11 +17,10 @@ use crate::progress::{frames_in, Progress};
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::config::{Config, ConfigError, CountingConfig, LineConfig, OccupancySource};
-use crate::count::lines::MAX_LINES;
-use crate::count::{Cadence, CountReport, SceneCounter};
-use crate::detect::{appearance, Detection};
-use crate::privacy::mask::PixelMask;
+use crate::config::{Config, ConfigError, CountingConfig, LineConfig, OccupancyMode, MAX_LINES};
+use crate::count::{Band, Cadence, Counting, Heuristics, SceneConfig, Segment};
+use crate::detect::Detection;
+use crate::pipeline::{FramePrep, FrameStep};
 use crate::service::{self, ServiceError};
 use crate::source::FrameSource;
 use crate::wall_clock::WallClock;
@@ -66,7 +65,7 @@ pub fn validate(config: &Config) -> Result<(), ConfigError> {
             "allowed: at most {MAX_EVAL_LINES} lines in one evaluation"
         )));
     }
-    if lines > MAX_LINES && config.counting.occupancy == OccupancySource::InMinusOut {
+    if lines > MAX_LINES && config.counting.occupancy == OccupancyMode::InMinusOut {
         return Err(too_many(format!(
             "allowed: at most {MAX_LINES} lines with counting.occupancy = \"in_minus_out\" \
              (it sums over every line)"
@@ -123,8 +122,14 @@ pub fn run(
     config.source.kind = crate::config::SourceKind::Video;
     config.source.realtime = false;
     config.source.fps = 0.0;
-    let mut detector = service::open_counting_detector(&config)?;
-    let mask = PixelMask::new(&config.privacy.masks, detector.input_geometry());
+    // The detector keeps the faint boxes every compared setting wants (each counting stage
+    // ignores those below its own `track_low_score`).
+    let mut opened = config.clone();
+    opened.counting.track_low_score = compared
+        .iter()
+        .map(|c| c.counting.track_low_score)
+        .fold(config.counting.track_low_score, f32::min);
+    let mut detector = service::open_counting_detector(&opened)?;
     let mut source = service::open_source(&config, detector.as_ref(), None)?;
     let progress = if progress {
         let duration = crate::source::clip_duration(
@@ -138,41 +143,35 @@ pub fn run(
         Progress::new(None, false)
     };
     let (width, height) = source.size();
-    let picture = source.picture();
-    let mut main = Scored::new(&config.counting, config.detector.threshold);
+    let threshold = config.detector.threshold;
+    let mut main = Scored::new(&config.counting, Heuristics::ALL, threshold);
     let mut others: Vec<Scored> = compared
         .iter()
-        .map(|c| Scored::new(&c.counting, config.detector.threshold))
+        .map(|c| Scored::new(&c.counting, c.heuristics, threshold))
         .collect();
-    let appearance_wanted = main.wants_appearance() || others.iter().any(Scored::wants_appearance);
-    let mut detections: Vec<Detection> = Vec::with_capacity(64);
-    let mut reports = Vec::with_capacity(16);
+    let appearance = main.wants_appearance() || others.iter().any(Scored::wants_appearance);
+    let prep = FramePrep::from_config(&config, detector.input_geometry());
+    let picture = source.picture();
+    let mut step = FrameStep::new(&prep, detector.as_mut(), picture, appearance);
     let mut detect_ms: Vec<f64> = Vec::new();
     let mut frames = 0u64;
     let started = Instant::now();
     while let Some(frame) = source.next_frame().map_err(ServiceError::from)? {
-        mask.apply(frame.rgb);
-        let t0 = Instant::now();
-        detector.detect(&frame, &mut detections)?;
-        detect_ms.push(t0.elapsed().as_secs_f64() * 1000.0);
-        if appearance_wanted {
-            // Colours are read while the frame is still here; boxes are in frame coordinates.
-            appearance::describe(&frame, &mut detections);
-        }
-        picture.unmap(&mut detections);
+        let t = frame.t;
+        let detected = step.detect(frame)?;
+        detect_ms.push(detected.took.as_secs_f64() * 1000.0);
         for s in std::iter::once(&mut main).chain(others.iter_mut()) {
-            s.observe(&detections, frame.t, &mut reports);
+            s.step(detected.detections, t);
         }
-        detections.clear();
         frames += 1;
         progress.set(frames);
     }
     progress.finish();
     let seconds = started.elapsed().as_secs_f64();
     let expected = truth.people_per_frame(frames);
-    let mut score = |mut s: Scored, counting: &CountingConfig| {
+    let score = |mut s: Scored, counting: &CountingConfig| {
         // Crossings still waiting out their return window at the end of the clip count too.
-        s.flush(&mut reports);
+        s.finish();
         let lines = s.line_scores(counting, truth, (width, height), frames);
         (
             format!("{:?}", counting.occupancy).to_lowercase(),
@@ -232,12 +231,12 @@ pub fn run(
 /// holds at most [`MAX_LINES`] lines; eval scores more (lines never change the tracks, so each
 /// group of lines gets a counter of its own, and the first gives the occupancy).
 struct Scored {
-    scenes: Vec<SceneCounter>,
+    scenes: Vec<Counting>,
     counted: Vec<u32>,
 }
 
 impl Scored {
-    fn new(counting: &CountingConfig, threshold: f32) -> Self {
+    fn new(counting: &CountingConfig, heuristics: Heuristics, threshold: f32) -> Self {
         let cadence = Cadence::OnChange {
             interval: Duration::from_secs(3600),
         };
@@ -254,7 +253,9 @@ impl Scored {
                     lines: lines.to_vec(),
                     ..counting.clone()
                 };
-                SceneCounter::new(group.scene(cadence, threshold), clock.clone())
+                let mut scene = SceneConfig::from_config(&group, cadence, threshold);
+                scene.tracker.heuristics = heuristics;
+                Counting::new(scene, clock.clone())
             })
             .collect();
         Self {
@@ -264,23 +265,23 @@ impl Scored {
     }
 
     fn wants_appearance(&self) -> bool {
-        self.scenes.iter().any(SceneCounter::wants_appearance)
+        self.scenes.iter().any(Counting::wants_appearance)
     }
 
-    fn observe(&mut self, detections: &[Detection], t: Duration, reports: &mut Vec<CountReport>) {
+    /// One frame's detections into every group's counting stage (their reports are not
+    /// needed: the totals are read at the end).
+    fn step(&mut self, detections: &[Detection], t: Duration) {
         for scene in &mut self.scenes {
-            scene.observe(detections, t, reports);
-            reports.clear();
+            scene.step(detections, t);
         }
         self.counted
-            .push(self.scenes.first().map_or(0, SceneCounter::occupancy));
+            .push(self.scenes.first().map_or(0, Counting::occupancy));
     }
 
     /// Counts the crossings still waiting out their return window at the end of the clip.
-    fn flush(&mut self, reports: &mut Vec<CountReport>) {
+    fn finish(&mut self) {
         for scene in &mut self.scenes {
-            scene.flush(reports);
-            reports.clear();
+            scene.finish();
         }
     }
 
@@ -295,15 +296,16 @@ impl Scored {
         counting
             .lines
             .iter()
-            .zip(self.scenes.iter().flat_map(SceneCounter::line_totals))
+            .zip(self.scenes.iter().flat_map(Counting::line_totals))
             .map(|(l, (ins, out))| {
-                let (truth_in, truth_out) = truth.crossings(&l.segment(), width, height, frames);
+                let segment = Segment::from(l);
+                let (truth_in, truth_out) = truth.crossings(&segment, width, height, frames);
                 let (truth_in_beyond_band, truth_out_beyond_band) = truth.crossings_beyond(
-                    &l.segment(),
+                    &segment,
                     width,
                     height,
                     frames,
-                    counting.line_band(),
+                    Band::from_config(counting),
                 );
                 LineScore {
                     line: [l.from[0], l.from[1], l.to[0], l.to[1]],

@@ -5,55 +5,8 @@
 //!
 //! Describes only the aggregate topics headcount already publishes; adds no data of its own.
 
-use serde::{Deserialize, Serialize};
-
-use super::schema::{line_path, zone_path, Topic};
+use super::schema::{line_path, zone_path, DiscoveryDevice, DiscoveryPayload, Topic};
 use crate::config::Config;
-
-/// The device block shared by every entity of one sensor.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Device {
-    pub identifiers: Vec<String>,
-    pub name: String,
-    pub manufacturer: String,
-    pub model: String,
-    pub sw_version: String,
-}
-
-/// One discovery config (the fields Home Assistant's MQTT sensor documents).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SensorConfig {
-    pub name: String,
-    pub unique_id: String,
-    /// The entity id Home Assistant gives the entity when it first sees it
-    /// (`sensor.<node>_<object>`): what `object_id` set until Home Assistant 2025.10 deprecated
-    /// it (ignored since 2026.4), so entity ids stay the same for users upgrading.
-    pub default_entity_id: String,
-    pub state_topic: String,
-    pub value_template: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub state_class: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub unit_of_measurement: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub entity_category: Option<String>,
-    /// Binary sensors only: `problem` (the camera cannot see), with their ON / OFF payloads.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device_class: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub payload_on: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub payload_off: Option<String>,
-    pub icon: String,
-    pub availability_topic: String,
-    pub payload_available: String,
-    pub payload_not_available: String,
-    /// Seconds after which Home Assistant marks the value unavailable without an update.
-    pub expire_after: u64,
-    pub device: Device,
-}
 
 /// The camera view problem entity's state from the `health` payload.
 pub const VIEW_PROBLEM_TEMPLATE: &str =
@@ -65,11 +18,11 @@ pub fn status_topic(config: &Config) -> String {
 }
 
 /// (topic, config) for every entity of this sensor.
-pub fn configs(config: &Config) -> Vec<(String, SensorConfig)> {
+pub fn configs(config: &Config) -> Vec<(String, DiscoveryPayload)> {
     let root = config.topic_root();
     let node =
         format!("headcount_{}_{}", config.sensor.site, config.sensor.name).replace(['.', '-'], "_");
-    let device = Device {
+    let device = DiscoveryDevice {
         identifiers: vec![node.clone()],
         name: format!("headcount {}/{}", config.sensor.site, config.sensor.name),
         manufacturer: "headcount".into(),
@@ -97,7 +50,7 @@ pub fn configs(config: &Config) -> Vec<(String, SensorConfig)> {
                 "{}/sensor/{node}/{object}/config",
                 config.mqtt.discovery_prefix
             ),
-            SensorConfig {
+            DiscoveryPayload {
                 name,
                 unique_id: format!("{node}_{object}"),
                 default_entity_id: format!("sensor.{node}_{object}"),

@@ -4,7 +4,9 @@
 //! [`CountReport`]s (numbers) and turns them into the schema types of [`schema`]; it never
 //! receives a frame, a box or a track, and never logs a payload.
 //!
-//! Transports: [`mqtt`] (plain or TLS, [`tls`]). A persisted store-and-forward queue joins here.
+//! Transports: [`mqtt`] (plain or TLS, [`tls`]), behind the store-and-forward [`outbox`]
+//! (reports persisted in the state dir until the broker acknowledges them); [`discovery`] makes
+//! the Home Assistant configs.
 
 pub mod discovery;
 mod forward;
@@ -77,7 +79,7 @@ pub struct Publisher {
     safeguards: Safeguards,
     statement: PrivacyStatement,
     /// Home Assistant discovery configs to announce (empty when discovery is off).
-    discovery: Vec<(String, discovery::SensorConfig)>,
+    discovery: Vec<(String, schema::DiscoveryPayload)>,
     /// Names of the configured zones and lines, by index (their topic levels).
     zones: Vec<String>,
     lines: Vec<String>,
@@ -105,7 +107,7 @@ impl Publisher {
         clock: Arc<WallClock>,
         safeguards: Safeguards,
         statement: PrivacyStatement,
-        discovery: Vec<(String, discovery::SensorConfig)>,
+        discovery: Vec<(String, schema::DiscoveryPayload)>,
     ) -> Self {
         Self {
             root,

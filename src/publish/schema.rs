@@ -218,6 +218,52 @@ fn is_zero(n: &u64) -> bool {
 }
 
 /// A message ready to go out: one topic, one typed payload.
+/// The device block shared by every entity of one sensor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiscoveryDevice {
+    pub identifiers: Vec<String>,
+    pub name: String,
+    pub manufacturer: String,
+    pub model: String,
+    pub sw_version: String,
+}
+
+/// One Home Assistant discovery config (the fields Home Assistant's MQTT sensor documents),
+/// built by `discovery`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiscoveryPayload {
+    pub name: String,
+    pub unique_id: String,
+    /// The entity id Home Assistant gives the entity when it first sees it
+    /// (`sensor.<node>_<object>`): what `object_id` set until Home Assistant 2025.10 deprecated
+    /// it (ignored since 2026.4), so entity ids stay the same for users upgrading.
+    pub default_entity_id: String,
+    pub state_topic: String,
+    pub value_template: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_class: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit_of_measurement: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entity_category: Option<String>,
+    /// Binary sensors only: `problem` (the camera cannot see), with their ON / OFF payloads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_class: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload_on: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload_off: Option<String>,
+    pub icon: String,
+    pub availability_topic: String,
+    pub payload_available: String,
+    pub payload_not_available: String,
+    /// Seconds after which Home Assistant marks the value unavailable without an update.
+    pub expire_after: u64,
+    pub device: DiscoveryDevice,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Message {
     Availability(Availability),
@@ -237,7 +283,7 @@ pub enum Message {
     /// A Home Assistant discovery config, on its own topic outside the sensor's tree.
     Discovery {
         topic: String,
-        config: Box<crate::publish::discovery::SensorConfig>,
+        config: Box<DiscoveryPayload>,
     },
 }
 

@@ -14,12 +14,11 @@ use tokio::sync::mpsc;
 
 use crate::config::{Config, SourceKind};
 use crate::count::occupancy::Cadence;
-use crate::count::{CountReport, SceneCounter};
+use crate::count::{CountReport, Counting};
 use crate::detect::{DetectError, Detector};
 use crate::health::HealthMonitor;
 use crate::notify::Notifier;
 use crate::pipeline::{self, FramePrep, PipelineError, PipelineStats};
-use crate::privacy::mask::PixelMask;
 use crate::privacy::safeguards::Safeguards;
 use crate::privacy::sandbox::SandboxStatus;
 use crate::privacy::PrivacyError;
@@ -27,7 +26,6 @@ use crate::publish::{
     discovery, MqttPublisher, MqttSettings, PrivacyStatement, PublishError, Publisher,
 };
 use crate::shutdown::Shutdown;
-use crate::source::view::ViewLimits;
 use crate::source::{FrameSource, SourceError};
 use crate::state_lock::{StateDirLock, StateLockError};
 use crate::wall_clock::WallClock;
@@ -99,215 +97,263 @@ fn tls_config(
     )?))
 }
 
-/// Runs the whole service until the source ends or a signal arrives. `sandbox` is what
-/// [`crate::privacy::sandbox::enforce`] achieved before the service started.
+/// A service opened and ready to count: state dir locked, model loaded, video opened, broker
+/// connected, `online` announced. [`Service::run`] runs it to the end.
+pub struct Service {
+    config: Config,
+    options: ServiceOptions,
+    shutdown: Shutdown,
+    health: HealthMonitor,
+    /// What the `health` topic says runs inference.
+    runtime: (&'static str, &'static str),
+    publisher: Publisher,
+    stages: Stages,
+    progress: crate::progress::Progress,
+    ha_online: Option<Arc<tokio::sync::Notify>>,
+    /// Held until the service ends: no other process reads or rewrites the state dir's records
+    /// meanwhile.
+    _state_lock: Option<StateDirLock>,
+}
+
+/// Opens then runs the service until the source ends or `shutdown` is triggered (by a signal,
+/// when the caller installed [`Shutdown::install_signal_flag`] and [`Shutdown::on_signals`], or
+/// by the caller itself). `sandbox` is what [`crate::privacy::sandbox::enforce`] achieved
+/// before the service started.
 pub async fn run(
     config: Config,
     options: ServiceOptions,
     sandbox: SandboxStatus,
+    shutdown: Shutdown,
 ) -> Result<PipelineStats, ServiceError> {
-    // Live input (a camera, a stream, or a file paced in real time): its clock follows the
-    // system clock's steps, and the newest frame wins when inference is slower. A file read as
-    // fast as possible keeps every frame, and its own time, placed so that the clip ends when
-    // the replay starts: its counts describe the past and are never stamped ahead of the wall
-    // clock (a dashboard would otherwise hold a future `ts` as the newest state).
-    // SIGTERM / SIGINT are honoured from here on, in every phase: a stop asked while the source
-    // is still opening ends the wait on ffprobe or ffmpeg, kills it, and returns cleanly.
-    let shutdown = Shutdown::new();
-    shutdown.install_signal_flag();
-    let live = config.source.kind == SourceKind::Camera
-        || config.source.realtime
-        || config.source.url.contains("://");
-    let now = SystemTime::now();
-    let duration = (!live)
-        .then(|| {
-            crate::source::clip_duration(
-                &config.source.url,
-                &config.source.ffmpeg,
-                Duration::from_secs(config.source.open_timeout_s.into()),
-                Some(&shutdown),
-            )
-        })
-        .flatten();
-    let epoch = duration.and_then(|d| now.checked_sub(d)).unwrap_or(now);
-    let clock = Arc::new(if live {
-        WallClock::live(epoch)
-    } else {
-        WallClock::fixed(epoch)
-    });
-    let state_dir = (!config.state.dir.is_empty()).then(|| Path::new(&config.state.dir));
-    // Held until the service returns: no other process reads or rewrites these records meanwhile.
-    let _state_lock = state_dir.map(StateDirLock::acquire).transpose()?;
-    let safeguards = Safeguards::new(&config.privacy, state_dir)?;
-    let cadence = match config.privacy.time_resolution_s {
-        0 => Cadence::OnChange {
-            interval: Duration::from_secs(config.mqtt.interval_s.into()),
-        },
-        s => Cadence::bins_aligned(Duration::from_secs(s.into()), epoch),
-    };
-    let counter = SceneCounter::new(
-        config.counting.scene(cadence, config.detector.threshold),
-        Arc::clone(&clock),
-    )
-    .with_door_store(state_dir)?;
-    let detector = open_counting_detector(&config)?;
-    // What the `health` topic says runs inference.
-    let runtime = (detector.info().backend, detector.info().accelerator);
-    let mask = PixelMask::new(&config.privacy.masks, detector.input_geometry());
-    let health = HealthMonitor::new();
-    let source = match open_input(&config, detector.as_ref(), &health, &shutdown, live) {
-        Err(ServiceError::Source(SourceError::Stopped { url })) => {
-            tracing::info!(source = %url, "stopped before the source opened; nothing was counted");
-            return Ok(PipelineStats::default());
-        }
-        opened => opened?,
-    };
-    let progress = crate::progress::Progress::new(
-        crate::progress::frames_in(duration, source.fps()),
-        options.progress,
-    );
-    let mqtt = match config.broker().ok().flatten() {
-        Some(broker) => Some(
-            MqttPublisher::connect(MqttSettings {
-                tls: tls_config(&config, &broker)?,
-                broker,
-                credentials: config.mqtt_credentials().map_err(ServiceError::Config)?,
-                ha_status_topic: config
-                    .mqtt
-                    .discovery
-                    .then(|| discovery::status_topic(&config)),
-                client_id: config.client_id(),
-                topic_root: config.topic_root(),
-                keep_alive: Duration::from_secs(config.mqtt.keep_alive_s.into()),
-                connect_timeout: Duration::from_secs(config.mqtt.connect_timeout_s.into()),
+    match Service::open(config, options, sandbox, shutdown).await? {
+        Some(service) => service.run().await,
+        None => Ok(PipelineStats::default()),
+    }
+}
+
+impl Service {
+    /// Opens everything in the order that fails before anything is published; `None` when
+    /// `shutdown` was triggered before the source opened (nothing was counted or announced).
+    pub async fn open(
+        config: Config,
+        options: ServiceOptions,
+        sandbox: SandboxStatus,
+        shutdown: Shutdown,
+    ) -> Result<Option<Service>, ServiceError> {
+        // Live input (a camera, a stream, or a file paced in real time): its clock follows the
+        // system clock's steps, and the newest frame wins when inference is slower. A file read
+        // as fast as possible keeps every frame, and its own time, placed so that the clip ends
+        // when the replay starts: its counts describe the past and are never stamped ahead of
+        // the wall clock (a dashboard would otherwise hold a future `ts` as the newest state).
+        // A stop asked while the source is still opening ends the wait on ffprobe or ffmpeg,
+        // kills it, and returns cleanly.
+        let live = config.source.kind == SourceKind::Camera
+            || config.source.realtime
+            || config.source.url.contains("://");
+        let now = SystemTime::now();
+        let duration = (!live)
+            .then(|| {
+                crate::source::clip_duration(
+                    &config.source.url,
+                    &config.source.ffmpeg,
+                    Duration::from_secs(config.source.open_timeout_s.into()),
+                    Some(&shutdown),
+                )
             })
-            .await?,
-        ),
-        None => None,
-    };
-    let statement = PrivacyStatement {
-        config: config.privacy.clone(),
-        masks: u32::try_from(mask.count()).unwrap_or(u32::MAX),
-        sandbox: sandbox.describe(),
-    };
-    let ha_online = mqtt.as_ref().map(MqttPublisher::ha_online);
-    let discovery_configs = if config.mqtt.discovery && mqtt.is_some() {
-        discovery::configs(&config)
-    } else {
-        Vec::new()
-    };
-    let mut publisher = Publisher::new(
-        config.topic_root(),
-        options.print_json,
-        mqtt,
-        clock,
-        safeguards,
-        statement,
-        discovery_configs,
-    )
-    .with_counters(
-        config
-            .counting
-            .zones
-            .iter()
-            .map(|z| z.name.clone())
-            .collect(),
-        config
-            .counting
-            .lines
-            .iter()
-            .map(|l| l.name.clone())
-            .collect(),
-    )
-    .with_outbox(
-        crate::publish::outbox::Outbox::open(
-            state_dir,
-            config.mqtt.queue_max as usize,
-            Duration::from_secs(u64::from(config.mqtt.queue_max_age_h) * 3600),
-        )
-        .map_err(PublishError::from)?,
-    );
-    publisher.announce().await?;
-    // A backlog from an earlier run goes out first, oldest first.
-    publisher.tick().await?;
-
-    tokio::spawn(shutdown.clone().on_signals());
-    let (tx, mut rx) = mpsc::channel::<(CountReport, bool)>(64);
-    let stages = Stages {
-        source,
-        prep: FramePrep {
-            mask,
-            view: ViewLimits {
-                blind_after: Duration::from_secs(config.source.blind_after_s.into()),
-                frozen_after: Duration::from_secs(config.source.frozen_after_s.into()),
-            },
-        },
-        detector,
-        counter,
-    };
-    publisher.health(&health.snapshot(), runtime, 0).await?;
-    let worker = spawn_pipeline(stages, health.clone(), shutdown.clone(), tx)?;
-
-    let mut heartbeat = tokio::time::interval(Duration::from_secs(config.mqtt.interval_s.into()));
-    heartbeat.tick().await; // the first tick is immediate; the start was just announced
-    let mut notifier = Notifier::from_env();
-    notifier.ready();
-    let mut watchdog = tokio::time::interval(watchdog_period());
-    let mut upkeep = tokio::time::interval(Duration::from_secs(1));
-    let mut publish_result = Ok(());
-    loop {
-        let step = tokio::select! {
-            report = rx.recv() => match report {
-                Some((report, reliable)) => publisher.report(&report, reliable).await,
-                None => break,
-            },
-            _ = ha_came_online(ha_online.as_deref()) => publisher.announce_discovery().await,
-            _ = upkeep.tick() => {
-                progress.set(health.frames());
-                publisher.tick().await
-            }
-            _ = watchdog.tick() => {
-                notifier.progress(health.frames());
-                Ok(())
-            }
-            _ = heartbeat.tick() => {
-                let queue = (rx.max_capacity() - rx.capacity()) as u64;
-                publisher.health(&health.snapshot(), runtime, queue).await
-            }
-        };
-        if let Err(e) = step {
-            // Stop counting: what cannot be published must not be silently dropped.
-            shutdown.trigger();
-            publish_result = Err(e);
-            break;
-        }
-    }
-    drop(rx);
-    progress.finish();
-    notifier.stopping();
-    let (stats, pipeline_result) = tokio::task::spawn_blocking(move || worker.join())
-        .await
-        .map_err(|_| ServiceError::PipelineLost)?
-        .map_err(|_| ServiceError::PipelineLost)?;
-    tracing::info!(
-        frames = stats.frames,
-        fps = format_args!("{:.1}", stats.fps()),
-        "pipeline stopped"
-    );
-    if publish_result.is_ok() {
-        publish_result = publisher.health(&health.snapshot(), runtime, 0).await;
-    }
-    let close_result = publisher.close(Duration::from_secs(5)).await;
-    pipeline_result?;
-    if options.end_is_error && !shutdown.is_triggered() && publish_result.is_ok() {
-        return Err(ServiceError::SourceEnded {
-            url: crate::source::redact_url(&config.source.url),
-            frames: stats.frames,
+            .flatten();
+        let epoch = duration.and_then(|d| now.checked_sub(d)).unwrap_or(now);
+        let clock = Arc::new(if live {
+            WallClock::live(epoch)
+        } else {
+            WallClock::fixed(epoch)
         });
+        let state_dir = (!config.state.dir.is_empty()).then(|| Path::new(&config.state.dir));
+        let state_lock = state_dir.map(StateDirLock::acquire).transpose()?;
+        let safeguards = Safeguards::new(&config.privacy, state_dir)?;
+        let cadence = match config.privacy.time_resolution_s {
+            0 => Cadence::OnChange {
+                interval: Duration::from_secs(config.mqtt.interval_s.into()),
+            },
+            s => Cadence::bins_aligned(Duration::from_secs(s.into()), epoch),
+        };
+        let counting = Counting::from_config(
+            &config.counting,
+            cadence,
+            config.detector.threshold,
+            Arc::clone(&clock),
+        )
+        .with_door_store(state_dir)?;
+        let detector = open_counting_detector(&config)?;
+        let runtime = (detector.info().backend, detector.info().accelerator);
+        let prep = FramePrep::from_config(&config, detector.input_geometry());
+        let health = HealthMonitor::new();
+        let source = match open_input(&config, detector.as_ref(), &health, &shutdown, live) {
+            Err(ServiceError::Source(SourceError::Stopped { url })) => {
+                tracing::info!(source = %url, "stopped before the source opened; nothing was counted");
+                return Ok(None);
+            }
+            opened => opened?,
+        };
+        let progress = crate::progress::Progress::new(
+            crate::progress::frames_in(duration, source.fps()),
+            options.progress,
+        );
+        let mqtt = match config.broker().ok().flatten() {
+            Some(broker) => Some(
+                MqttPublisher::connect(MqttSettings {
+                    tls: tls_config(&config, &broker)?,
+                    broker,
+                    credentials: config.mqtt_credentials().map_err(ServiceError::Config)?,
+                    ha_status_topic: config
+                        .mqtt
+                        .discovery
+                        .then(|| discovery::status_topic(&config)),
+                    client_id: config.client_id(),
+                    topic_root: config.topic_root(),
+                    keep_alive: Duration::from_secs(config.mqtt.keep_alive_s.into()),
+                    connect_timeout: Duration::from_secs(config.mqtt.connect_timeout_s.into()),
+                })
+                .await?,
+            ),
+            None => None,
+        };
+        let statement = PrivacyStatement {
+            config: config.privacy.clone(),
+            masks: u32::try_from(prep.mask.count()).unwrap_or(u32::MAX),
+            sandbox: sandbox.describe(),
+        };
+        let ha_online = mqtt.as_ref().map(MqttPublisher::ha_online);
+        let discovery_configs = if config.mqtt.discovery && mqtt.is_some() {
+            discovery::configs(&config)
+        } else {
+            Vec::new()
+        };
+        let names = |n: &mut dyn Iterator<Item = &String>| n.cloned().collect();
+        let mut publisher = Publisher::new(
+            config.topic_root(),
+            options.print_json,
+            mqtt,
+            clock,
+            safeguards,
+            statement,
+            discovery_configs,
+        )
+        .with_counters(
+            names(&mut config.counting.zones.iter().map(|z| &z.name)),
+            names(&mut config.counting.lines.iter().map(|l| &l.name)),
+        )
+        .with_outbox(
+            crate::publish::outbox::Outbox::open(
+                state_dir,
+                config.mqtt.queue_max as usize,
+                Duration::from_secs(u64::from(config.mqtt.queue_max_age_h) * 3600),
+            )
+            .map_err(PublishError::from)?,
+        );
+        publisher.announce().await?;
+        // A backlog from an earlier run goes out first, oldest first.
+        publisher.tick().await?;
+        Ok(Some(Service {
+            stages: Stages {
+                source,
+                prep,
+                detector,
+                counting,
+            },
+            config,
+            options,
+            shutdown,
+            health,
+            runtime,
+            publisher,
+            progress,
+            ha_online,
+            _state_lock: state_lock,
+        }))
     }
-    publish_result?;
-    close_result?;
-    Ok(stats)
+
+    /// Counts on the pipeline thread and publishes from here until the source ends, the
+    /// shutdown is triggered, or publishing fails; then flushes the last partial interval and
+    /// publishes `offline`.
+    pub async fn run(self) -> Result<PipelineStats, ServiceError> {
+        let Service {
+            config,
+            options,
+            shutdown,
+            health,
+            runtime,
+            mut publisher,
+            stages,
+            progress,
+            ha_online,
+            _state_lock,
+        } = self;
+        let (tx, mut rx) = mpsc::channel::<(CountReport, bool)>(64);
+        publisher.health(&health.snapshot(), runtime, 0).await?;
+        let worker = spawn_pipeline(stages, health.clone(), shutdown.clone(), tx)?;
+
+        let mut heartbeat =
+            tokio::time::interval(Duration::from_secs(config.mqtt.interval_s.into()));
+        heartbeat.tick().await; // the first tick is immediate; the start was just announced
+        let mut notifier = Notifier::from_env();
+        notifier.ready();
+        let mut watchdog = tokio::time::interval(watchdog_period());
+        let mut upkeep = tokio::time::interval(Duration::from_secs(1));
+        let mut publish_result = Ok(());
+        loop {
+            let step = tokio::select! {
+                report = rx.recv() => match report {
+                    Some((report, reliable)) => publisher.report(&report, reliable).await,
+                    None => break,
+                },
+                _ = ha_came_online(ha_online.as_deref()) => publisher.announce_discovery().await,
+                _ = upkeep.tick() => {
+                    progress.set(health.frames());
+                    publisher.tick().await
+                }
+                _ = watchdog.tick() => {
+                    notifier.progress(health.frames());
+                    Ok(())
+                }
+                _ = heartbeat.tick() => {
+                    let queue = (rx.max_capacity() - rx.capacity()) as u64;
+                    publisher.health(&health.snapshot(), runtime, queue).await
+                }
+            };
+            if let Err(e) = step {
+                // Stop counting: what cannot be published must not be silently dropped.
+                shutdown.trigger();
+                publish_result = Err(e);
+                break;
+            }
+        }
+        drop(rx);
+        progress.finish();
+        notifier.stopping();
+        let (stats, pipeline_result) = tokio::task::spawn_blocking(move || worker.join())
+            .await
+            .map_err(|_| ServiceError::PipelineLost)?
+            .map_err(|_| ServiceError::PipelineLost)?;
+        tracing::info!(
+            frames = stats.frames,
+            fps = format_args!("{:.1}", stats.fps()),
+            "pipeline stopped"
+        );
+        if publish_result.is_ok() {
+            publish_result = publisher.health(&health.snapshot(), runtime, 0).await;
+        }
+        let close_result = publisher.close(Duration::from_secs(5)).await;
+        pipeline_result?;
+        if options.end_is_error && !shutdown.is_triggered() && publish_result.is_ok() {
+            return Err(ServiceError::SourceEnded {
+                url: crate::redact::redact_url(&config.source.url),
+                frames: stats.frames,
+            });
+        }
+        publish_result?;
+        close_result?;
+        Ok(stats)
+    }
 }
 
 type WorkerResult = (PipelineStats, Result<(), PipelineError>);
@@ -317,7 +363,7 @@ struct Stages {
     source: Box<dyn FrameSource>,
     prep: FramePrep,
     detector: Box<dyn Detector>,
-    counter: SceneCounter,
+    counting: Counting,
 }
 
 /// How often to check for progress and keep systemd's watchdog happy: half of `WATCHDOG_USEC`
@@ -353,7 +399,7 @@ fn spawn_pipeline(
                 stages.source.as_mut(),
                 &stages.prep,
                 stages.detector.as_mut(),
-                &mut stages.counter,
+                &mut stages.counting,
                 &health,
                 &shutdown,
                 &mut emit,

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::ServiceError;
 use crate::config::{Accelerator, Config, RuntimeKind, SourceKind};
+use crate::count::ScoreBands;
 use crate::detect::{
     self, edgetpu, DetectError, Detector, LiteRtDetector, TfliteDetector, TfliteOptions, TileGrid,
     TiledDetector,
@@ -24,11 +25,10 @@ pub fn open_detector(config: &Config) -> Result<Box<dyn Detector>, DetectError> 
 }
 
 /// The detector of the counting pipeline (`run`, `replay`, `eval`): people as
-/// [`open_detector`] finds them, plus the faint boxes down to `counting.track_low_score`, which
-/// the tracker uses only to continue tracks.
+/// [`open_detector`] finds them, plus the faint boxes ([`ScoreBands`]), which the tracker uses
+/// only to continue tracks.
 pub fn open_counting_detector(config: &Config) -> Result<Box<dyn Detector>, DetectError> {
-    let low = config.counting.track_low_score;
-    open_with_threshold(config, config.detector.threshold.min(low))
+    open_with_threshold(config, ScoreBands::from_config(config).lowest())
 }
 
 /// Opens the detector keeping boxes from `threshold`, tiled when the config asks for tiles.

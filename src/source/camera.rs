@@ -9,7 +9,7 @@
 //! with backoff.
 //! Never writes a frame anywhere but the source's buffer.
 
-use super::ffmpeg::CameraInput;
+use super::options::CameraInput;
 
 /// A camera pixel format headcount knows how to ask ffmpeg for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,6 +126,14 @@ impl CameraMode {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_input_format_the_config_allows_is_read() {
+        for name in crate::config::INPUT_FORMATS {
+            assert!(PixelFormat::from_name(name).is_some(), "{name}");
+        }
+        assert!(PixelFormat::from_name("h264").is_none());
+    }
 
     /// A Logitech-C920-like description: MJPEG and YUYV at several sizes.
     fn webcam() -> Vec<(String, Vec<(u32, u32)>)> {

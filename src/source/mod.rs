@@ -5,8 +5,8 @@
 //! never write frames anywhere but that buffer: not to disk, logs or sockets.
 //!
 //! Backends, one file each: [`ffmpeg`] (video files, streams, and V4L2 cameras through ffmpeg's
-//! `v4l2` input), helped by `probe` (asks ffprobe what the input is), `decode_scale` (MJPEG
-//! decoded smaller when the model input is small) and `redact` (URLs without credentials).
+//! `v4l2` input), helped by `probe` (asks ffprobe what the input is), and `decode_scale` (MJPEG
+//! decoded smaller when the model input is small).
 //! [`camera`] negotiates a camera's mode; [`reopen`] reopens a lost live input; [`latest`] wraps
 //! a live source so the newest frame wins when inference is slower. [`view`] judges whether the
 //! camera still sees the room (blind, frozen) from the frame already in memory.
@@ -16,18 +16,18 @@ mod child;
 mod decode_scale;
 pub mod ffmpeg;
 pub mod latest;
+mod options;
 mod probe;
-mod redact;
 pub mod reopen;
 pub mod view;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use crate::redact::redact_url;
 pub use ffmpeg::FfmpegSource;
 pub use latest::LatestFrame;
 pub use probe::clip_duration;
-pub use redact::redact_url;
 
 /// How a frame is fitted to the detector's input size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,19 +91,13 @@ impl Picture {
         }
     }
 
-    /// Maps detections from frame coordinates to picture coordinates (0..1 over the picture
-    /// alone), so zones and lines mean the same on every model.
-    pub fn unmap(&self, detections: &mut [crate::detect::Detection]) {
-        if *self == Picture::FULL {
-            return;
-        }
-        let fx = |x: f32| ((x - self.x0) / self.width).clamp(0.0, 1.0);
-        let fy = |y: f32| ((y - self.y0) / self.height).clamp(0.0, 1.0);
-        for d in detections {
-            let b = &mut d.bbox;
-            (b.xmin, b.xmax) = (fx(b.xmin), fx(b.xmax));
-            (b.ymin, b.ymax) = (fy(b.ymin), fy(b.ymax));
-        }
+    /// Maps a point from frame coordinates to picture coordinates (0..1 over the picture alone,
+    /// clamped), so zones and lines mean the same on every model.
+    pub fn unmap(&self, (x, y): (f32, f32)) -> (f32, f32) {
+        (
+            ((x - self.x0) / self.width).clamp(0.0, 1.0),
+            ((y - self.y0) / self.height).clamp(0.0, 1.0),
+        )
     }
 }
 
@@ -230,7 +224,6 @@ pub trait FrameSource: Send {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::{BBox, Detection};
 
     #[test]
     fn letterboxed_picture_and_unmapping() {
@@ -246,19 +239,11 @@ mod tests {
             (p.y0 - 0.125).abs() < 1e-6 && (p.height - 0.75).abs() < 1e-6,
             "{p:?}"
         );
-        let mut d = [Detection {
-            bbox: BBox {
-                xmin: 0.5,
-                ymin: 0.125,
-                xmax: 0.6,
-                ymax: 0.5,
-            },
-            score: 1.0,
-            class: 0,
-            appearance: None,
-        }];
-        p.unmap(&mut d);
-        assert!((d[0].bbox.ymin - 0.0).abs() < 1e-6 && (d[0].bbox.ymax - 0.5).abs() < 1e-6);
+        let (x, y) = p.unmap((0.5, 0.125));
+        assert!((x - 0.5).abs() < 1e-6 && y.abs() < 1e-6, "{x} {y}");
+        let (_, y) = p.unmap((0.6, 0.5));
+        assert!((y - 0.5).abs() < 1e-6, "{y}");
+        assert_eq!(p.unmap((0.5, 0.99)).1, 1.0, "clamped to the picture");
         let stretch = FrameGeometry {
             fit: Fit::Stretch,
             ..g

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::Command;
 
 use super::child::{output_within, spawn_error, Cut, Input};
-use super::ffmpeg::FfmpegOptions;
+use super::options::FfmpegOptions;
 use super::SourceError;
 use crate::shutdown::Shutdown;
 

@@ -43,7 +43,7 @@ pub fn one_by_one_first(dir: &Path, seconds: u32) -> PathBuf {
 /// `headcount replay` of the one-by-one clip with `config`, then `args`, run to its end (10
 /// minutes at most).
 pub fn replay_one_by_one(config: &Path, args: &[&str]) -> Output {
-    let mut cmd = headcount();
+    let mut cmd = headcount_optimised();
     cmd.arg("replay")
         .arg(one_by_one())
         .arg("--config")

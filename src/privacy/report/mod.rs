@@ -10,7 +10,7 @@ mod warnings;
 use std::fmt::Write;
 
 use crate::config::dp_noise::{significant, DpNoise};
-use crate::config::{Config, OccupancySource, SourceKind};
+use crate::config::{Config, OccupancyMode, SourceKind};
 use crate::source::redact_url;
 
 /// The Markdown report for `config`.
@@ -135,8 +135,8 @@ pub fn markdown(config: &Config) -> String {
             config.mqtt.interval_s
         )
     };
-    let tracked = !config.counting.lines.is_empty()
-        || config.counting.occupancy != OccupancySource::Detections;
+    let tracked =
+        !config.counting.lines.is_empty() || config.counting.occupancy != OccupancyMode::Detections;
     let _ = writeln!(
         md,
         "\n## What leaves the device, in what form, at what granularity\n\n{}\n\n{}\n\
@@ -237,7 +237,7 @@ pub fn markdown(config: &Config) -> String {
                     config.state.dir
                 ));
             }
-            if config.counting.occupancy == OccupancySource::InMinusOut {
+            if config.counting.occupancy == OccupancyMode::InMinusOut {
                 items.push(format!(
                     "`{}/door-count.json`: the in − out occupancy and its counting day (two \
                      numbers), so that a restart keeps the people inside.",
@@ -322,7 +322,7 @@ mod tests {
                 && !md.contains("No appearance feature"),
             "{md}"
         );
-        c.counting.occupancy = OccupancySource::InMinusOut;
+        c.counting.occupancy = OccupancyMode::InMinusOut;
         assert!(markdown(&c).contains("`/var/lib/headcount/door-count.json`: the in − out"));
     }
 }
