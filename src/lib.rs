@@ -10,17 +10,20 @@
 //! - [`detect`]: a frame is read once into the model's input tensor; person boxes come out
 //!   (TF Lite backend, per-family output decoders, NMS), with their coarse colours only when
 //!   the tracker weighs them.
-//! - [`count`]: boxes become counts (tracker → occupancy, zones, entrance lines); boxes and
-//!   tracks die here.
+//! - [`count`]: boxes become counts ([`count::Counting`]: tracker → occupancy, zones, entrance
+//!   lines, one `step` per frame); boxes and tracks die here.
 //! - [`publish`]: counts become typed, schema'd messages on stdout and MQTT.
 //! - [`privacy`]: masks (pixels blacked out before detection), publishing safeguards (k-bands,
 //!   differential privacy), the Landlock sandbox and the DPIA data-flow report.
 //!
-//! Around them: [`config`] (the TOML file, validated; the DP noise in people), [`pipeline`] (the
-//! per-frame loop), [`health`] (frame rate, inference time, source state and the camera's view
+//! Around them: [`config`] (the TOML file, validated, as plain data: the lowest layer, which each
+//! stage builds itself from; the DP noise in people), [`pipeline`] (the per-frame step shared by
+//! the daemon and `eval`, and the daemon's loop), [`health`] (frame rate, inference time, source state and the camera's view
 //! for the `health` topic), [`notify`]
 //! (systemd readiness and watchdog),
-//! [`service`] (wires the stages and threads for `run` / `replay`), [`shutdown`] (signals),
+//! [`service`] (`Service::open` then `run`: wires the stages and threads for `run` / `replay`,
+//! the stop injected), [`shutdown`] (the stop flag, wired to signals by [`cli`]), [`redact`]
+//! (URLs without credentials),
 //! [`bounded_read`] (files the config names: regular files only, size-bounded), [`state_file`] (the small records kept in the state dir), [`state_lock`] (one process per
 //! state dir), [`wall_clock`] (source time → wall-clock time, following NTP's steps; never ahead
 //! of it for a file), [`cli`] (subcommands and exit codes), [`eval`] (the pipeline scored against

@@ -4,13 +4,14 @@
 //! made, and track positions live only inside the tracker. It must never keep per-person data
 //! beyond what the counts need, and never log or publish it.
 //!
-//! One file per concept: [`tracker`] (identity across frames, with [`track`] for one followed
-//! person, [`assign`] for the optimal pairing, `kalman` for the motion model, `box_fit` for
-//! boxes cut from below or merged below and `distance_gate` for the distance stages' cost),
-//! [`occupancy`]
-//! (stabilised counts and report cadence), [`zones`] (polygons), [`lines`] (directed entrance
-//! lines and their in / out totals), [`door`] (in − out occupancy, kept across restarts by
-//! [`door_store`]) and [`scene`], which runs them all per frame.
+//! One file per concept: [`scene`] (the counting stage, [`Counting`], which runs the rest per
+//! frame), [`tracker`] (identity across frames, tuned by `tracker_config`, with [`track`] for one
+//! followed person, [`assign`] for the optimal pairing, `kalman` for the motion model, `box_fit`
+//! for boxes cut from below or merged below, `distance_gate` for the distance stages' cost),
+//! `score_bands` (full and faint boxes), [`heuristics`] (switches for the ablation),
+//! [`occupancy`] (stabilised counts and report cadence), [`zones`] (polygons), [`lines`]
+//! (directed entrance lines and their in / out totals), and [`door`] (in − out occupancy, kept
+//! across restarts by [`door_store`]).
 
 pub mod assign;
 mod box_fit;
@@ -25,6 +26,7 @@ pub mod scene;
 mod score_bands;
 pub mod track;
 pub mod tracker;
+mod tracker_config;
 pub mod zones;
 
 pub use heuristics::Heuristics;

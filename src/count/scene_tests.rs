@@ -299,10 +299,10 @@ fn a_person_boxed_together_with_someone_passing_in_front_crosses_nothing() {
     assert_eq!(last_line(&run(&mut s, &frames)), (0, 0));
 }
 
-/// The counting stage with the default return window.
+/// The counting stage with a return window of half a second.
 fn scene_with_return_window() -> Counting {
     let mut s = scene(OccupancyMode::Detections);
-    s.return_window = Duration::from_secs_f32(CountingConfig::default().line_return_s);
+    s.return_window = Duration::from_millis(500);
     s
 }
 
@@ -378,7 +378,7 @@ fn in_minus_out_keeps_a_crossing_settled_at_shutdown_and_restores_it() {
         let mut s = scene(OccupancyMode::InMinusOut)
             .with_door_store(Some(dir.path()))
             .unwrap();
-        s.return_window = Duration::from_secs_f32(CountingConfig::default().line_return_s);
+        s.return_window = Duration::from_millis(500);
         s
     };
     // Someone crosses in the last frames: their crossing still waits when the stream ends.

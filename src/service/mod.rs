@@ -15,10 +15,10 @@ use tokio::sync::mpsc;
 use crate::config::{Config, SourceKind};
 use crate::count::occupancy::Cadence;
 use crate::count::{CountReport, Counting};
-use crate::detect::{DetectError, Detector};
+use crate::detect::DetectError;
 use crate::health::HealthMonitor;
 use crate::notify::Notifier;
-use crate::pipeline::{self, FramePrep, PipelineError, PipelineStats};
+use crate::pipeline::{FramePrep, PipelineError, PipelineStats};
 use crate::privacy::safeguards::Safeguards;
 use crate::privacy::sandbox::SandboxStatus;
 use crate::privacy::PrivacyError;
@@ -26,11 +26,14 @@ use crate::publish::{
     discovery, MqttPublisher, MqttSettings, PrivacyStatement, PublishError, Publisher,
 };
 use crate::shutdown::Shutdown;
-use crate::source::{FrameSource, SourceError};
+use crate::source::SourceError;
 use crate::state_lock::{StateDirLock, StateLockError};
 use crate::wall_clock::WallClock;
 
 mod open;
+mod worker;
+
+use worker::{ha_came_online, spawn_pipeline, watchdog_period, Stages};
 
 pub use open::{
     edgetpu_model, open_camera, open_counting_detector, open_detector, open_input, open_source,
@@ -354,58 +357,4 @@ impl Service {
         close_result?;
         Ok(stats)
     }
-}
-
-type WorkerResult = (PipelineStats, Result<(), PipelineError>);
-
-/// Everything the pipeline thread owns.
-struct Stages {
-    source: Box<dyn FrameSource>,
-    prep: FramePrep,
-    detector: Box<dyn Detector>,
-    counting: Counting,
-}
-
-/// How often to check for progress and keep systemd's watchdog happy: half of `WATCHDOG_USEC`
-/// when systemd sets it, else every 10 s.
-fn watchdog_period() -> Duration {
-    std::env::var("WATCHDOG_USEC")
-        .ok()
-        .and_then(|us| us.parse::<u64>().ok())
-        .filter(|&us| us >= 2_000)
-        .map_or(Duration::from_secs(10), |us| Duration::from_micros(us / 2))
-}
-
-/// Resolves when Home Assistant announces itself `online`; never without discovery.
-async fn ha_came_online(notify: Option<&tokio::sync::Notify>) {
-    match notify {
-        Some(n) => n.notified().await,
-        None => std::future::pending().await,
-    }
-}
-
-fn spawn_pipeline(
-    mut stages: Stages,
-    health: HealthMonitor,
-    shutdown: Shutdown,
-    tx: mpsc::Sender<(CountReport, bool)>,
-) -> Result<std::thread::JoinHandle<WorkerResult>, ServiceError> {
-    std::thread::Builder::new()
-        .name("pipeline".into())
-        .spawn(move || {
-            // Counts made while the camera is blind or frozen go out marked unreliable.
-            let mut emit = |report| tx.blocking_send((report, health.view_is_clear())).is_ok();
-            let out = pipeline::run(
-                stages.source.as_mut(),
-                &stages.prep,
-                stages.detector.as_mut(),
-                &mut stages.counting,
-                &health,
-                &shutdown,
-                &mut emit,
-            );
-            tracing::debug!(source = stages.source.name(), "source closed");
-            out
-        })
-        .map_err(ServiceError::Thread)
 }
