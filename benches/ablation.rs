@@ -211,7 +211,7 @@ fn setups() -> Vec<Setup> {
     let mut setups = vec![Setup {
         name: "one-by-one, defaults",
         clip: obo.join("one-by-one-person-detection.mp4"),
-        truth: obo.join("gt.txt"),
+        truth: obo.join("ground-truth.txt"),
         config: None,
         // The doorway at the bottom, a line they walk in over, the way out at the right and
         // one they pass on the way.

@@ -1,5 +1,5 @@
 //! A heuristic that stops paying its way fails a test: on the committed one-by-one clip with its
-//! hand-annotated ground truth (`tests/fixtures/one-by-one/gt.txt`), the counting stage as
+//! hand-annotated ground truth (`tests/fixtures/one-by-one/ground-truth.txt`), the counting stage as
 //! shipped counts within a whisker of the truth, and each heuristic the ablation measured paying
 //! there (docs/accuracy.md: the line band, the border rule) still does. The PETS09 ones are
 //! checked in `tests/eval_lines.rs`; `cargo bench --bench ablation` has every number.
@@ -22,7 +22,7 @@ const LINES: [&str; 4] = [
 #[test]
 fn the_heuristics_that_pay_on_the_one_by_one_clip_still_do() {
     let fixture = common::root().join("tests/fixtures/one-by-one");
-    let truth = Truth::load(&fixture.join("gt.txt")).unwrap();
+    let truth = Truth::load(&fixture.join("ground-truth.txt")).unwrap();
     let mut config = Config::parse("[detector]\nruntime = \"litert\"\n").unwrap();
     config.source.url = common::one_by_one().display().to_string();
     config.counting.lines = LINES

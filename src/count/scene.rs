@@ -357,3 +357,7 @@ mod tests;
 #[cfg(test)]
 #[path = "lost_tracks_tests.rs"]
 mod lost_tracks_tests;
+
+#[cfg(test)]
+#[path = "return_window_tests.rs"]
+mod return_window_tests;
