@@ -124,8 +124,10 @@ impl<'a> FrameStep<'a> {
             // Boxes are still in frame coordinates here.
             appearance::describe(&frame, &mut self.detections);
         }
-        for d in &mut self.detections {
-            d.bbox = d.bbox.in_picture(&picture);
+        if picture != Picture::FULL {
+            for d in &mut self.detections {
+                d.bbox = d.bbox.in_picture(&picture);
+            }
         }
         Ok(Detected {
             detections: &self.detections,

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use super::heuristics::Heuristics;
+use super::score_bands::ScoreBands;
 use crate::config::CountingConfig;
 
 /// Tracker tuning (see `[counting]` in the config).
@@ -49,7 +50,11 @@ impl TrackerConfig {
             lost: Duration::from_secs_f32(c.track_lost_s),
             high_score,
             appearance_weight: c.appearance_weight,
-            low_score: c.track_low_score.min(high_score),
+            low_score: ScoreBands {
+                full: high_score,
+                faint: c.track_low_score,
+            }
+            .lowest(),
             heuristics: Heuristics::ALL,
         }
     }
