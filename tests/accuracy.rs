@@ -163,10 +163,14 @@ fn pets09_per_frame_occupancy_error_is_reported_and_bounded() {
 
 #[test]
 fn litert_counts_match_tf29_frame_by_frame() {
+    // One inference thread each: the suite runs other tests beside this one, and two threads
+    // per runtime would spin waiting for a core (the counts do not depend on the threads).
     let mut tf = Config::default();
     tf.detector.runtime = headcount::config::RuntimeKind::Tflite;
+    tf.detector.threads = 1;
     let mut lr = Config::default();
     lr.detector.runtime = headcount::config::RuntimeKind::Litert;
+    lr.detector.threads = 1;
     let mut detectors = [open_detector(&tf).unwrap(), open_detector(&lr).unwrap()];
     assert_eq!(detectors[0].info().backend, "tflite");
     assert_eq!(detectors[1].info().backend, "litert");

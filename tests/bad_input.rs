@@ -214,7 +214,8 @@ fn broker_that_is_down_for_the_whole_run() {
     let dir = tempfile::tempdir().unwrap();
     let config = write_config(
         dir.path(),
-        &format!("[mqtt]\nurl = \"mqtt://127.0.0.1:{port}\"\n"),
+        // 5 of the clip's 10 frames a second: the same 14 occupancy messages, half the inference.
+        &format!("[source]\nfps = 5\n[mqtt]\nurl = \"mqtt://127.0.0.1:{port}\"\n"),
     );
     let mut cmd = headcount();
     cmd.arg("replay")
@@ -336,7 +337,8 @@ fn state_dir_already_in_use_by_another_process() {
         write_config(
             &sub,
             &format!(
-                "[sensor]\nsite = \"lock\"\nname = \"{name}\"\n[mqtt]\nurl = \"{}\"\n\
+                "[sensor]\nsite = \"lock\"\nname = \"{name}\"\n[source]\nfps = 2\n\
+                 [mqtt]\nurl = \"{}\"\n\
                  [detector]\nruntime = \"litert\"\n[counting]\noccupancy = \"in_minus_out\"\n\
                  [[counting.lines]]\nname = \"door\"\nfrom = [0.0, 0.95]\nto = [1.0, 0.95]\n\
                  [state]\ndir = \"{}\"\n",
