@@ -3,7 +3,8 @@
 #   - ffmpeg (frame source), mosquitto + clients (broker for tests and the demo), strace (privacy tests),
 #     gcc (the stub libedgetpu the Edge TPU tests build), openssl (the TLS tests' test CA),
 #     faketime (libfaketime: the clock-step test moves the system clock under the daemon),
-#     python3-seccomp + systemd (scripts/unit-seccomp.py runs tests under the unit's own filters)
+#     python3-seccomp + systemd (scripts/unit-seccomp.py runs tests under the unit's own filters),
+#     librsvg2-bin (rsvg-convert: the survey tests render its SVG pictures)
 #   - the TensorFlow Lite C runtime, TF 2.9.0, unpacked from the npm package tfjs-tflite-node@0.0.2
 #     into .runtime/<arch>/libtensorflowlite_c.so (ignored by git).
 # Safe to run again: it only installs what is missing.
@@ -21,6 +22,7 @@ command -v gcc >/dev/null 2>&1 || need_apt+=(gcc)
 command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 command -v faketime >/dev/null 2>&1 || need_apt+=(faketime)
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
+command -v rsvg-convert >/dev/null 2>&1 || need_apt+=(librsvg2-bin)
 # scripts/unit-seccomp.py: the service unit's own seccomp filters applied to a test run (libseccomp's
 # Python binding, and systemd-analyze to expand the unit's syscall sets).
 /usr/bin/python3 -c 'import seccomp' >/dev/null 2>&1 || need_apt+=(python3-seccomp)

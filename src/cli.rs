@@ -11,7 +11,6 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use crate::config::Config;
-use crate::eval;
 use crate::privacy::sandbox;
 use crate::service::{self, ServiceOptions};
 use crate::shutdown::Shutdown;
@@ -74,6 +73,35 @@ pub enum Command {
         /// Repeatable: the detector runs once, however many settings are compared.
         #[arg(long = "compare", value_name = "FILE")]
         compare: Vec<PathBuf>,
+        /// Also draw occupancy counted vs truth over time, and each line's running in / out
+        /// totals vs the truth's (the first 8 lines), into this SVG file.
+        #[arg(long, value_name = "FILE")]
+        svg: Option<PathBuf>,
+        /// No progress line on stderr (shown only on a terminal anyway).
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// The installer's survey: where people walk, stand and cross, how tall they look, and the
+    /// lines, tiles, masks and zones to configure — from a grid of aggregates only.
+    Survey {
+        /// A camera (`/dev/video0`, `/dev/v4l/by-id/…`), a stream URL or a recording.
+        #[arg(value_name = "SOURCE")]
+        source: String,
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Stop after this many seconds of video (default: a recording to its end, a camera or
+        /// a stream for 600).
+        #[arg(long, value_name = "SECONDS")]
+        duration: Option<f64>,
+        /// The grid, COLUMNSxROWS (each 1..=48 x 1..=36).
+        #[arg(long, value_name = "COLUMNSxROWS", default_value = "24x18")]
+        grid: String,
+        /// Print one JSON document instead of the text report.
+        #[arg(long)]
+        json: bool,
+        /// Also draw the survey into this SVG file.
+        #[arg(long, value_name = "FILE")]
+        svg: Option<PathBuf>,
         /// No progress line on stderr (shown only on a terminal anyway).
         #[arg(long)]
         quiet: bool,
@@ -125,6 +153,10 @@ fn print_error(e: &anyhow::Error) {
     let _ = writeln!(std::io::stderr(), "error: {}", one_line(e));
 }
 
+#[path = "cli_measure.rs"]
+mod measure;
+use measure::{evaluate, survey, Output};
+
 fn dispatch(command: Command) -> Result<(), Failure> {
     match command {
         Command::CheckConfig { file } => {
@@ -155,8 +187,39 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             json,
             config,
             compare,
+            svg,
             quiet,
-        } => evaluate(video, truth, lines, &compare, json, config, !quiet),
+        } => evaluate(
+            video,
+            truth,
+            lines,
+            &compare,
+            config,
+            Output {
+                json,
+                svg,
+                progress: !quiet,
+            },
+        ),
+        Command::Survey {
+            source,
+            config,
+            duration,
+            grid,
+            json,
+            svg,
+            quiet,
+        } => survey(
+            source,
+            config,
+            duration,
+            &grid,
+            Output {
+                json,
+                svg,
+                progress: !quiet,
+            },
+        ),
         Command::Devices { edgetpu_library } => {
             print_stdout(&crate::devices::report(&edgetpu_library))
         }
@@ -202,47 +265,6 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                 },
             )
         }
-    }
-}
-
-fn evaluate(
-    video: String,
-    truth: PathBuf,
-    lines: Vec<String>,
-    compare: &[PathBuf],
-    json: bool,
-    config: Option<PathBuf>,
-    progress: bool,
-) -> Result<(), Failure> {
-    let mut config = match config {
-        Some(path) => load_config(&path)?,
-        None => Config::default(),
-    };
-    config.source.url = video;
-    if !lines.is_empty() {
-        config.counting.lines = lines
-            .iter()
-            .enumerate()
-            .map(|(i, l)| eval::parse_line(l, i + 1))
-            .collect::<Result<_, _>>()
-            .map_err(|e| Failure::Usage(e.into()))?;
-    }
-    eval::validate(&config).map_err(|e| Failure::Usage(e.into()))?;
-    let compared = compare
-        .iter()
-        .map(|path| eval::Compared::load(path, &config))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| Failure::Usage(e.into()))?;
-    let truth = eval::Truth::load(&truth).map_err(|e| Failure::Usage(e.into()))?;
-    let report =
-        eval::run(config, &compared, &truth, progress).map_err(|e| Failure::Runtime(e.into()))?;
-    if json {
-        let text = serde_json::to_string(&report)
-            .context("cannot render the report")
-            .map_err(Failure::Runtime)?;
-        print_stdout(&format!("{text}\n"))
-    } else {
-        print_stdout(&report.table())
     }
 }
 

@@ -27,7 +27,9 @@
 //! [`bounded_read`] (files the config names: regular files only, size-bounded), [`state_file`] (the small records kept in the state dir), [`state_lock`] (one process per
 //! state dir), [`wall_clock`] (source time → wall-clock time, following NTP's steps; never ahead
 //! of it for a file), [`cli`] (subcommands and exit codes), [`eval`] (the pipeline scored against
-//! MOT ground truth), [`progress`] (frames done on a terminal), [`devices`] (cameras and Edge TPUs found). See ARCHITECTURE.md for threads
+//! MOT ground truth), [`progress`] (frames done on a terminal), [`survey`] (the installer's survey: a k-blanked grid
+//! of where people walk, stand and cross, and the lines, tiles, masks and zones it suggests),
+//! [`plot`] (the pictures' shared error), [`devices`] (cameras and Edge TPUs found). See ARCHITECTURE.md for threads
 //! and frame lifetime.
 //!
 //! Nothing here writes pixels, crops or boxes to disk, logs or any socket, and nothing opens a
@@ -43,6 +45,7 @@ pub mod eval;
 pub mod health;
 pub mod notify;
 pub mod pipeline;
+pub mod plot;
 pub mod privacy;
 pub mod progress;
 pub mod publish;
@@ -52,4 +55,5 @@ pub mod shutdown;
 pub mod source;
 pub mod state_file;
 pub mod state_lock;
+pub mod survey;
 pub mod wall_clock;

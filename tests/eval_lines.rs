@@ -206,6 +206,14 @@ fn yolov5n_on_two_tiles() {
         },
     );
     claims.check(
+        "yolov5n_finds_people_reliably_from_the_height_the_survey_assumes",
+        || {
+            // Two tiles side by side keep the picture's height: the height found reliably here
+            // is the model's on its input, which `survey` judges the need for tiles by.
+            assert_reliable_height(&plain.on(None, &MIDDLE_LINES), "yolov5");
+        },
+    );
+    claims.check(
         "yolov5n_with_two_tiles_counts_each_readme_line_within_ten_percent",
         || {
             // The line bar on the eight lines the README reports, with the README's advice
@@ -261,6 +269,21 @@ fn yolov5n_on_two_tiles() {
     claims.assert_all();
 }
 
+/// The smallest height `eval` measured the detector to find at least half the truth's people
+/// from is, within one band (0.025), the figure `survey` uses for the model's family.
+fn assert_reliable_height(report: &serde_json::Value, family: &str) {
+    assert_eq!(report["family"], family, "{report}");
+    let measured = report["detection_by_height"]["reliable_height"]
+        .as_f64()
+        .unwrap_or_else(|| panic!("no reliable height: {}", report["detection_by_height"]));
+    let assumed = headcount::survey::suggest::reliable_height(family);
+    assert!(
+        (measured - assumed).abs() <= 0.025 + 1e-9,
+        "measured {measured}, the survey assumes {assumed}: {}",
+        report["detection_by_height"]
+    );
+}
+
 #[test]
 fn the_bundled_ssd_on_twelve_tiles_and_on_one_input() {
     let Some((video, gt)) = pets() else {
@@ -300,6 +323,14 @@ fn the_bundled_ssd_on_twelve_tiles_and_on_one_input() {
         "eval_scores_pets09_occupancy_and_lines_against_the_ground_truth",
         || {
             eval_scores_pets09_against_the_ground_truth(&one_input.on(None, &MIDDLE_LINES));
+        },
+    );
+    claims.check(
+        "the_bundled_ssd_finds_people_reliably_from_the_height_the_survey_assumes",
+        || {
+            // Measured: 35 % of the truth's people 0.075-0.1 of the picture tall found, 81 % of
+            // those 0.1-0.125, 87-100 % above.
+            assert_reliable_height(&one_input.on(None, &MIDDLE_LINES), "ssd-postprocess");
         },
     );
     claims.check(

@@ -11,7 +11,8 @@
 //! `score_bands` (full and faint boxes), [`heuristics`] (switches for the ablation),
 //! [`occupancy`] (stabilised counts and report cadence), [`zones`] (polygons), [`lines`]
 //! (directed entrance lines and their in / out totals), and [`door`] (in − out occupancy, kept
-//! across restarts by [`door_store`]).
+//! across restarts by [`door_store`]), and [`survey`] (the installer's survey grid: only its
+//! k-blanked report leaves).
 
 pub mod assign;
 mod box_fit;
@@ -24,6 +25,7 @@ pub mod lines;
 pub mod occupancy;
 pub mod scene;
 mod score_bands;
+pub mod survey;
 pub mod track;
 pub mod tracker;
 mod tracker_config;

@@ -15,6 +15,7 @@ use super::door::{DoorConfig, DoorEvent, DoorOccupancy};
 use super::door_store::{DoorStore, DoorStoreError};
 use super::lines::{Band, Crossing, LineCounter, LineMemory, LineReport, Segment, MAX_LINES};
 use super::occupancy::{Cadence, OccupancyCounter, OccupancyReport};
+use super::survey::{GridReport, SurveyGrid, SurveyMemo};
 use super::tracker::{Tracker, TrackerConfig};
 use super::zones::Zone;
 pub use crate::config::OccupancyMode;
@@ -78,7 +79,19 @@ pub enum CountReport {
     Line(usize, LineReport),
 }
 
-type Memo = [LineMemory; MAX_LINES];
+/// What the counting stage remembers of one tracked person, inside its track: the side of
+/// each line it was last on, and (when surveying) the survey's cells.
+#[derive(Debug, Clone, Copy, Default)]
+struct Memo {
+    lines: [LineMemory; MAX_LINES],
+    survey: SurveyMemo,
+}
+
+impl AsMut<SurveyMemo> for Memo {
+    fn as_mut(&mut self) -> &mut SurveyMemo {
+        &mut self.survey
+    }
+}
 
 /// Detections a track needs before occupancy holds it through missed frames: transient boxes
 /// (a group seen as one, a duplicate) rarely last this long, people do.
@@ -102,6 +115,8 @@ pub struct Counting {
     clock: Arc<WallClock>,
     /// The reports due after the last step (reused: a step allocates nothing after warm-up).
     reports: Vec<CountReport>,
+    /// The installer's survey grid, when surveying ([`Counting::with_survey`]).
+    survey: Option<SurveyGrid>,
 }
 
 impl Counting {
@@ -127,7 +142,23 @@ impl Counting {
             door: DoorOccupancy::new(config.door, Arc::clone(&clock)),
             clock,
             reports: Vec::with_capacity(16),
+            survey: None,
         }
+    }
+
+    /// Also accumulates the installer's survey on a `columns` × `rows` grid (`headcount
+    /// survey`); read it with [`Counting::survey`].
+    pub fn with_survey(mut self, columns: u16, rows: u16) -> Self {
+        self.survey = Some(SurveyGrid::new(columns, rows));
+        self
+    }
+
+    /// The survey so far, with every cell fewer than `k` distinct people visited blanked; the
+    /// frames and seconds it covers. `None` when not surveying.
+    pub fn survey(&self, k: u32) -> Option<(GridReport, u64, f64)> {
+        self.survey
+            .as_ref()
+            .map(|g| (g.report(k), g.frames(), g.seconds()))
     }
 
     /// The stage `[counting]` describes (see [`SceneConfig::from_config`]).
@@ -183,6 +214,12 @@ impl Counting {
         self.clock.follow(t);
         self.tracker.update(detections, t);
         self.count_crossings(t);
+        if let Some(survey) = &mut self.survey {
+            for memo in self.tracker.ended_mut() {
+                survey.ended(&memo.survey);
+            }
+            survey.observe(self.tracker.tracks_mut(), detections, t);
+        }
         let high_score = self.tracker.config().high_score;
         let strong = detections.iter().filter(|d| d.score >= high_score);
         let present = u32::try_from(self.tracker.present().count()).unwrap_or(u32::MAX);
@@ -270,7 +307,7 @@ impl Counting {
             let confirmed = track.confirmed();
             let just_confirmed = track.just_confirmed();
             for (i, line) in self.lines.iter().enumerate() {
-                let memory = &mut track.memo[i];
+                let memory = &mut track.memo.lines[i];
                 let crossed = measured
                     .then(|| line.segment.observe(memory, foot, half_width))
                     .flatten();
@@ -345,7 +382,7 @@ fn tally(slot: &mut (u64, u64), c: Option<Crossing>) {
 /// Counts every crossing still waiting in an ended track's memory (or in every track's, when
 /// the stream ends) into the lines' (in, out).
 fn settle_waiting(memo: &mut Memo, crossings: &mut [(u64, u64)], window: Duration) {
-    for (memory, slot) in memo.iter_mut().zip(crossings) {
+    for (memory, slot) in memo.lines.iter_mut().zip(crossings) {
         tally(slot, memory.due(None, window));
     }
 }

@@ -10,7 +10,10 @@
 //! same run: the detector (the expensive part) runs once for every setting compared.
 
 pub mod compare;
+pub mod height_recall;
+pub mod picture;
 pub mod report;
+pub mod series;
 pub mod truth;
 
 use crate::progress::{frames_in, Progress};
@@ -154,24 +157,30 @@ pub fn run(
     let picture = source.picture();
     let mut step = FrameStep::new(&prep, detector.as_mut(), picture, appearance);
     let mut detect_ms: Vec<f64> = Vec::new();
+    let mut recall = height_recall::HeightRecall::new(truth, (width, height));
+    let mut series = series::Series::new(&config.counting.lines);
     let mut frames = 0u64;
     let started = Instant::now();
     while let Some(frame) = source.next_frame().map_err(ServiceError::from)? {
         let t = frame.t;
         let detected = step.detect(frame)?;
         detect_ms.push(detected.took.as_secs_f64() * 1000.0);
+        recall.observe(frames, detected.detections, threshold);
         for s in std::iter::once(&mut main).chain(others.iter_mut()) {
             s.step(detected.detections, t);
         }
+        series.record(main.totals());
         frames += 1;
         progress.set(frames);
     }
     progress.finish();
     let seconds = started.elapsed().as_secs_f64();
     let expected = truth.people_per_frame(frames);
-    let score = |mut s: Scored, counting: &CountingConfig| {
-        // Crossings still waiting out their return window at the end of the clip count too.
+    // Crossings still waiting out their return window at the end of the clip count too.
+    for s in std::iter::once(&mut main).chain(others.iter_mut()) {
         s.finish();
+    }
+    let score = |s: Scored, counting: &CountingConfig| {
         let lines = s.line_scores(counting, truth, (width, height), frames);
         (
             format!("{:?}", counting.occupancy).to_lowercase(),
@@ -180,6 +189,13 @@ pub fn run(
             lines,
         )
     };
+    series.finish(
+        main.totals(),
+        (&main.counted, &expected),
+        truth,
+        (width, height),
+        source.fps(),
+    );
     let (occupancy_mode, occupancy, lines_summary, lines) = score(main, &config.counting);
     let compared = others
         .into_iter()
@@ -216,6 +232,8 @@ pub fn run(
         occupancy,
         lines,
         lines_summary,
+        detection_by_height: recall.report(),
+        series,
         timing: Timing {
             seconds: round(seconds, 2),
             fps: round(frames as f64 / seconds.max(1e-9), 2),
@@ -276,6 +294,11 @@ impl Scored {
         }
         self.counted
             .push(self.scenes.first().map_or(0, Counting::occupancy));
+    }
+
+    /// Every line's (in, out) so far, in configuration order.
+    fn totals(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
+        self.scenes.iter().flat_map(Counting::line_totals)
     }
 
     /// Counts the crossings still waiting out their return window at the end of the clip.

@@ -108,6 +108,11 @@ pub struct EvalReport {
     pub lines: Vec<LineScore>,
     /// Totals over `lines` (all zero without lines).
     pub lines_summary: LinesSummary,
+    /// The detector's recall by people's apparent height, and the height it finds reliably from.
+    pub detection_by_height: super::height_recall::DetectionByHeight,
+    /// Occupancy and the first lines' totals over time, for `eval --svg` (not in the JSON).
+    #[serde(skip)]
+    pub series: super::series::Series,
     pub timing: Timing,
     /// The same detections counted again with each `--compare` file's counting settings.
     #[serde(skip_serializing_if = "Vec::is_empty")]

@@ -98,6 +98,24 @@ impl Truth {
         Ok(Self { rows })
     }
 
+    /// Each video frame's boxes (0-based frames), normalised to a `width` × `height` picture.
+    pub fn boxes_by_frame(&self, width: u32, height: u32) -> Vec<Vec<crate::detect::BBox>> {
+        let (w, h) = (width.max(1) as f32, height.max(1) as f32);
+        let frames = self.rows.iter().map(|r| r.frame).max().unwrap_or(0);
+        let mut out = vec![Vec::new(); usize::try_from(frames).unwrap_or(0)];
+        for r in &self.rows {
+            if let Some(f) = out.get_mut((r.frame - 1) as usize) {
+                f.push(crate::detect::BBox {
+                    xmin: r.left / w,
+                    ymin: r.top / h,
+                    xmax: (r.left + r.width) / w,
+                    ymax: (r.top + r.height) / h,
+                });
+            }
+        }
+        out
+    }
+
     /// People in video frame `index` (0-based).
     pub fn people_per_frame(&self, frames: u64) -> Vec<u32> {
         let mut counts = vec![0u32; frames as usize];
@@ -127,26 +145,72 @@ impl Truth {
         frames: u64,
         band: Band,
     ) -> (u64, u64) {
+        let mut totals = (0, 0);
+        self.each_crossing(segment, (width, height), frames, band, |_, c| match c {
+            Crossing::In => totals.0 += 1,
+            Crossing::Out => totals.1 += 1,
+        });
+        totals
+    }
+
+    /// The truth's (in, out) crossings of `segment` so far, after each of the first `frames`
+    /// frames (every change of side counts), for `eval --svg`.
+    pub fn crossings_by_frame(
+        &self,
+        segment: &Segment,
+        width: u32,
+        height: u32,
+        frames: u64,
+    ) -> Vec<(u64, u64)> {
+        let mut per_frame = vec![(0u64, 0u64); usize::try_from(frames).unwrap_or(0)];
+        self.each_crossing(
+            segment,
+            (width, height),
+            frames,
+            Band::Fixed(0.0),
+            |frame, c| {
+                if let Some(slot) = per_frame.get_mut((frame - 1) as usize) {
+                    match c {
+                        Crossing::In => slot.0 += 1,
+                        Crossing::Out => slot.1 += 1,
+                    }
+                }
+            },
+        );
+        let mut sum = (0, 0);
+        for slot in &mut per_frame {
+            sum = (sum.0 + slot.0, sum.1 + slot.1);
+            *slot = sum;
+        }
+        per_frame
+    }
+
+    /// Calls `each` with the (1-based) frame and direction of every crossing of `segment` by the
+    /// ground-truth tracks within the first `frames` frames, under `band`.
+    fn each_crossing(
+        &self,
+        segment: &Segment,
+        (width, height): (u32, u32),
+        frames: u64,
+        band: Band,
+        mut each: impl FnMut(u64, Crossing),
+    ) {
         let mut tracks: BTreeMap<i64, Vec<&Row>> = BTreeMap::new();
         for r in self.rows.iter().filter(|r| r.frame <= frames) {
             tracks.entry(r.id).or_default().push(r);
         }
         let (w, h) = (width.max(1) as f32, height.max(1) as f32);
-        let (mut ins, mut outs) = (0, 0);
         for rows in tracks.values_mut() {
             rows.sort_by_key(|r| r.frame);
             let mut memory = LineMemory::default();
             for r in rows.iter() {
                 let foot = ((r.left + r.width / 2.0) / w, (r.top + r.height) / h);
                 let half_width = band.for_height(r.height / h);
-                match segment.observe(&mut memory, foot, half_width) {
-                    Some(Crossing::In) => ins += 1,
-                    Some(Crossing::Out) => outs += 1,
-                    None => {}
+                if let Some(c) = segment.observe(&mut memory, foot, half_width) {
+                    each(r.frame, c);
                 }
             }
         }
-        (ins, outs)
     }
 }
 
