@@ -225,6 +225,9 @@ def run(binary, clip, work, broker_port, ha_port, ha_log):
     with open(config, "w") as f:
         f.write(
             f'[sensor]\nsite = "{SITE}"\nname = "{NAME}"\n'
+            # Half the clip's frames: the same counts (0 -> 1 -> 0 six times, 6 in), half the
+            # inference beside the rest of the suite.
+            '[source]\nfps = 5\n'
             '[[counting.lines]]\nname = "door"\nfrom = [0.0, 0.95]\nto = [1.0, 0.95]\n'
             '[[counting.zones]]\nname = "left"\npolygon = [[0,0],[0.5,0],[0.5,1],[0,1]]\n'
             f'[mqtt]\nurl = "mqtt://127.0.0.1:{broker_port}"\ninterval_s = 30\n'

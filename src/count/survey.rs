@@ -232,7 +232,7 @@ impl SurveyGrid {
                 self.at(cell).entries += 1;
             }
             if let Some(previous) = memo.cell {
-                self.crossed(previous, cell);
+                self.crossed(memo, previous, cell);
             }
             memo.cell = Some(cell);
             if memo.feet.insert(self.index(cell)) {
@@ -276,26 +276,41 @@ impl SurveyGrid {
         }
     }
 
-    /// A foot point moved from cell `from` to cell `to`: the borders on the way (along the row,
-    /// then along the column) are crossed once each.
-    fn crossed(&mut self, from: (u16, u16), to: (u16, u16)) {
-        let (mut c, r) = from;
-        while c < to.0 {
-            self.at((c, r)).east += 1;
-            c += 1;
-        }
-        while c > to.0 {
-            self.at((c - 1, r)).west += 1;
-            c -= 1;
-        }
-        let mut r = r;
-        while r < to.1 {
-            self.at((c, r)).south += 1;
-            r += 1;
-        }
-        while r > to.1 {
-            self.at((c, r - 1)).north += 1;
-            r -= 1;
+    /// A foot point moved from cell `from` to cell `to` (more than one cell apart at low frame
+    /// rates): the cells on the way, a staircase along the straight line between them, are
+    /// visited, and each border on the way is crossed once.
+    fn crossed(&mut self, memo: &mut SurveyMemo, from: (u16, u16), to: (u16, u16)) {
+        let (dc, dr) = (from.0.abs_diff(to.0), from.1.abs_diff(to.1));
+        let (mut c, mut r) = from;
+        let (mut done_c, mut done_r) = (0u16, 0u16);
+        while (c, r) != to {
+            // Step along the axis that is behind on the straight line.
+            let column_next = dr == 0
+                || (dc > 0
+                    && (f32::from(done_c) + 0.5) / f32::from(dc)
+                        < (f32::from(done_r) + 0.5) / f32::from(dr));
+            if column_next {
+                if to.0 > c {
+                    self.at((c, r)).east += 1;
+                    c += 1;
+                } else {
+                    self.at((c - 1, r)).west += 1;
+                    c -= 1;
+                }
+                done_c += 1;
+            } else {
+                if to.1 > r {
+                    self.at((c, r)).south += 1;
+                    r += 1;
+                } else {
+                    self.at((c, r - 1)).north += 1;
+                    r -= 1;
+                }
+                done_r += 1;
+            }
+            if (c, r) != to && memo.feet.insert(self.index((c, r))) {
+                self.at((c, r)).people += 1;
+            }
         }
     }
 

@@ -126,3 +126,29 @@ fn standing_on_a_border_is_dwell_not_crossings() {
     let dwell: f64 = grid.dwell_s.iter().flatten().sum();
     assert!(dwell > 40.0, "{dwell}");
 }
+
+#[test]
+fn a_walker_seen_rarely_still_visits_and_crosses_every_cell_on_the_way() {
+    // One frame a second: each step covers 0.14 of the picture, over three cells of 1/24.
+    let mut c = surveying();
+    let mut t = Duration::ZERO;
+    for _ in 0..5 {
+        for i in 0..=6 {
+            c.step(&[person(0.05 + 0.14 * i as f32, 0.8)], t);
+            t += Duration::from_secs(1);
+        }
+        for _ in 0..3 {
+            c.step(&[], t);
+            t += Duration::from_secs(1);
+        }
+    }
+    c.finish();
+    let (grid, _, _) = c.survey(5).unwrap();
+    // From where they are confirmed (their third frame, x = 0.33, column 7) to the last (0.89,
+    // column 21): every cell on the way is shown, every border crossed by all five.
+    for col in 8..=20 {
+        let i = grid.index(col, 14);
+        assert_eq!(grid.people[i], Some(5), "column {col}");
+        assert_eq!(grid.east[i], Some(5), "column {col}");
+    }
+}
