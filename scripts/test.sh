@@ -4,8 +4,8 @@
 # (cargo-nextest: each test in a process of its own, several at once; .config/nextest.toml), and
 # beside them the device check (the aarch64 build for glibc 2.28 replaying under qemu with the
 # same counts as x86-64) and Home Assistant end to end (the newest one this machine's Python
-# runs, in a venv); then the .deb packages (contents, systemd unit verification and exposure
-# score). Integration tests start real Mosquitto brokers, ffmpeg and the runtimes themselves.
+# runs, in a venv), and after the aarch64 build the .deb packages (contents, systemd unit
+# verification and exposure score). Integration tests start real Mosquitto brokers, ffmpeg and the runtimes themselves.
 # The PETS09 evaluations run the optimised build (HEADCOUNT_OPTIMISED_BIN); the rest the test
 # build, with its debug assertions.
 set -euo pipefail
@@ -16,6 +16,9 @@ phase_start=$SECONDS
 phase() { echo "phase: $1 took $((SECONDS - phase_start)) s" >&2; phase_start=$SECONDS; }
 ./scripts/setup.sh
 command -v cargo-nextest >/dev/null 2>&1 || cargo install cargo-nextest --locked
+# A clean clone (CI) gains nothing from incremental compilation's bookkeeping; a developer
+# running this again keeps it.
+[ "${CI:-}" = true ] && export CARGO_INCREMENTAL=0
 phase setup
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
@@ -31,7 +34,8 @@ cleanup() {
 }
 trap cleanup EXIT
 # Two checks that mostly wait (a cross build's link, an emulator, a Home Assistant) run beside
-# the tests, each into its own log, printed when it ends.
+# the tests, each into its own log, printed when it ends; the .deb packages are built and
+# checked once the arm64 build is there, beside the tests too.
 timed() {
   local name=$1 t=$SECONDS s=0
   shift
@@ -39,7 +43,8 @@ timed() {
   echo "phase: $name took $((SECONDS - t)) s (beside the tests)"
   return "$s"
 }
-timed aarch64 ./scripts/aarch64-check.sh > "$logs/aarch64.log" 2>&1 &
+timed aarch64 bash -c './scripts/aarch64-check.sh && ./scripts/package.sh amd64 arm64' \
+  > "$logs/aarch64.log" 2>&1 &
 aarch64_pid=$!
 timed home-assistant ./scripts/ha-e2e.sh target/release/headcount > "$logs/ha.log" 2>&1 &
 ha_pid=$!
@@ -54,11 +59,9 @@ report() {  # name, pid, log: waits for a check beside the tests and prints its 
   cat "$3" >&2
   return $s
 }
-report aarch64 "$aarch64_pid" "$logs/aarch64.log" || status=$?
+report "aarch64 and packages" "$aarch64_pid" "$logs/aarch64.log" || status=$?
 report home-assistant "$ha_pid" "$logs/ha.log" || status=$?
 aarch64_pid="" ha_pid=""
 phase "waiting for the checks beside the tests"
 [ "$status" -eq 0 ] || exit "$status"
-./scripts/package.sh amd64 arm64
-phase packages
 echo "total: $((SECONDS - started)) s" >&2
