@@ -262,11 +262,19 @@ fn one_person_leaves_every_cell_blank_and_only_the_picture_is_written() {
     }
     renders(&svg);
 
-    // The same as text: the grid drawn in characters (no colour when stdout is not a terminal),
-    // the warning, and a config with nothing suggested in it.
+    // The same as text, with the config's own doorway line and a zone in a corner: the grid
+    // drawn in characters (no colour when stdout is not a terminal), the line's one crossing
+    // banded as the sensor would publish it, the zone nobody entered, the warnings.
+    let config = common::write_config(
+        dir.path(),
+        "[[counting.lines]]\nname = \"door\"\nfrom = [0.0, 0.95]\nto = [1.0, 0.95]\n\
+         [[counting.zones]]\nname = \"corner\"\npolygon = [[0,0],[0.1,0],[0.1,0.1],[0,0.1]]\n",
+    );
     let out = headcount()
         .arg("survey")
         .arg(&clip)
+        .arg("--config")
+        .arg(&config)
         .arg("--quiet")
         .output()
         .unwrap();
@@ -280,6 +288,8 @@ fn one_person_leaves_every_cell_blank_and_only_the_picture_is_written() {
     for needle in [
         "survey of",
         "+------",
+        "line \"door\": in <5, out 0",
+        "warning: zone \"corner\": nobody was in it",
         "warning: no cell was visited",
         "suggested config:",
     ] {

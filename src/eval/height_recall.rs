@@ -8,6 +8,7 @@
 
 use serde::Serialize;
 
+use super::report::round;
 use super::truth::Truth;
 use crate::detect::{BBox, Detection};
 
@@ -79,8 +80,8 @@ impl HeightRecall {
         let bands: Vec<HeightBand> = (0..BANDS)
             .filter(|&i| self.truth[i] > 0)
             .map(|i| HeightBand {
-                from: round3(i as f64 * BAND),
-                to: round3((i + 1) as f64 * BAND),
+                from: round(i as f64 * BAND, 3),
+                to: round((i + 1) as f64 * BAND, 3),
                 truth_boxes: self.truth[i],
                 found: self.found[i],
             })
@@ -103,8 +104,4 @@ impl HeightRecall {
             reliable_height,
         }
     }
-}
-
-fn round3(v: f64) -> f64 {
-    (v * 1000.0).round() / 1000.0
 }

@@ -21,7 +21,9 @@ use crate::count::{Cadence, CountReport, Counting};
 use crate::detect::Detector;
 use crate::health::HealthMonitor;
 use crate::pipeline::{FramePrep, FrameStep};
+use crate::privacy::safeguards::band;
 use crate::progress::{frames_in, Progress};
+use crate::publish::schema::Banded;
 use crate::service::{self, ServiceError};
 use crate::shutdown::Shutdown;
 use crate::source::{FrameSource, LatestFrame};
@@ -88,20 +90,21 @@ pub struct DetectorSummary {
     pub ms_per_frame: f64,
 }
 
-/// One of the config's lines over the survey: its totals (`None`: fewer than k, banded away).
+/// One of the config's lines over the survey: its totals, k-banded as the sensor publishes
+/// counts (1..k−1 become `"<k"`).
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct LineTotals {
     pub name: String,
     #[serde(rename = "in")]
-    pub ins: Option<u64>,
-    pub out: Option<u64>,
+    pub ins: Banded<u32>,
+    pub out: Banded<u32>,
 }
 
-/// One of the config's zones over the survey: the most people counted in it at once.
+/// One of the config's zones over the survey: the most people counted in it at once, k-banded.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct ZoneTotals {
     pub name: String,
-    pub max: Option<u32>,
+    pub max: Banded<u32>,
 }
 
 /// The survey: `survey --json` prints it (shared/DESIGN.md: at least `frames`, `grid`,
@@ -211,8 +214,8 @@ pub fn run(
         .zip(counting.line_totals())
         .map(|(l, (ins, out))| LineTotals {
             name: l.name.clone(),
-            ins: banded(ins, k),
-            out: banded(out, k),
+            ins: band(saturate(ins), k),
+            out: band(saturate(out), k),
         })
         .collect();
     let zones = config
@@ -222,7 +225,7 @@ pub fn run(
         .zip(&zone_max)
         .map(|(z, &max)| ZoneTotals {
             name: z.name.clone(),
-            max: banded(u64::from(max), k).map(|m| m as u32),
+            max: band(max, k),
         })
         .collect::<Vec<_>>();
     let (grid, seconds) = match counting.survey(k) {
@@ -269,9 +272,8 @@ pub fn run(
     })
 }
 
-/// A count shown only from k on (0 too: "nobody" depends on no one).
-fn banded(n: u64, k: u32) -> Option<u64> {
-    (n == 0 || n >= u64::from(k)).then_some(n)
+fn saturate(n: u64) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 fn source_name(config: &Config) -> String {

@@ -199,7 +199,7 @@ fn warnings(grid: &GridReport, cx: &Context<'_>) -> Vec<String> {
     let (columns, rows) = (usize::from(grid.columns), usize::from(grid.rows));
     let total_dwell: f64 = grid.dwell_s.iter().flatten().sum();
     for (l, totals) in cx.config.counting.lines.iter().zip(cx.lines) {
-        if totals.ins == Some(0) && totals.out == Some(0) {
+        if totals.ins.value() == Some(0) && totals.out.value() == Some(0) {
             out.push(format!(
                 "line {:?}: nobody crossed it during the survey",
                 l.name
@@ -229,7 +229,7 @@ fn warnings(grid: &GridReport, cx: &Context<'_>) -> Vec<String> {
         }
     }
     for (z, totals) in cx.config.counting.zones.iter().zip(cx.zones) {
-        if totals.max == Some(0) {
+        if totals.max.value() == Some(0) {
             out.push(format!(
                 "zone {:?}: nobody was in it during the survey",
                 z.name
