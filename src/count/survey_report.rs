@@ -70,6 +70,17 @@ impl SurveyGrid {
                 .collect::<Vec<_>>()
         };
         let mean = |sum: f64, n: f64| (n > 0.0).then(|| sum / n);
+        // A pair of time-weighted sums over the moving, as their means.
+        let per_moving_second = |pair: &dyn Fn(&CellSums) -> (f64, f64)| {
+            self.cells
+                .iter()
+                .map(|s| {
+                    let (x, y) = pair(s);
+                    let (x, y) = (mean(x, s.moving_s)?, mean(y, s.moving_s)?);
+                    shown(s).then(|| [round3(x), round3(y)])
+                })
+                .collect::<Vec<_>>()
+        };
         GridReport {
             columns: self.columns,
             rows: self.rows,
@@ -78,22 +89,8 @@ impl SurveyGrid {
             in_view: self.cells.iter().map(|s| s.body_people >= k).collect(),
             presence_s: each(&|s| Some(s.presence_s)),
             dwell_s: each(&|s| Some(s.dwell_s)),
-            flow: self
-                .cells
-                .iter()
-                .map(|s| {
-                    let n = s.moving_s;
-                    (shown(s) && n > 0.0).then(|| [round3(s.flow.0 / n), round3(s.flow.1 / n)])
-                })
-                .collect(),
-            axis_speed: self
-                .cells
-                .iter()
-                .map(|s| {
-                    let n = s.moving_s;
-                    (shown(s) && n > 0.0).then(|| [round3(s.axis.0 / n), round3(s.axis.1 / n)])
-                })
-                .collect(),
+            flow: per_moving_second(&|s| s.flow),
+            axis_speed: per_moving_second(&|s| s.axis),
             speed: each(&|s| mean(s.speed, s.moving_s)),
             east: count(&|s| s.east),
             west: count(&|s| s.west),
