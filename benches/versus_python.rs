@@ -47,7 +47,7 @@ impl Measured {
             .iter()
             .map(|(name, kib)| format!("{name} {:.1}", *kib as f64 / 1024.0))
             .collect::<Vec<_>>()
-            .join(" + ")
+            .join(", ")
     }
 }
 
@@ -208,6 +208,23 @@ fn python_counts(m: &Measured) -> Vec<usize> {
         .unwrap_or_default()
 }
 
+/// Whose per-frame counts a pipeline's row compares with those of Python on the same pixels.
+#[derive(Clone, Copy)]
+enum Counts {
+    /// The Python reference's own output.
+    Python,
+    /// The same-pixels reference itself: nothing to compare.
+    Reference,
+    /// headcount's, from the library path with this runtime.
+    Headcount(RuntimeKind),
+}
+
+/// The rows the ratios are between: the Python user's pipeline, the same-pixels reference whose
+/// counts every row is compared with, and headcount with its defaults.
+const USER: usize = 0;
+const SAME_PIXELS: usize = 1;
+const SHIPPED: usize = 2;
+
 /// Keeps the faster of two runs of one pipeline.
 fn faster(best: &mut Option<Measured>, run: Measured) {
     if best.as_ref().is_none_or(|b| run.seconds < b.seconds) {
@@ -230,15 +247,20 @@ fn main() {
         .unwrap_or(3);
     let dir = std::env::temp_dir().join(format!("hc-vs-py-{}", std::process::id()));
     let _ = std::fs::create_dir_all(&dir);
-    // Each pipeline: its name, the command that runs it, and (headcount's) the runtime whose
-    // per-frame counts are compared.
-    let mut pipelines: Vec<(String, Command, Option<RuntimeKind>)> = Vec::new();
-    for (name, script) in [
+    // Each pipeline: its name, the command that runs it, and whose counts its row compares
+    // (in the order of USER, SAME_PIXELS, SHIPPED, then the other runtimes).
+    let mut pipelines: Vec<(String, Command, Counts)> = Vec::new();
+    for (name, script, counts) in [
         (
             "Python as a user writes it (OpenCV, ai-edge-litert 2.3.0, numpy)",
             "opencv_reference.py",
+            Counts::Python,
         ),
-        ("Python, fed headcount's ffmpeg frames", "reference.py"),
+        (
+            "Python, fed headcount's ffmpeg frames",
+            "reference.py",
+            Counts::Reference,
+        ),
     ] {
         let mut cmd = Command::new(&python);
         cmd.arg(root.join("benches/python").join(script))
@@ -248,7 +270,7 @@ fn main() {
             .arg(d.threshold.to_string())
             .arg(d.nms_iou.to_string())
             .arg(d.nms_containment.to_string());
-        pipelines.push((name.to_string(), cmd, None));
+        pipelines.push((name.to_string(), cmd, counts));
     }
     for (name, runtime) in [
         ("defaults as shipped (`auto`)", None),
@@ -269,7 +291,11 @@ fn main() {
             cmd.arg("--config").arg(&cfg);
         }
         let kind = runtime.map_or(RuntimeKind::Auto, |(_, kind)| kind);
-        pipelines.push((format!("`headcount replay`, {name}"), cmd, Some(kind)));
+        pipelines.push((
+            format!("`headcount replay`, {name}"),
+            cmd,
+            Counts::Headcount(kind),
+        ));
     }
     // Interleaved rounds, the fastest run of each pipeline kept (with its CPU and memory).
     let mut best: Vec<Option<Measured>> = (0..pipelines.len()).map(|_| None).collect();
@@ -280,7 +306,7 @@ fn main() {
     }
     let _ = std::fs::remove_dir_all(&dir);
     let best: Vec<Measured> = best.into_iter().flatten().collect();
-    let frames = python_counts(&best[1]);
+    let frames = python_counts(&best[SAME_PIXELS]);
 
     let n = frames.len().max(1) as f64;
     println!(
@@ -302,15 +328,15 @@ fn main() {
             frames.len()
         )
     };
-    for ((name, _, runtime), m) in pipelines.iter().zip(&best) {
-        let counts = match runtime {
-            Some(kind) => {
+    for ((name, _, counts), m) in pipelines.iter().zip(&best) {
+        let counts = match *counts {
+            Counts::Headcount(kind) => {
                 let mut c = config.clone();
-                c.detector.runtime = *kind;
+                c.detector.runtime = kind;
                 same(&headcount_counts(&c, &clip))
             }
-            None if std::ptr::eq(m, &best[0]) => same(&python_counts(m)),
-            None => "—".to_string(),
+            Counts::Python => same(&python_counts(m)),
+            Counts::Reference => "—".to_string(),
         };
         println!(
             "| {name} | {:.1} | {:.1} | {:.1} MiB | {:.1} MiB | {} | {counts} |",
@@ -321,7 +347,7 @@ fn main() {
             m.processes()
         );
     }
-    let (user, shipped) = (&best[0], &best[2]);
+    let (user, shipped) = (&best[USER], &best[SHIPPED]);
     println!(
         "headcount defaults / Python as a user writes it: {:.2}x frames/s (bar 1.3), {:.2}x CPU \
          per frame, {:.2}x peak RSS of the largest process (bar 0.6), {:.2}x of the processes \

@@ -72,6 +72,16 @@ pub enum Banded<T> {
     Band(String),
 }
 
+/// The value, or its band (`<5`), as a person reads it.
+impl<T: std::fmt::Display> std::fmt::Display for Banded<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Banded::Value(v) => v.fmt(f),
+            Banded::Band(b) => f.write_str(b),
+        }
+    }
+}
+
 impl<T: Copy> Banded<T> {
     /// The exact value, if it was not banded.
     pub fn value(&self) -> Option<T> {

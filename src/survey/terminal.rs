@@ -36,26 +36,11 @@ pub fn text(report: &SurveyReport, colour: bool) -> String {
         if colour { "dark blue" } else { "'.'" },
         if colour { "grey" } else { "' '" }
     );
-    let n = |v: &crate::publish::schema::Banded<u32>| match v {
-        crate::publish::schema::Banded::Value(v) => v.to_string(),
-        crate::publish::schema::Banded::Band(b) => b.clone(),
-    };
     for l in &report.lines {
-        let _ = writeln!(
-            out,
-            "line {:?}: in {}, out {}",
-            l.name,
-            n(&l.ins),
-            n(&l.out)
-        );
+        let _ = writeln!(out, "line {:?}: in {}, out {}", l.name, l.ins, l.out);
     }
     for z in &report.zones {
-        let _ = writeln!(
-            out,
-            "zone {:?}: at most {} people at once",
-            z.name,
-            n(&z.max)
-        );
+        let _ = writeln!(out, "zone {:?}: at most {} people at once", z.name, z.max);
     }
     let s = &report.suggestions;
     if s.suggested_lines.is_empty() {
