@@ -106,6 +106,23 @@ pub enum Command {
         #[arg(long)]
         quiet: bool,
     },
+    /// N virtual sensors in one process, each the real publisher fed by synthetic counts
+    /// (no camera, no model): will the broker carry the building? Ends with one summary.
+    Simulate {
+        /// How many sensors (named sim-0001, sim-0002, …).
+        #[arg(long, value_name = "N")]
+        sensors: u32,
+        /// The sensors' config: its [mqtt] section (one broker or a cluster's nodes),
+        /// [sensor] site, [privacy] and [counting] lines and zones are used.
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        /// Stop after this many seconds (default: at SIGINT / SIGTERM).
+        #[arg(long, value_name = "SECONDS")]
+        duration: Option<f64>,
+        /// One JSON line per sensor, then one summary line.
+        #[arg(long)]
+        json: bool,
+    },
     /// List cameras (with formats and sizes) and Edge TPUs, or say plainly that none are found.
     Devices {
         /// Path of libedgetpu (default: libedgetpu.so.1 from the loader's search path).
@@ -220,6 +237,12 @@ fn dispatch(command: Command) -> Result<(), Failure> {
                 progress: !quiet,
             },
         ),
+        Command::Simulate {
+            sensors,
+            config,
+            duration,
+            json,
+        } => simulate(sensors, &config, duration, json),
         Command::Devices { edgetpu_library } => {
             print_stdout(&crate::devices::report(&edgetpu_library))
         }
@@ -296,26 +319,75 @@ fn serve(config: Config, options: ServiceOptions) -> Result<(), Failure> {
     }
     // First, on the only thread there is: Landlock binds this thread and what it starts later.
     let sandbox = sandbox::enforce(&config);
+    on_runtime(|shutdown| service::run(config, options, sandbox, shutdown))?
+        .map(|_| ())
+        .map_err(|e| Failure::Runtime(e.into()))
+}
+
+/// Runs `work` on a current-thread runtime; SIGTERM / SIGINT trigger the shutdown handed to it
+/// from the start, in every phase (opening included).
+fn on_runtime<T, F: std::future::Future<Output = T>>(
+    work: impl FnOnce(Shutdown) -> F,
+) -> Result<T, Failure> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")
         .map_err(Failure::Runtime)?;
-    // SIGTERM / SIGINT are honoured from here on, in every phase (opening included).
     let shutdown = Shutdown::new();
     shutdown.install_signal_flag();
-    runtime
-        .block_on(async {
-            tokio::spawn(shutdown.clone().on_signals());
-            service::run(config, options, sandbox, shutdown).await
-        })
-        .map(|_| ())
-        .map_err(|e| Failure::Runtime(e.into()))
+    Ok(runtime.block_on(async {
+        tokio::spawn(shutdown.clone().on_signals());
+        work(shutdown).await
+    }))
+}
+
+/// `headcount simulate`: the fleet until `--duration` or a signal, then its summary.
+fn simulate(
+    sensors: u32,
+    path: &std::path::Path,
+    duration: Option<f64>,
+    json: bool,
+) -> Result<(), Failure> {
+    use crate::simulate::{SimulateError, SimulateOptions};
+    let config = load_config(path)?;
+    let options = SimulateOptions {
+        sensors,
+        duration: measure::duration_option(duration)?,
+    };
+    let summary = on_runtime(|shutdown| {
+        let (config, options) = (&config, &options);
+        async move { crate::simulate::run(config, options, shutdown).await }
+    })?;
+    match summary {
+        Ok(s) => {
+            print_stdout(&if json { s.json_lines() } else { s.text() })?;
+            // The summary says what happened; the exit code says whether the brokers took it all.
+            if s.reports_unsent > 0 || s.never_connected > 0 {
+                return Err(Failure::Runtime(anyhow::anyhow!(
+                    "{} of {} reports were still unacknowledged at the end, {} of {} sensors \
+                     never connected (broker {})",
+                    s.reports_unsent,
+                    s.reports_made,
+                    s.never_connected,
+                    s.sensors,
+                    crate::redact::redact_url(&config.mqtt.url)
+                )));
+            }
+            Ok(())
+        }
+        Err(
+            e @ (SimulateError::Sensors(_) | SimulateError::NoBroker | SimulateError::Config(_)),
+        ) => Err(Failure::Usage(e.into())),
+        Err(e) => Err(Failure::Runtime(e.into())),
+    }
 }
 
 fn init_logging(command: &Command) {
     let default = match command {
         Command::Run { .. } => "info",
+        // A fleet says the same thing once per sensor: only errors unless asked.
+        Command::Simulate { .. } => "error",
         _ => "warn",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("HEADCOUNT_LOG")

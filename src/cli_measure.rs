@@ -75,17 +75,7 @@ pub(super) fn survey(
         config.source.url = source;
     }
     config.source.realtime = false;
-    let duration = match duration {
-        Some(s) if s.is_finite() && s > 0.0 && s <= 7.0 * 86400.0 => {
-            Some(std::time::Duration::from_secs_f64(s))
-        }
-        Some(s) => {
-            return Err(Failure::Usage(anyhow::anyhow!(
-                "--duration {s}: allowed: more than 0 and at most 604800 seconds (a week)"
-            )))
-        }
-        None => None,
-    };
+    let duration = duration_option(duration)?;
     let (columns, rows) = grid
         .split_once(['x', 'X'])
         .and_then(|(c, r)| Some((c.trim().parse::<u16>().ok()?, r.trim().parse::<u16>().ok()?)))
@@ -172,4 +162,19 @@ fn write_picture((path, mut file): (PathBuf, std::fs::File), text: &str) -> Resu
         .and_then(|()| file.sync_all())
         .with_context(|| format!("cannot write {}", path.display()))
         .map_err(Failure::Runtime)
+}
+
+/// `--duration SECONDS` (survey, simulate): more than 0, at most a week.
+pub(super) fn duration_option(
+    duration: Option<f64>,
+) -> Result<Option<std::time::Duration>, Failure> {
+    match duration {
+        Some(s) if s.is_finite() && s > 0.0 && s <= 7.0 * 86400.0 => {
+            Ok(Some(std::time::Duration::from_secs_f64(s)))
+        }
+        Some(s) => Err(Failure::Usage(anyhow::anyhow!(
+            "--duration {s}: allowed: more than 0 and at most 604800 seconds (a week)"
+        ))),
+        None => Ok(None),
+    }
 }

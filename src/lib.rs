@@ -29,7 +29,8 @@
 //! of it for a file), [`cli`] (subcommands and exit codes), [`eval`] (the pipeline scored against
 //! MOT ground truth), [`progress`] (frames done on a terminal), [`survey`] (the installer's survey: a k-blanked grid
 //! of where people walk, stand and cross, and the lines, tiles, masks and zones it suggests),
-//! [`plot`] (the pictures' shared error), [`devices`] (cameras and Edge TPUs found). See ARCHITECTURE.md for threads
+//! [`plot`] (the pictures' shared error), [`devices`] (cameras and Edge TPUs found), [`simulate`]
+//! (a fleet of virtual sensors: the real publisher fed synthetic counts). See ARCHITECTURE.md for threads
 //! and frame lifetime.
 //!
 //! Nothing here writes pixels, crops or boxes to disk, logs or any socket, and nothing opens a
@@ -52,6 +53,7 @@ pub mod publish;
 pub mod redact;
 pub mod service;
 pub mod shutdown;
+pub mod simulate;
 pub mod source;
 pub mod state_file;
 pub mod state_lock;

@@ -124,6 +124,32 @@ fn broker_urls() {
 }
 
 #[test]
+fn broker_lists_name_the_nodes_of_a_cluster() {
+    let mut c = Config::default();
+    assert!(c.brokers().unwrap().is_empty());
+    c.mqtt.url = "mqtt://10.0.0.1:1883, mqtt://10.0.0.2:1884 ,mqtt://node-3".into();
+    let all = c.brokers().unwrap();
+    let ports: Vec<u16> = all.iter().map(|b| b.port).collect();
+    assert_eq!(ports, [1883, 1884, 1883]);
+    assert_eq!(all[2].host, "node-3");
+    assert_eq!(c.broker().unwrap().unwrap().host, "10.0.0.1");
+    c.validate().unwrap();
+    for (bad, says) in [
+        ("mqtt://a,mqtts://b", "all mqtt://"),
+        ("mqtt://a,", "empty broker URL"),
+        ("mqtt://a,,mqtt://b", "empty broker URL"),
+        ("mqtt://a,http://b", "scheme"),
+    ] {
+        c.mqtt.url = bad.into();
+        let e = c.validate().unwrap_err().to_string();
+        assert!(e.contains("mqtt.url") && e.contains(says), "{bad}: {e}");
+    }
+    c.mqtt.url = vec!["mqtt://n"; 17].join(",");
+    let e = c.validate().unwrap_err().to_string();
+    assert!(e.contains("at most 16"), "{e}");
+}
+
+#[test]
 fn values_the_readme_does_not_allow_are_refused_naming_the_key() {
     let mut c = Config::default();
     c.privacy.min_count = 1;

@@ -39,12 +39,10 @@ impl SandboxStatus {
     }
 }
 
-/// TCP ports the process may connect to: the broker, a stream source, DNS over TCP.
+/// TCP ports the process may connect to: the brokers, a stream source, DNS over TCP.
 pub fn allowed_ports(config: &Config) -> Vec<u16> {
     let mut ports = vec![53];
-    if let Ok(Some(broker)) = config.broker() {
-        ports.push(broker.port);
-    }
+    ports.extend(config.brokers().unwrap_or_default().iter().map(|b| b.port));
     if let Some(port) = stream_port(&config.source.url) {
         ports.push(port);
     }

@@ -15,7 +15,7 @@ use rumqttc::{AsyncClient, ConnectionError, Event, MqttOptions, Packet, QoS, Sta
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
-use super::mqtt::{base_options, MqttSettings};
+use super::mqtt::MqttSettings;
 use super::mqtt_cause::connection_cause;
 
 /// Home Assistant's birth and will messages are `online` / `offline`: a few bytes. Anything
@@ -33,16 +33,20 @@ const STABLE: Duration = Duration::from_secs(60);
 /// `topic`. The task runs until aborted.
 pub fn spawn(settings: &MqttSettings, topic: String, ha_online: Arc<Notify>) -> JoinHandle<()> {
     // No Last Will: the watcher's would overwrite the sensor's `availability`.
-    let mut options = base_options(settings, format!("{}-status", settings.client_id));
-    options.set_max_packet_size(MAX_INCOMING, MAX_INCOMING);
-    let url = settings.url();
+    let options = settings.options_per_broker(&format!("{}-status", settings.client_id), |o| {
+        o.set_max_packet_size(MAX_INCOMING, MAX_INCOMING);
+    });
+    let urls: Vec<String> = (0..options.len()).map(|i| settings.url_of(i)).collect();
     tokio::spawn(async move {
         let mut backoff = Duration::ZERO;
         let mut oversize_told = false;
+        // The broker of the list to watch on; the next one after a lost connection.
+        let mut at = 0;
         loop {
             tokio::time::sleep(backoff).await;
             let started = Instant::now();
-            let end = watch_once(options.clone(), &topic, &ha_online).await;
+            let end = watch_once(options[at].clone(), &topic, &ha_online).await;
+            let url = &urls[at];
             let stable = started.elapsed() >= STABLE;
             let jitter = Duration::from_millis(rand::random::<u64>() % 500);
             backoff = match end {
@@ -62,6 +66,7 @@ pub fn spawn(settings: &MqttSettings, topic: String, ha_online: Arc<Notify>) -> 
                 }
                 Ending::Lost(cause) => {
                     tracing::debug!(broker = %url, %cause, "Home Assistant status watch lost");
+                    at = (at + 1) % options.len();
                     if stable {
                         jitter
                     } else {

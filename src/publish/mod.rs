@@ -8,6 +8,7 @@
 //! (reports persisted in the state dir until the broker acknowledges them); [`discovery`] makes
 //! the Home Assistant configs.
 
+pub mod ack_latency;
 pub mod discovery;
 mod forward;
 mod ha_watch;
@@ -94,6 +95,17 @@ pub struct Publisher {
     last_health: Option<HealthPayload>,
     /// The report being published was made while the camera was blind or frozen.
     unreliable: bool,
+    /// The aggregates queued so far, and their sequence numbers.
+    made: ReportsMade,
+}
+
+/// The aggregate reports (occupancy, zone, line) a publisher has queued: how many, and the
+/// sequence numbers of the first and the last (each report has its own).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReportsMade {
+    pub count: u64,
+    pub first_seq: Option<u64>,
+    pub last_seq: Option<u64>,
 }
 
 /// Queue entries in flight at once.
@@ -130,6 +142,7 @@ impl Publisher {
             announced_session: 0,
             last_health: None,
             unreliable: false,
+            made: ReportsMade::default(),
         }
     }
 
@@ -138,6 +151,16 @@ impl Publisher {
     pub fn with_outbox(mut self, outbox: outbox::Outbox) -> Self {
         self.outbox = outbox;
         self
+    }
+
+    /// The aggregate reports queued so far.
+    pub fn reports_made(&self) -> ReportsMade {
+        self.made
+    }
+
+    /// Connections the brokers accepted so far (the first and every reconnection).
+    pub fn connections(&self) -> u64 {
+        self.mqtt.as_ref().map_or(0, MqttPublisher::connections)
     }
 
     /// Reports waiting for the broker, and reports dropped by the queue's bounds.
@@ -352,7 +375,18 @@ impl Publisher {
         if let Some(mqtt) = self.mqtt.as_mut() {
             match message {
                 // Aggregates are queued (persisted) first, then sent in order.
-                Message::Occupancy(_) | Message::Zone { .. } | Message::Line { .. } => {
+                Message::Occupancy(OccupancyPayload { seq, .. })
+                | Message::Zone {
+                    payload: OccupancyPayload { seq, .. },
+                    ..
+                }
+                | Message::Line {
+                    payload: LinePayload { seq, .. },
+                    ..
+                } => {
+                    self.made.count += 1;
+                    self.made.first_seq.get_or_insert(*seq);
+                    self.made.last_seq = Some(*seq);
                     let payload = String::from_utf8(message.payload()).unwrap_or_default();
                     self.outbox.push(message.path(&self.root), payload);
                     self.flush();

@@ -20,6 +20,7 @@ use rumqttc::{
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
+use super::ack_latency::AckLatency;
 use super::mqtt_cause::{connection_cause, refusal, tls_port_hint};
 use super::mqtt_session::{start_session, Session};
 use super::schema::{Availability, Message, Topic};
@@ -29,7 +30,8 @@ use crate::config::BrokerAddr;
 /// Connection settings, already validated by the config.
 #[derive(Debug, Clone)]
 pub struct MqttSettings {
-    pub broker: BrokerAddr,
+    /// The brokers to try, in order (one, or the nodes of a cluster); never empty.
+    pub brokers: Vec<BrokerAddr>,
     /// Home Assistant's status topic to watch (discovery on), re-announcing on `online`.
     pub ha_status_topic: Option<String>,
     /// User name and password; `None` = anonymous. Never logged.
@@ -40,23 +42,55 @@ pub struct MqttSettings {
     pub connect_timeout: Duration,
     /// `mqtts://`: the rustls client configuration (CA, optional client certificate).
     pub tls: Option<Arc<rustls::ClientConfig>>,
+    /// Measure the time from handing each message over to its PUBACK (`headcount simulate`).
+    pub ack_latency: Option<Arc<AckLatency>>,
 }
 
 impl MqttSettings {
+    /// The URL of broker `i` (counted round the list).
+    pub(super) fn url_of(&self, i: usize) -> String {
+        match self.brokers.get(i % self.brokers.len().max(1)) {
+            Some(b) => {
+                let scheme = if b.tls { "mqtts" } else { "mqtt" };
+                format!("{scheme}://{}:{}", b.host, b.port)
+            }
+            None => String::new(),
+        }
+    }
+
+    /// Every broker's URL, comma-separated.
     pub(super) fn url(&self) -> String {
-        let scheme = if self.broker.tls { "mqtts" } else { "mqtt" };
-        format!("{scheme}://{}:{}", self.broker.host, self.broker.port)
+        (0..self.brokers.len())
+            .map(|i| self.url_of(i))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// Options for each broker of the list, in order: `base_options` and then `each`.
+    pub(super) fn options_per_broker(
+        &self,
+        client_id: &str,
+        each: impl Fn(&mut MqttOptions),
+    ) -> Vec<MqttOptions> {
+        self.brokers
+            .iter()
+            .map(|b| {
+                let mut o = base_options(self, client_id.to_string(), b);
+                each(&mut o);
+                o
+            })
+            .collect()
     }
 }
 
 /// Options shared by the publishing connection and the status watcher: broker, keep-alive, clean
 /// session, credentials, TLS.
-pub(super) fn base_options(settings: &MqttSettings, client_id: String) -> MqttOptions {
-    let mut options = MqttOptions::new(
-        client_id,
-        settings.broker.host.clone(),
-        settings.broker.port,
-    );
+pub(super) fn base_options(
+    settings: &MqttSettings,
+    client_id: String,
+    broker: &BrokerAddr,
+) -> MqttOptions {
+    let mut options = MqttOptions::new(client_id, broker.host.clone(), broker.port);
     options
         .set_keep_alive(settings.keep_alive)
         .set_clean_session(true);
@@ -79,9 +113,14 @@ const SHORT_SESSION: Duration = Duration::from_secs(60);
 /// Short sessions in a row after which another client with our client id is suspected.
 const TAKEOVERS: u32 = 3;
 
+/// A fleet's first reconnection after a broker went away is spread over this long, so a
+/// restarted broker (or the surviving nodes of a cluster) is not stampeded.
+pub(super) const RECONNECT_SPREAD: Duration = Duration::from_secs(5);
+
 /// A publisher that keeps (re)connecting.
 pub struct MqttPublisher {
-    options: MqttOptions,
+    /// Per broker of the list: client id, Last Will, credentials, TLS.
+    options: Vec<MqttOptions>,
     settings: MqttSettings,
     session: Session,
     ha_online: Arc<Notify>,
@@ -91,6 +130,8 @@ pub struct MqttPublisher {
     short_sessions: u32,
     /// The wait before the next session after a short one (0.5 s doubling to [`MAX_BACKOFF`]).
     backoff: Duration,
+    /// Ended sessions whose connection the broker had accepted.
+    connections_ended: u64,
 }
 
 impl Drop for MqttPublisher {
@@ -109,75 +150,119 @@ pub struct SessionEnd {
     pub sent: u64,
 }
 
+/// How one broker of the list answered the first connection attempt.
+enum FirstAnswer {
+    Accepted,
+    /// Not reachable, or no answer in time: the next broker is tried.
+    Unreachable,
+}
+
+/// The first connection attempt to broker `i`: accepted, or unreachable (not answering, or not
+/// within `connect_timeout`); a broker that answers and refuses (credentials, TLS) is a
+/// configuration error, as is an `mqtt://` URL at a port that speaks TLS.
+async fn first_answer(
+    settings: &MqttSettings,
+    i: usize,
+    eventloop: &mut rumqttc::EventLoop,
+) -> Result<FirstAnswer, PublishError> {
+    let url = settings.url_of(i);
+    let broker = &settings.brokers[i];
+    let wait = async {
+        loop {
+            match eventloop.poll().await {
+                Ok(Event::Incoming(Packet::ConnAck(ack))) => {
+                    return match ack.code {
+                        ConnectReturnCode::Success => Ok(FirstAnswer::Accepted),
+                        code => Err(PublishError::Refused {
+                            url: url.clone(),
+                            cause: refusal(code).into(),
+                        }),
+                    }
+                }
+                Ok(_) => continue,
+                Err(ConnectionError::Io(e)) => {
+                    if let Some(wrong) = tls_port_hint(settings, broker).await {
+                        return Err(wrong);
+                    }
+                    tracing::warn!(
+                        broker = %url,
+                        cause = %e,
+                        "MQTT broker unreachable; counting goes on, reports are queued until a broker answers"
+                    );
+                    return Ok(FirstAnswer::Unreachable);
+                }
+                Err(e) => {
+                    if let Some(wrong) = tls_port_hint(settings, broker).await {
+                        return Err(wrong);
+                    }
+                    return Err(PublishError::Refused {
+                        url: url.clone(),
+                        cause: connection_cause(&e),
+                    });
+                }
+            }
+        }
+    };
+    match tokio::time::timeout(settings.connect_timeout, wait).await {
+        Ok(result) => result,
+        Err(_) => {
+            if let Some(wrong) = tls_port_hint(settings, broker).await {
+                return Err(wrong);
+            }
+            tracing::warn!(
+                broker = %url,
+                "MQTT broker did not answer within {} s; counting goes on, reports are queued",
+                settings.connect_timeout.as_secs()
+            );
+            Ok(FirstAnswer::Unreachable)
+        }
+    }
+}
+
 impl MqttPublisher {
-    /// Connects and waits for the broker to accept the session (or to be found unreachable).
+    /// Connects to the first broker of the list that answers and waits for it to accept the
+    /// session (or for every broker to be found unreachable: counting goes on, reports queue).
     pub async fn connect(settings: MqttSettings) -> Result<Self, PublishError> {
-        let mut options = base_options(&settings, settings.client_id.clone());
-        options.set_last_will(LastWill::new(
+        let will = LastWill::new(
             Topic::Availability.path(&settings.topic_root),
             Availability::Offline.as_str(),
             QoS::AtLeastOnce,
             true,
-        ));
-        let (client, mut eventloop) = AsyncClient::new(options.clone(), 256);
-        let url = settings.url();
-        // A broker that answers and refuses (credentials, TLS) is a configuration error; one
-        // that cannot be reached yet is not: counting goes on and reports are queued.
-        let wait = async {
-            loop {
-                match eventloop.poll().await {
-                    Ok(Event::Incoming(Packet::ConnAck(ack))) => {
-                        return match ack.code {
-                            ConnectReturnCode::Success => Ok(true),
-                            code => Err(PublishError::Refused {
-                                url: url.clone(),
-                                cause: refusal(code).into(),
-                            }),
-                        }
-                    }
-                    Ok(_) => continue,
-                    Err(ConnectionError::Io(e)) => {
-                        if let Some(wrong) = tls_port_hint(&settings).await {
-                            return Err(wrong);
-                        }
-                        tracing::warn!(
-                            broker = %url,
-                            cause = %e,
-                            "MQTT broker unreachable; counting goes on, reports are queued until it answers"
-                        );
-                        return Ok(false);
-                    }
-                    Err(e) => {
-                        if let Some(wrong) = tls_port_hint(&settings).await {
-                            return Err(wrong);
-                        }
-                        return Err(PublishError::Refused {
-                            url: url.clone(),
-                            cause: connection_cause(&e),
-                        });
-                    }
-                }
+        );
+        let options = settings.options_per_broker(&settings.client_id, |o| {
+            o.set_last_will(will.clone());
+        });
+        // The first broker that accepts; when none answers, the session keeps trying them all
+        // in turn from the first.
+        let mut accepted = None;
+        for (i, o) in options.iter().enumerate() {
+            let (client, mut eventloop) = AsyncClient::new(o.clone(), 256);
+            if let FirstAnswer::Accepted = first_answer(&settings, i, &mut eventloop).await? {
+                accepted = Some((i, client, eventloop));
+                break;
             }
-        };
-        let up = match tokio::time::timeout(settings.connect_timeout, wait).await {
-            Ok(result) => result?,
-            Err(_) => {
-                if let Some(wrong) = tls_port_hint(&settings).await {
-                    return Err(wrong);
-                }
-                tracing::warn!(
-                    broker = %url,
-                    "MQTT broker did not answer within {} s; counting goes on, reports are queued",
-                    settings.connect_timeout.as_secs()
-                );
-                false
+        }
+        let up = accepted.is_some();
+        let (at, client, eventloop) = match accepted {
+            Some(found) => found,
+            None => {
+                let (client, eventloop) = AsyncClient::new(options[0].clone(), 256);
+                (0, client, eventloop)
             }
         };
         if up {
-            tracing::info!(broker = %url, client_id = %settings.client_id, "connected to MQTT broker");
+            tracing::info!(broker = %settings.url_of(at), client_id = %settings.client_id, "connected to MQTT broker");
         }
         let ha_online = Arc::new(Notify::new());
-        let session = start_session(client, eventloop, up, 1, &settings, Duration::ZERO);
+        let session = start_session(
+            (client, eventloop),
+            up,
+            1,
+            &settings,
+            &options,
+            at,
+            Duration::ZERO,
+        );
         let watcher = settings
             .ha_status_topic
             .clone()
@@ -190,6 +275,7 @@ impl MqttPublisher {
             watcher,
             short_sessions: 0,
             backoff: Duration::ZERO,
+            connections_ended: 0,
         })
     }
 
@@ -220,6 +306,9 @@ impl MqttPublisher {
         {
             Ok(()) => {
                 self.session.sent += 1;
+                if let Some(latency) = &self.settings.ack_latency {
+                    latency.sent();
+                }
                 true
             }
             Err(_) => false,
@@ -235,9 +324,20 @@ impl MqttPublisher {
         self.session.connected.load(Ordering::Relaxed)
     }
 
-    /// The broker's URL, for messages.
+    /// The URL of the broker in use (or being tried), for messages.
     pub fn url(&self) -> String {
-        self.settings.url()
+        self.settings.url_of(self.session.broker())
+    }
+
+    /// Connections the brokers accepted so far (the first and every reconnection).
+    pub fn connections(&self) -> u64 {
+        let current = self
+            .session
+            .accepted_at
+            .lock()
+            .map(|at| at.is_some())
+            .unwrap_or(false);
+        self.connections_ended + u64::from(current)
     }
 
     /// The current session's number (changes when a new connection is made).
@@ -272,32 +372,45 @@ impl MqttPublisher {
         if self.short_sessions == TAKEOVERS {
             tracing::warn!(broker = %self.settings.url(), "{}", self.takeover().unwrap_or_default());
         }
+        if lasted.is_some() {
+            self.connections_ended += 1;
+        }
         // A broker that accepts and then drops the connection (overloaded, misconfigured,
         // hostile) is not hammered: after a short session the next one waits 0.5 s doubling to
-        // 10 s, plus jitter; after a long one, only the jitter (so a fleet spreads its
-        // reconnections after a broker restart). Two clients with one id take the connection
-        // from each other as fast as they can connect: past the suspicion, wait longer (2 s
-        // doubling to 32 s; under SHORT_SESSION, so the suspicion holds while it lasts), so the
-        // other sensor keeps its connection for a while.
-        let jitter = Duration::from_millis(rand::random::<u64>() % 1000);
-        self.backoff = match lasted {
-            Some((d, _)) if d >= SHORT_SESSION => Duration::ZERO,
-            _ => (self.backoff * 2).clamp(Duration::from_millis(500), MAX_BACKOFF),
+        // 10 s, plus up to 1 s of jitter. After a long one (a broker restarted, a cluster node
+        // gone) a random wait of up to [`RECONNECT_SPREAD`], so a fleet that lost its broker at
+        // one moment comes back spread out. Two clients with one id take the connection from
+        // each other as fast as they can connect: past the suspicion, wait longer (2 s doubling
+        // to 32 s; under SHORT_SESSION, so the suspicion holds while it lasts), so the other
+        // sensor keeps its connection for a while.
+        let random = |most: Duration| most.mul_f64(rand::random::<f64>());
+        let delay = match lasted {
+            Some((d, _)) if d >= SHORT_SESSION => {
+                self.backoff = Duration::ZERO;
+                random(RECONNECT_SPREAD)
+            }
+            _ => {
+                self.backoff = (self.backoff * 2).clamp(Duration::from_millis(500), MAX_BACKOFF);
+                let takeover = if self.short_sessions >= TAKEOVERS {
+                    let step = (self.short_sessions - TAKEOVERS).min(4);
+                    Duration::from_secs(2u64 << step)
+                } else {
+                    Duration::ZERO
+                };
+                self.backoff.max(takeover) + random(Duration::from_secs(1))
+            }
         };
-        let takeover = if self.short_sessions >= TAKEOVERS {
-            let step = (self.short_sessions - TAKEOVERS).min(4);
-            Duration::from_secs(2u64 << step)
-        } else {
-            Duration::ZERO
-        };
-        let delay = self.backoff.max(takeover) + jitter;
-        let (client, eventloop) = AsyncClient::new(self.options.clone(), 256);
+        // The node this session was on may be gone: the next session starts at the next one.
+        let at = self.session.broker() + usize::from(lasted.is_some());
+        let at = at % self.options.len();
+        let (client, eventloop) = AsyncClient::new(self.options[at].clone(), 256);
         self.session = start_session(
-            client,
-            eventloop,
+            (client, eventloop),
             false,
             self.session.number + 1,
             &self.settings,
+            &self.options,
+            at,
             delay,
         );
         Some(end)

@@ -7,6 +7,7 @@ use rumqttc::{ConnectReturnCode, ConnectionError};
 
 use super::mqtt::MqttSettings;
 use super::PublishError;
+use crate::config::BrokerAddr;
 
 /// The innermost cause of a TLS failure ("invalid peer certificate: UnknownIssuer").
 fn tls_cause(e: &rumqttc::TlsError) -> String {
@@ -19,18 +20,21 @@ fn tls_cause(e: &rumqttc::TlsError) -> String {
 
 /// For a plain `mqtt://` broker that failed to connect: the error to give when its port speaks
 /// TLS (an `mqtts://` listener), instead of the MQTT parser's complaint about its bytes.
-pub(super) async fn tls_port_hint(settings: &MqttSettings) -> Option<PublishError> {
+pub(super) async fn tls_port_hint(
+    settings: &MqttSettings,
+    broker: &BrokerAddr,
+) -> Option<PublishError> {
     if settings.tls.is_some() {
         return None;
     }
-    let (host, port) = (settings.broker.host.clone(), settings.broker.port);
+    let (host, port) = (broker.host.clone(), broker.port);
     let timeout = settings.connect_timeout.min(Duration::from_secs(5));
     let probe = tokio::task::spawn_blocking(move || super::tls::speaks_tls(&host, port, timeout));
     probe.await.unwrap_or(false).then(|| PublishError::Refused {
-        url: settings.url(),
+        url: format!("mqtt://{}:{}", broker.host, broker.port),
         cause: format!(
             "this port speaks TLS: use mqtts://{}:{} (and mqtt.ca_file for a private CA)",
-            settings.broker.host, settings.broker.port
+            broker.host, broker.port
         ),
     })
 }

@@ -201,11 +201,12 @@ impl Service {
             crate::progress::frames_in(duration, source.fps()),
             options.progress,
         );
-        let mqtt = match config.broker().ok().flatten() {
-            Some(broker) => Some(
+        let brokers = config.brokers().unwrap_or_default();
+        let mqtt = match brokers.first() {
+            Some(first) => Some(
                 MqttPublisher::connect(MqttSettings {
-                    tls: tls_config(&config, &broker)?,
-                    broker,
+                    tls: tls_config(&config, first)?,
+                    brokers,
                     credentials: config.mqtt_credentials().map_err(ServiceError::Config)?,
                     ha_status_topic: config
                         .mqtt
@@ -215,6 +216,7 @@ impl Service {
                     topic_root: config.topic_root(),
                     keep_alive: Duration::from_secs(config.mqtt.keep_alive_s.into()),
                     connect_timeout: Duration::from_secs(config.mqtt.connect_timeout_s.into()),
+                    ack_latency: None,
                 })
                 .await?,
             ),

@@ -30,14 +30,26 @@ pub struct Broker {
     child: Child,
     _dir: tempfile::TempDir,
     conf: PathBuf,
+    /// Where the broker's log goes (brokers started with [`Broker::start_logged`]).
+    log: Option<PathBuf>,
 }
 
-fn spawn_mosquitto(conf: &Path) -> Child {
+fn spawn_mosquitto(conf: &Path, log: Option<&Path>) -> Child {
+    let stderr = match log {
+        Some(path) => Stdio::from(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .expect("broker log file"),
+        ),
+        None => Stdio::null(),
+    };
     Command::new(mosquitto_bin())
         .arg("-c")
         .arg(conf)
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .spawn()
         .expect("mosquitto is installed (scripts/setup.sh installs it)")
 }
@@ -108,6 +120,7 @@ impl Broker {
                             child,
                             _dir: dir,
                             conf,
+                            log: None,
                         };
                     }
                     break;
@@ -137,15 +150,58 @@ impl Broker {
             format!("listener {port} 127.0.0.1\npersistence false\nlog_dest stderr\nlog_type error\nallow_anonymous true\n"),
         )
         .expect("write mosquitto.conf");
-        let child = spawn_mosquitto(&conf);
+        let child = spawn_mosquitto(&conf, None);
         let broker = Broker {
             port,
             child,
             _dir: dir,
             conf,
+            log: None,
         };
         broker.wait_ready();
         broker
+    }
+
+    /// A broker that keeps its sessions and retained messages across a crash (persistence,
+    /// saved every second), queues without bound for persistent subscribers, and logs every
+    /// connection with its Unix time (see [`Broker::log`]).
+    pub fn start_logged() -> Broker {
+        let dir = tempfile::tempdir().expect("tempdir");
+        // Mosquitto started as root writes its database as the `mosquitto` user.
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777))
+            .expect("chmod broker dir");
+        let port = unused_port();
+        let conf = dir.path().join("mosquitto.conf");
+        let log = dir.path().join("mosquitto.log");
+        std::fs::write(
+            &conf,
+            format!(
+                "listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\n\
+                 persistence_location {}/\nautosave_interval 1\nmax_queued_messages 0\n\
+                 log_dest stderr\nlog_type all\nlog_timestamp_format %s\n",
+                dir.path().display()
+            ),
+        )
+        .expect("write mosquitto.conf");
+        let child = spawn_mosquitto(&conf, Some(&log));
+        let broker = Broker {
+            port,
+            child,
+            _dir: dir,
+            conf,
+            log: Some(log),
+        };
+        broker.wait_ready();
+        broker
+    }
+
+    /// The broker's log so far (brokers started with [`Broker::start_logged`]).
+    pub fn log(&self) -> String {
+        self.log
+            .as_ref()
+            .and_then(|p| std::fs::read_to_string(p).ok())
+            .unwrap_or_default()
     }
 
     /// Stops the broker (as a crash or a network outage would: no clean goodbye).
@@ -156,7 +212,7 @@ impl Broker {
 
     /// Starts the broker again on the same port, with the same config (retained state gone).
     pub fn restart(&mut self) {
-        self.child = spawn_mosquitto(&self.conf);
+        self.child = spawn_mosquitto(&self.conf, self.log.as_deref());
         self.wait_ready();
     }
 
@@ -198,13 +254,19 @@ impl Broker {
 
     /// Starts a subscriber on `filter` and waits until it is really subscribed.
     pub fn subscribe(&self, filter: &str) -> Subscriber {
-        Subscriber::start(self.port, filter, false)
+        Subscriber::start(self.port, filter, false, None)
+    }
+
+    /// As [`Broker::subscribe`], on a persistent session (client id `id`, clean session off):
+    /// what arrives while it reconnects after a broker restart is kept for it.
+    pub fn subscribe_persistent(&self, filter: &str, id: &str) -> Subscriber {
+        Subscriber::start(self.port, filter, false, Some(id))
     }
 
     /// As [`Broker::subscribe`], over MQTT 5 with "retain as published": live messages keep
     /// the retain flag their publisher set (not only those stored before subscribing).
     pub fn subscribe_as_published(&self, filter: &str) -> Subscriber {
-        Subscriber::start(self.port, filter, true)
+        Subscriber::start(self.port, filter, true, None)
     }
 }
 
@@ -230,11 +292,14 @@ pub struct Subscriber {
 }
 
 impl Subscriber {
-    fn start(port: u16, filter: &str, as_published: bool) -> Subscriber {
+    fn start(port: u16, filter: &str, as_published: bool, session: Option<&str>) -> Subscriber {
         let probe = format!("probe/{}", std::process::id());
         let mut cmd = Command::new("mosquitto_sub");
         if as_published {
             cmd.args(["-V", "mqttv5", "--retain-as-published"]);
+        }
+        if let Some(id) = session {
+            cmd.args(["-c", "-i", id]);
         }
         let mut child = cmd
             .args(["-h", "127.0.0.1", "-p", &port.to_string(), "-q", "1", "-v"])

@@ -314,6 +314,18 @@ mod tests {
         assert!(md.contains("`/var/lib/headcount/headcount.lock`: the running process's ID"));
         assert!(!md.contains("door-count.json"));
         assert!(md.contains("MQTT broker `broker:1883`"));
+        c.mqtt.url = "mqtt://node-1:1883,mqtt://node-2:1884".into();
+        let md = markdown(&c);
+        assert!(
+            md.contains("one of the MQTT brokers `node-1:1883`, `node-2:1884`"),
+            "{md}"
+        );
+        assert_eq!(
+            crate::privacy::sandbox::allowed_ports(&c),
+            [53, 554, 1883, 1884],
+            "DNS, the camera's RTSP, both brokers"
+        );
+        c.mqtt.url = "mqtt://broker:1883".into();
         c.counting.appearance_weight = 4.0;
         let md = markdown(&c);
         assert!(

@@ -8,8 +8,8 @@ use crate::publish::schema::{line_path, zone_path, Topic};
 /// The sentence saying where the payloads go and how.
 pub fn transport(config: &Config) -> String {
     let root = config.topic_root();
-    match config.broker() {
-        Ok(Some(b)) => {
+    match config.brokers().as_deref() {
+        Ok([b, ..]) => {
             let link = if b.tls {
                 "over TLS (the broker's certificate is checked against its name)"
             } else {
@@ -20,10 +20,20 @@ pub fn transport(config: &Config) -> String {
             } else {
                 format!("as user `{}`", config.mqtt.username)
             };
-            format!(
-                "Sent to the MQTT broker `{}:{}` {link}, {who}, retained, QoS 1, under `{root}/`:",
-                b.host, b.port
-            )
+            let all = config.brokers().unwrap_or_default();
+            let to = match all.as_slice() {
+                [_] => format!("the MQTT broker `{}:{}`", b.host, b.port),
+                nodes => format!(
+                    "one of the MQTT brokers {} (the first that answers; the next when it \
+                     fails)",
+                    nodes
+                        .iter()
+                        .map(|n| format!("`{}:{}`", n.host, n.port))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            };
+            format!("Sent to {to} {link}, {who}, retained, QoS 1, under `{root}/`:")
         }
         _ => format!(
             "Nothing is sent over the network: no broker is configured (`mqtt.url` is empty). \
