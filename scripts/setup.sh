@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what headcount needs on a Debian/Ubuntu machine, idempotently:
-#   - ffmpeg (frame source), mosquitto + clients (broker for tests and the demo), strace (privacy tests),
+#   - ffmpeg (frame source), mosquitto + clients (broker for tests and the demo), rabbitmq-server (the
+#     fleet tests' cluster; its own system service, where systemd starts one, is not used), strace (privacy tests),
 #     gcc (the stub libedgetpu the Edge TPU tests build), openssl (the TLS tests' test CA),
 #     faketime (libfaketime: the clock-step test moves the system clock under the daemon),
 #     python3-seccomp + systemd (scripts/unit-seccomp.py runs tests under the unit's own filters),
@@ -16,6 +17,8 @@ need_apt=()
 { command -v ffmpeg && command -v ffprobe; } >/dev/null 2>&1 || need_apt+=(ffmpeg)
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need_apt+=(mosquitto)
 command -v mosquitto_sub >/dev/null 2>&1 || need_apt+=(mosquitto-clients)
+# tests/fleet.rs forms a three-node RabbitMQ cluster (rabbitmq_mqtt) of its own on loopback.
+[ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || need_apt+=(rabbitmq-server)
 command -v strace >/dev/null 2>&1 || need_apt+=(strace)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 command -v gcc >/dev/null 2>&1 || need_apt+=(gcc)

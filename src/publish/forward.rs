@@ -33,9 +33,27 @@ impl Publisher {
                 self.send(&Message::Health(h)).await?;
             }
             self.announce_discovery().await?;
+            self.resend_current();
         }
         self.flush();
         Ok(())
+    }
+
+    /// On a new connection: each aggregate topic's newest report that is no longer queued
+    /// (acknowledged by an earlier connection) is published again, retained, with its own `seq`
+    /// and `ts` (a duplicate to a live subscriber, deduplicated by `seq`). The queue sends the
+    /// topics it still holds, newest retained.
+    fn resend_current(&mut self) {
+        let Some(mqtt) = self.mqtt.as_mut() else {
+            return;
+        };
+        for (topic, payload) in &self.current {
+            let queued = (0..self.outbox.len())
+                .any(|i| self.outbox.get(i).is_some_and(|e| &e.topic == topic));
+            if !queued {
+                mqtt.try_publish_raw(topic.clone(), payload.clone().into_bytes(), true);
+            }
+        }
     }
 
     /// Forgets acknowledged queue entries and hands the next ones to the client.

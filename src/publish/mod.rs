@@ -97,6 +97,10 @@ pub struct Publisher {
     unreliable: bool,
     /// The aggregates queued so far, and their sequence numbers.
     made: ReportsMade,
+    /// The newest aggregate payload of each topic: re-published (retained) on every new
+    /// connection, so the broker node the sensor is now on holds its current state (a
+    /// RabbitMQ cluster keeps retained messages per node; a restarted broker may have lost them).
+    current: std::collections::BTreeMap<String, String>,
 }
 
 /// The aggregate reports (occupancy, zone, line) a publisher has queued: how many, and the
@@ -143,6 +147,7 @@ impl Publisher {
             last_health: None,
             unreliable: false,
             made: ReportsMade::default(),
+            current: std::collections::BTreeMap::new(),
         }
     }
 
@@ -156,6 +161,11 @@ impl Publisher {
     /// The aggregate reports queued so far.
     pub fn reports_made(&self) -> ReportsMade {
         self.made
+    }
+
+    /// The broker in use (or being tried).
+    pub fn broker(&self) -> Option<String> {
+        self.mqtt.as_ref().map(MqttPublisher::url)
     }
 
     /// Connections the brokers accepted so far (the first and every reconnection).
@@ -388,7 +398,9 @@ impl Publisher {
                     self.made.first_seq.get_or_insert(*seq);
                     self.made.last_seq = Some(*seq);
                     let payload = String::from_utf8(message.payload()).unwrap_or_default();
-                    self.outbox.push(message.path(&self.root), payload);
+                    let topic = message.path(&self.root);
+                    self.current.insert(topic.clone(), payload.clone());
+                    self.outbox.push(topic, payload);
                     self.flush();
                 }
                 // State is sent when connected, and re-sent on every new connection.

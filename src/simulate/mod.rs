@@ -85,8 +85,11 @@ pub async fn run(
     let mut sensors = tokio::task::JoinSet::new();
     for i in 0..options.sensors {
         let sensor = sensor_config(config, i);
+        // Spread over a cluster's nodes: sensor i starts at broker i of the list (round it).
+        let mut own = brokers.clone();
+        own.rotate_left(i as usize % brokers.len());
         let settings = MqttSettings {
-            brokers: brokers.clone(),
+            brokers: own,
             ha_status_topic: sensor
                 .mqtt
                 .discovery
@@ -242,6 +245,7 @@ async fn one_sensor(
         }
     }
     let made = publisher.reports_made();
+    let broker = publisher.broker().unwrap_or_default();
     let connections = publisher.connections();
     let (_, dropped) = publisher.queue();
     let unsent = match publisher.close(CLOSE_TIMEOUT).await {
@@ -256,6 +260,7 @@ async fn one_sensor(
         unsent,
         dropped,
         connections,
+        broker,
         latencies: latency.map(|l| l.take()).unwrap_or_default(),
     })
 }

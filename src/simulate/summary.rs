@@ -21,6 +21,8 @@ pub struct SensorOutcome {
     pub dropped: u64,
     /// Connections the brokers accepted (the first and every reconnection).
     pub connections: u64,
+    /// The broker it was on at the end.
+    pub broker: String,
     #[serde(skip)]
     pub latencies: Vec<Duration>,
 }

@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 pub mod eval;
 mod mqtt;
 pub mod privacy;
+pub mod rabbitmq;
+pub mod relay;
 
 // Not every test crate uses every helper.
 #[allow(unused_imports)]

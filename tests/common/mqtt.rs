@@ -166,6 +166,11 @@ impl Broker {
     /// saved every second), queues without bound for persistent subscribers, and logs every
     /// connection with its Unix time (see [`Broker::log`]).
     pub fn start_logged() -> Broker {
+        Self::start_logged_with("")
+    }
+
+    /// As [`Broker::start_logged`], with extra config lines (a bridge, say).
+    pub fn start_logged_with(extra: &str) -> Broker {
         let dir = tempfile::tempdir().expect("tempdir");
         // Mosquitto started as root writes its database as the `mosquitto` user.
         use std::os::unix::fs::PermissionsExt;
@@ -179,7 +184,7 @@ impl Broker {
             format!(
                 "listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\n\
                  persistence_location {}/\nautosave_interval 1\nmax_queued_messages 0\n\
-                 log_dest stderr\nlog_type all\nlog_timestamp_format %s\n",
+                 log_dest stderr\nlog_type all\nlog_timestamp_format %s\n{extra}",
                 dir.path().display()
             ),
         )
@@ -194,6 +199,11 @@ impl Broker {
         };
         broker.wait_ready();
         broker
+    }
+
+    /// The broker process's id (the current one, after a restart).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// The broker's log so far (brokers started with [`Broker::start_logged`]).
@@ -292,6 +302,11 @@ pub struct Subscriber {
 }
 
 impl Subscriber {
+    /// A subscriber on a persistent session (client id `id`) to any broker on loopback `port`.
+    pub fn persistent(port: u16, filter: &str, id: &str) -> Subscriber {
+        Subscriber::start(port, filter, false, Some(id))
+    }
+
     fn start(port: u16, filter: &str, as_published: bool, session: Option<&str>) -> Subscriber {
         let probe = format!("probe/{}", std::process::id());
         let mut cmd = Command::new("mosquitto_sub");
