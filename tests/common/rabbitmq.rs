@@ -123,8 +123,8 @@ impl RabbitCluster {
     pub fn kill(&mut self, i: usize) {
         if let Some(mut child) = self.nodes[i].child.take() {
             // The node runs in a process group of its own (its id is the script's pid).
-            // `pkill -g`, not `kill -KILL -<pgid>`: procps' kill reads that as pid -1 (every
-            // process this user may signal).
+            // `pkill -g`, not `kill -KILL -<pgid>`: run from a test here, that took down the
+            // whole session (twice; the cause was not pinned down).
             let _ = Command::new("pkill")
                 .args(["-KILL", "-g", &child.id().to_string()])
                 .status();
