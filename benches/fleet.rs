@@ -93,6 +93,13 @@ fn run(name: &str, mut target: Target, sensors: u32) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("simulate starts");
+    // Drained as it comes: a line per sensor fills a pipe long before the end.
+    let stdout = child.stdout.take().expect("stdout");
+    let reader = std::thread::spawn(move || {
+        let mut out = String::new();
+        let _ = std::io::BufReader::new(stdout).read_to_string(&mut out);
+        out
+    });
     let started = Instant::now();
     let mut broker_rss = 0;
     while started.elapsed() < RESTART_AFTER {
@@ -109,7 +116,8 @@ fn run(name: &str, mut target: Target, sensors: u32) {
         if back.is_none() {
             let online: BTreeSet<String> = sub.messages()[before..]
                 .iter()
-                .filter(|m| m.payload == "online")
+                // Live ones only: a subscriber's resubscription is handed the retained ones.
+                .filter(|m| m.payload == "online" && !m.retained)
                 .map(|m| m.topic.clone())
                 .collect();
             let expected = match &target {
@@ -123,13 +131,19 @@ fn run(name: &str, mut target: Target, sensors: u32) {
         }
         std::thread::sleep(Duration::from_millis(200));
     }
-    let mut out = String::new();
-    let _ = child.stdout.take().map(|mut s| s.read_to_string(&mut out));
+    let out = reader.join().unwrap_or_default();
+    let mut err = String::new();
+    let _ = child.stderr.take().map(|mut e| e.read_to_string(&mut err));
+    let status = child.wait().ok();
     let summary: serde_json::Value = out
         .lines()
         .last()
         .and_then(|l| serde_json::from_str(l).ok())
         .unwrap_or_default();
+    if summary.is_null() {
+        println!("{name}, {sensors} sensors: simulate ended {status:?} with no summary: {err}");
+        return;
+    }
     let field = |k: &str| summary[k].to_string();
     println!(
         "| {name} | {sensors} | {} | {} | {} | {} ({} KiB/sensor) | {:.0} | {} | {} / {} |",

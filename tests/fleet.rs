@@ -12,20 +12,39 @@ use std::time::{Duration, Instant};
 
 use common::{wait_until, write_config, Broker, Received, Subscriber};
 
-/// `headcount simulate` in the background, its stdout collected.
-fn simulate(config: &std::path::Path, sensors: u32, seconds: u32) -> Child {
-    common::headcount()
+/// `headcount simulate` running in the background, its output drained as it comes (a line per
+/// sensor fills a pipe long before the end).
+struct Simulation {
+    child: Child,
+    output: std::thread::JoinHandle<(String, String)>,
+}
+
+fn simulate(config: &std::path::Path, sensors: u32, seconds: u32) -> Simulation {
+    let mut child = common::headcount()
         .args(["simulate", "--sensors", &sensors.to_string(), "--json"])
         .args(["--duration", &seconds.to_string(), "--config"])
         .arg(config)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("headcount simulate starts")
+        .expect("headcount simulate starts");
+    let (mut stdout, mut stderr) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
+    let output = std::thread::spawn(move || {
+        let err = std::thread::spawn(move || {
+            let mut err = String::new();
+            let _ = stderr.read_to_string(&mut err);
+            err
+        });
+        let mut out = String::new();
+        let _ = stdout.read_to_string(&mut out);
+        (out, err.join().unwrap_or_default())
+    });
+    Simulation { child, output }
 }
 
 /// Waits (bounded) for `simulate` to end; its JSON lines: per sensor, then the summary.
-fn finish(mut child: Child, limit: Duration) -> (Vec<serde_json::Value>, serde_json::Value) {
+fn finish(sim: Simulation, limit: Duration) -> (Vec<serde_json::Value>, serde_json::Value) {
+    let Simulation { mut child, output } = sim;
     let deadline = Instant::now() + limit;
     while child.try_wait().ok().flatten().is_none() {
         if Instant::now() > deadline {
@@ -34,20 +53,7 @@ fn finish(mut child: Child, limit: Duration) -> (Vec<serde_json::Value>, serde_j
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    let mut out = String::new();
-    let mut err = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut out)
-        .unwrap();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut err)
-        .unwrap();
+    let (out, err) = output.join().unwrap();
     let status = child.wait().unwrap();
     assert!(status.success(), "simulate failed: {status}\n{err}");
     let mut lines: Vec<serde_json::Value> = out
@@ -502,4 +508,38 @@ fn a_floor_broker_bridged_to_the_centre_forwards_everything_in_order_after_a_30_
         last.len() == N as usize && last.values().all(|p| p == "offline"),
         "{last:?}"
     );
+}
+
+/// A node that answers "server unavailable" (still starting, overloaded) is passed over for the
+/// next one, not taken for a configuration error.
+#[test]
+fn a_node_that_says_it_is_unavailable_is_passed_over() {
+    use std::io::Write;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let unavailable = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut connect = [0u8; 512];
+            let _ = std::io::Read::read(&mut stream, &mut connect);
+            // CONNACK, return code 3: server unavailable.
+            let _ = stream.write_all(&[0x20, 0x02, 0x00, 0x03]);
+        }
+    });
+    let broker = Broker::start();
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(
+        dir.path(),
+        &format!("mqtt://127.0.0.1:{unavailable},{}", broker.url()),
+        "busy",
+    );
+    let sub = broker.subscribe("headcount/busy/#");
+    let (sensors, summary) = finish(simulate(&config, 4, 3), Duration::from_secs(60));
+    assert_eq!(summary["never_connected"], 0, "{summary}");
+    assert_eq!(summary["reports_unsent"], 0, "{summary}");
+    assert!(sensors.iter().all(|s| s["broker"] == broker.url().as_str()));
+    assert!(wait_until(Duration::from_secs(10), || all_arrived(
+        &sensors,
+        &report_seqs(&sub.messages())
+    )));
 }

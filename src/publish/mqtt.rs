@@ -173,13 +173,23 @@ async fn first_answer(
                 Ok(Event::Incoming(Packet::ConnAck(ack))) => {
                     return match ack.code {
                         ConnectReturnCode::Success => Ok(FirstAnswer::Accepted),
+                        // A node still starting (or overloaded) says so: not a configuration
+                        // error, so the next broker is tried and this one again later.
+                        ConnectReturnCode::ServiceUnavailable => {
+                            tracing::warn!(broker = %url, "MQTT broker unavailable; trying the next");
+                            Ok(FirstAnswer::Unreachable)
+                        }
                         code => Err(PublishError::Refused {
                             url: url.clone(),
                             cause: refusal(code).into(),
                         }),
-                    }
+                    };
                 }
                 Ok(_) => continue,
+                Err(ConnectionError::ConnectionRefused(ConnectReturnCode::ServiceUnavailable)) => {
+                    tracing::warn!(broker = %url, "MQTT broker unavailable; trying the next");
+                    return Ok(FirstAnswer::Unreachable);
+                }
                 Err(ConnectionError::Io(e)) => {
                     if let Some(wrong) = tls_port_hint(settings, broker).await {
                         return Err(wrong);
