@@ -17,7 +17,7 @@ need_apt=()
 { command -v ffmpeg && command -v ffprobe; } >/dev/null 2>&1 || need_apt+=(ffmpeg)
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need_apt+=(mosquitto)
 command -v mosquitto_sub >/dev/null 2>&1 || need_apt+=(mosquitto-clients)
-# tests/fleet.rs forms a three-node RabbitMQ cluster (rabbitmq_mqtt) of its own on loopback.
+# tests/fleet_cluster.rs forms a three-node RabbitMQ cluster (rabbitmq_mqtt) of its own on loopback.
 [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || need_apt+=(rabbitmq-server)
 command -v strace >/dev/null 2>&1 || need_apt+=(strace)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)

@@ -15,6 +15,7 @@ mod ha_watch;
 pub mod mqtt;
 mod mqtt_cause;
 mod mqtt_session;
+mod mqtt_settings;
 pub mod outbox;
 pub mod schema;
 pub mod tls;

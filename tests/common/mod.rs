@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub mod eval;
+pub mod fleet;
 mod mqtt;
 pub mod privacy;
 pub mod rabbitmq;
