@@ -20,10 +20,11 @@ use std::time::{Duration, Instant};
 use tcommon::rabbitmq::RabbitCluster;
 use tcommon::{write_config, Broker, Subscriber};
 
-/// Sessions last over a minute before the restart (so reconnections are spread as in a fleet),
-/// then a minute more.
-const RESTART_AFTER: Duration = Duration::from_secs(65);
-const RUN_S: u64 = 125;
+/// Every sensor's session lasts over a minute before the restart (so reconnections are spread
+/// as in a fleet; `simulate` starts its sensors 2 ms apart), then the run goes on a minute more.
+fn restart_after(sensors: u32) -> Duration {
+    Duration::from_secs(65) + Duration::from_millis(2) * sensors
+}
 
 /// The sum of RSS (KiB) of `pids`' processes now.
 fn sample_rss(pids: impl Fn() -> Vec<u32>) -> u64 {
@@ -87,7 +88,11 @@ fn run(name: &str, mut target: Target, sensors: u32) {
     let sub = Subscriber::persistent(target.port(), "headcount/bench/+/availability", "bench-sub");
     let mut child: Child = tcommon::headcount()
         .args(["simulate", "--sensors", &sensors.to_string(), "--json"])
-        .args(["--duration", &RUN_S.to_string(), "--config"])
+        .args([
+            "--duration",
+            &(restart_after(sensors).as_secs() + 60).to_string(),
+        ])
+        .arg("--config")
         .arg(&config)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -102,7 +107,7 @@ fn run(name: &str, mut target: Target, sensors: u32) {
     });
     let started = Instant::now();
     let mut broker_rss = 0;
-    while started.elapsed() < RESTART_AFTER {
+    while started.elapsed() < restart_after(sensors) {
         broker_rss = broker_rss.max(sample_rss(|| target.broker_pids()));
         std::thread::sleep(Duration::from_millis(500));
     }

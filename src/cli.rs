@@ -172,7 +172,7 @@ fn print_error(e: &anyhow::Error) {
 
 #[path = "cli_measure.rs"]
 mod measure;
-use measure::{evaluate, survey, Output};
+use measure::{evaluate, simulate, survey, Output};
 
 fn dispatch(command: Command) -> Result<(), Failure> {
     match command {
@@ -340,47 +340,6 @@ fn on_runtime<T, F: std::future::Future<Output = T>>(
         tokio::spawn(shutdown.clone().on_signals());
         work(shutdown).await
     }))
-}
-
-/// `headcount simulate`: the fleet until `--duration` or a signal, then its summary.
-fn simulate(
-    sensors: u32,
-    path: &std::path::Path,
-    duration: Option<f64>,
-    json: bool,
-) -> Result<(), Failure> {
-    use crate::simulate::{SimulateError, SimulateOptions};
-    let config = load_config(path)?;
-    let options = SimulateOptions {
-        sensors,
-        duration: measure::duration_option(duration)?,
-    };
-    let summary = on_runtime(|shutdown| {
-        let (config, options) = (&config, &options);
-        async move { crate::simulate::run(config, options, shutdown).await }
-    })?;
-    match summary {
-        Ok(s) => {
-            print_stdout(&if json { s.json_lines() } else { s.text() })?;
-            // The summary says what happened; the exit code says whether the brokers took it all.
-            if s.reports_unsent > 0 || s.never_connected > 0 {
-                return Err(Failure::Runtime(anyhow::anyhow!(
-                    "{} of {} reports were still unacknowledged at the end, {} of {} sensors \
-                     never connected (broker {})",
-                    s.reports_unsent,
-                    s.reports_made,
-                    s.never_connected,
-                    s.sensors,
-                    crate::redact::redact_url(&config.mqtt.url)
-                )));
-            }
-            Ok(())
-        }
-        Err(
-            e @ (SimulateError::Sensors(_) | SimulateError::NoBroker | SimulateError::Config(_)),
-        ) => Err(Failure::Usage(e.into())),
-        Err(e) => Err(Failure::Runtime(e.into())),
-    }
 }
 
 fn init_logging(command: &Command) {

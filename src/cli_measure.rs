@@ -1,5 +1,6 @@
-//! The subcommands that measure a video or a camera: `eval` (against ground truth) and `survey`
-//! (the installer's survey), with the pictures they draw on request.
+//! The subcommands that measure: `eval` (a video against ground truth) and `survey` (the
+//! installer's survey), with the pictures they draw on request, and `simulate` (a broker
+//! against a fleet of simulated sensors).
 
 use std::path::PathBuf;
 
@@ -176,5 +177,46 @@ pub(super) fn duration_option(
             "--duration {s}: allowed: more than 0 and at most 604800 seconds (a week)"
         ))),
         None => Ok(None),
+    }
+}
+
+/// `headcount simulate`: the fleet until `--duration` or a signal, then its summary.
+pub(super) fn simulate(
+    sensors: u32,
+    path: &std::path::Path,
+    duration: Option<f64>,
+    json: bool,
+) -> Result<(), Failure> {
+    use crate::simulate::{SimulateError, SimulateOptions};
+    let config = load_config(path)?;
+    let options = SimulateOptions {
+        sensors,
+        duration: duration_option(duration)?,
+    };
+    let summary = super::on_runtime(|shutdown| {
+        let (config, options) = (&config, &options);
+        async move { crate::simulate::run(config, options, shutdown).await }
+    })?;
+    match summary {
+        Ok(s) => {
+            print_stdout(&if json { s.json_lines() } else { s.text() })?;
+            // The summary says what happened; the exit code says whether the brokers took it all.
+            if s.reports_unsent > 0 || s.never_connected > 0 {
+                return Err(Failure::Runtime(anyhow::anyhow!(
+                    "{} of {} reports were still unacknowledged at the end, {} of {} sensors \
+                     never connected (broker {})",
+                    s.reports_unsent,
+                    s.reports_made,
+                    s.never_connected,
+                    s.sensors,
+                    crate::redact::redact_url(&config.mqtt.url)
+                )));
+            }
+            Ok(())
+        }
+        Err(
+            e @ (SimulateError::Sensors(_) | SimulateError::NoBroker | SimulateError::Config(_)),
+        ) => Err(Failure::Usage(e.into())),
+        Err(e) => Err(Failure::Runtime(e.into())),
     }
 }

@@ -1,7 +1,10 @@
-//! The `[mqtt]` section: broker address, credentials' file, TLS files, store-and-forward bounds,
-//! publishing cadence and Home Assistant discovery. Holds paths to secrets, never secrets.
+//! The `[mqtt]` section: broker addresses (`mqtt.url`, one or a cluster's nodes, parsed here),
+//! credentials' file, TLS files, store-and-forward bounds, publishing cadence and Home
+//! Assistant discovery. Holds paths to secrets, never secrets.
 
 use serde::{Deserialize, Serialize};
+
+use super::{Config, ConfigError};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -64,4 +67,94 @@ pub struct BrokerAddr {
     pub port: u16,
     /// `mqtts://`: TLS.
     pub tls: bool,
+}
+
+impl Config {
+    /// The first broker, or `None` when no broker is configured (`mqtt.url = ""`).
+    pub fn broker(&self) -> Result<Option<BrokerAddr>, ConfigError> {
+        Ok(self.brokers()?.into_iter().next())
+    }
+
+    /// Every broker `mqtt.url` names, in order (the nodes of a cluster, comma-separated: the
+    /// sensor connects to the first that answers and moves on when its node dies); empty when
+    /// no broker is configured. All share one scheme, as they share the TLS settings.
+    pub fn brokers(&self) -> Result<Vec<BrokerAddr>, ConfigError> {
+        let url = self.mqtt.url.trim();
+        if url.is_empty() {
+            return Ok(Vec::new());
+        }
+        let all: Vec<BrokerAddr> = url
+            .split(',')
+            .map(|one| parse_broker(one.trim()))
+            .collect::<Result<_, _>>()?;
+        let list = |allowed: String| ConfigError::Invalid {
+            key: "mqtt.url",
+            value: format!("{url:?}"),
+            allowed,
+        };
+        if all.len() > MAX_BROKERS {
+            return Err(list(format!(
+                "at most {MAX_BROKERS} comma-separated broker URLs"
+            )));
+        }
+        if all.iter().any(|b| b.tls != all[0].tls) {
+            return Err(list(
+                "the brokers of one list share the TLS settings: all mqtt:// or all mqtts://"
+                    .into(),
+            ));
+        }
+        Ok(all)
+    }
+}
+
+/// Most brokers one `mqtt.url` may name.
+pub const MAX_BROKERS: usize = 16;
+
+/// One broker URL of `mqtt.url`.
+fn parse_broker(url: &str) -> Result<BrokerAddr, ConfigError> {
+    let bad = |why: &str| ConfigError::Invalid {
+        key: "mqtt.url",
+        value: format!("{url:?}"),
+        allowed: format!(
+            "{why}; allowed: \"\" (no broker), mqtt://HOST[:PORT] or mqtts://HOST[:PORT] (TLS), \
+             or several of them separated by commas (the nodes of a cluster)"
+        ),
+    };
+    if url.is_empty() {
+        return Err(bad("an empty broker URL in the comma-separated list"));
+    }
+    let parsed = url::Url::parse(url).map_err(|e| bad(&e.to_string()))?;
+    let tls = match parsed.scheme() {
+        "mqtt" | "tcp" => false,
+        "mqtts" | "ssl" => true,
+        scheme => return Err(bad(&format!("unsupported scheme {scheme:?}"))),
+    };
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(bad(
+            "no user info allowed (mqtt.username and mqtt.password_file hold credentials)",
+        ));
+    }
+    if !matches!(parsed.path(), "" | "/") || parsed.query().is_some() || parsed.fragment().is_some()
+    {
+        return Err(bad("no path, query or fragment allowed"));
+    }
+    let host = match parsed.host() {
+        Some(url::Host::Domain(d)) if !d.is_empty() => d.to_string(),
+        Some(url::Host::Ipv4(ip)) => ip.to_string(),
+        Some(url::Host::Ipv6(ip)) => ip.to_string(),
+        _ => return Err(bad("host must be set")),
+    };
+    // A host name of letters, digits, '-' and '.' (the url parser lets other characters
+    // through for schemes it does not know).
+    if !host
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | ':' | '_'))
+    {
+        return Err(bad("the host name has characters a host name cannot have"));
+    }
+    let port = parsed.port().unwrap_or(if tls { 8883 } else { 1883 });
+    if port == 0 {
+        return Err(bad("port must be 1..=65535"));
+    }
+    Ok(BrokerAddr { host, port, tls })
 }
