@@ -157,6 +157,11 @@ fn sensors_move_to_the_next_broker_of_the_list_when_theirs_dies() {
         }),
         "reports lost in the fail-over: {summary}"
     );
+    // What a simulated sensor publishes keeps to the topics' schemas.
+    let schemas = common::Schemas::load();
+    for m in on_a.messages().iter().chain(on_b.messages().iter()) {
+        schemas.validate(m);
+    }
     let availability = b.all_retained("headcount/failover/+/availability");
     let offline = availability
         .iter()
