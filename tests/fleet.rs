@@ -235,10 +235,11 @@ fn simulate_says_what_is_wrong_with_its_input_and_with_a_broker() {
     );
 }
 
-/// A node that answers "server unavailable" (still starting, overloaded) is passed over for the
-/// next one, not taken for a configuration error.
+/// A node that answers "server unavailable" (still starting, overloaded), and one too busy to
+/// take the connection at all (rumqttc's network timeout), are passed over for the next one, not
+/// taken for a configuration error.
 #[test]
-fn a_node_that_says_it_is_unavailable_is_passed_over() {
+fn nodes_that_are_unavailable_or_too_busy_to_connect_are_passed_over() {
     use std::io::Write;
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let unavailable = listener.local_addr().unwrap().port();
@@ -251,15 +252,44 @@ fn a_node_that_says_it_is_unavailable_is_passed_over() {
             let _ = stream.write_all(&[0x20, 0x02, 0x00, 0x03]);
         }
     });
+    // A node too busy to take connections: it never accepts, and its queue of connections
+    // waiting to be accepted is full, so a new one is not even established (rumqttc's network
+    // timeout; a 10,000-sensor fleet met this on RabbitMQ).
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent_port = silent.local_addr().unwrap().port();
+    let mut waiting = Vec::new();
+    for _ in 0..4096 {
+        match std::net::TcpStream::connect_timeout(
+            &([127, 0, 0, 1], silent_port).into(),
+            Duration::from_millis(300),
+        ) {
+            Ok(s) => waiting.push(s),
+            Err(_) => break,
+        }
+    }
+    assert!(
+        std::net::TcpStream::connect_timeout(
+            &([127, 0, 0, 1], silent_port).into(),
+            Duration::from_millis(300)
+        )
+        .is_err(),
+        "the busy node's queue did not fill ({} connections)",
+        waiting.len()
+    );
     let broker = Broker::start();
     let dir = tempfile::tempdir().unwrap();
-    let config = config(
+    // A connect timeout longer than rumqttc's own (5 s), as a fleet on a slow network sets it:
+    // rumqttc then gives up first, with its "network timeout".
+    let config = write_config(
         dir.path(),
-        &format!("mqtt://127.0.0.1:{unavailable},{}", broker.url()),
-        "busy",
+        &format!(
+            "[sensor]\nsite = \"busy\"\n[mqtt]\nurl = \"mqtt://127.0.0.1:{unavailable},\
+             mqtt://127.0.0.1:{silent_port},{}\"\ndiscovery = false\nconnect_timeout_s = 30\n",
+            broker.url()
+        ),
     );
     let sub = broker.subscribe("headcount/busy/#");
-    let (sensors, summary) = finish(simulate(&config, 4, 3), Duration::from_secs(60));
+    let (sensors, summary) = finish(simulate(&config, 6, 3), Duration::from_secs(90));
     assert_eq!(summary["never_connected"], 0, "{summary}");
     assert_eq!(summary["reports_unsent"], 0, "{summary}");
     assert!(sensors.iter().all(|s| s["broker"] == broker.url().as_str()));

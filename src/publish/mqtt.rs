@@ -111,13 +111,19 @@ async fn first_answer(
                     tracing::warn!(broker = %url, "MQTT broker unavailable; trying the next");
                     return Ok(FirstAnswer::Unreachable);
                 }
-                Err(ConnectionError::Io(e)) => {
+                // Not there, or no answer in rumqttc's network timeout (a loaded node): not a
+                // configuration error either.
+                Err(
+                    e @ (ConnectionError::Io(_)
+                    | ConnectionError::NetworkTimeout
+                    | ConnectionError::FlushTimeout),
+                ) => {
                     if let Some(wrong) = tls_port_hint(settings, broker).await {
                         return Err(wrong);
                     }
                     tracing::warn!(
                         broker = %url,
-                        cause = %e,
+                        cause = %connection_cause(&e),
                         "MQTT broker unreachable; counting goes on, reports are queued until a broker answers"
                     );
                     return Ok(FirstAnswer::Unreachable);
