@@ -59,7 +59,12 @@ pub fn eval_lines_with_config(
     for line in lines {
         cmd.args(["--line", line]);
     }
-    cmd.arg("--json").arg("--config").arg(config);
+    // A copy beside the original (its relative paths still resolve), patient with the source.
+    let mut table: toml::Table = std::fs::read_to_string(config).unwrap().parse().unwrap();
+    patient(&mut table);
+    let patient_config = config.with_file_name("patient-eval.toml");
+    std::fs::write(&patient_config, table.to_string()).unwrap();
+    cmd.arg("--json").arg("--config").arg(&patient_config);
     let out = run_with_timeout(cmd, LIMIT);
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(out.status.success(), "{stderr}");
@@ -168,6 +173,7 @@ impl Shared {
             let model = config.parent().unwrap().join(model);
             detector.insert("model".into(), model.display().to_string().into());
         }
+        patient(&mut table);
         let one_thread = dir.path().join("config.toml");
         std::fs::write(&one_thread, table.to_string()).unwrap();
         cmd.arg("--json")
@@ -301,4 +307,19 @@ pub fn assert_better_within(
     assert_summary_matches_lines(better);
     let over = counts_over_ten_percent(better);
     assert!(over.len() <= max_over, "{over:?}: {better}");
+}
+
+/// Gives the source minutes, not seconds, for its first frame and between frames: at the start
+/// of the suite two PETS09 evaluations, the aarch64 build and Home Assistant's install share two
+/// cores, and one CI run saw ffmpeg give no frame within the default 20 s. These tests measure
+/// accuracy; the timeouts have tests of their own (`stream_faults.rs`).
+fn patient(table: &mut toml::Table) {
+    let source = table
+        .entry("source")
+        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+    if let Some(source) = source.as_table_mut() {
+        for key in ["open_timeout_s", "read_timeout_s"] {
+            source.entry(key).or_insert(toml::Value::Integer(600));
+        }
+    }
 }

@@ -80,7 +80,8 @@ impl RabbitCluster {
             });
         }
         let cluster = RabbitCluster { nodes, dir };
-        let deadline = Instant::now() + Duration::from_secs(120);
+        // Minutes: at the start of the suite the nodes boot beside inference and builds.
+        let deadline = Instant::now() + Duration::from_secs(300);
         for node in &cluster.nodes {
             while TcpStream::connect(("127.0.0.1", node.mqtt_port)).is_err() {
                 assert!(
