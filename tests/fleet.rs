@@ -12,6 +12,16 @@ use std::time::{Duration, Instant};
 use common::fleet::{all_arrived, came_online, config, finish, report_seqs, simulate};
 use common::{wait_until, write_config, Broker};
 
+/// Every one of the site's `n` sensors has `offline` as its retained availability on `broker`.
+fn assert_all_offline(broker: &Broker, site: &str, n: u32) {
+    let availability = broker.all_retained(&format!("headcount/{site}/+/availability"));
+    let offline = availability
+        .iter()
+        .filter(|l| l.ends_with(" offline"))
+        .count();
+    assert_eq!(offline, n as usize, "{availability:?}");
+}
+
 /// Connections the broker accepted in each second after `after` (Unix seconds), from its log.
 fn connections_per_second(log: &str, after: u64) -> BTreeMap<u64, u32> {
     let mut per_second = BTreeMap::new();
@@ -94,12 +104,7 @@ fn two_hundred_sensors_lose_nothing_when_their_broker_is_killed_and_restarted() 
         .collect();
     assert!(complete, "reports missing at the subscriber: {missing:?}");
     // Every sensor ends offline (retained).
-    let availability = broker.all_retained("headcount/fleet/+/availability");
-    let offline = availability
-        .iter()
-        .filter(|l| l.ends_with(" offline"))
-        .count();
-    assert_eq!(offline, N as usize, "{availability:?}");
+    assert_all_offline(&broker, "fleet", N);
     // The reconnections after the restart are spread, not N in one second.
     let per_second = connections_per_second(&broker.log(), restarted_at);
     let peak = per_second.values().copied().max().unwrap_or(0);
@@ -162,12 +167,7 @@ fn sensors_move_to_the_next_broker_of_the_list_when_theirs_dies() {
     for m in on_a.messages().iter().chain(on_b.messages().iter()) {
         schemas.validate(m);
     }
-    let availability = b.all_retained("headcount/failover/+/availability");
-    let offline = availability
-        .iter()
-        .filter(|l| l.ends_with(" offline"))
-        .count();
-    assert_eq!(offline, N as usize, "{availability:?}");
+    assert_all_offline(&b, "failover", N);
 }
 
 #[test]

@@ -94,12 +94,6 @@ async fn first_answer(
                 Ok(Event::Incoming(Packet::ConnAck(ack))) => {
                     return match ack.code {
                         ConnectReturnCode::Success => Ok(FirstAnswer::Accepted),
-                        // A node still starting (or overloaded) says so: not a configuration
-                        // error, so the next broker is tried and this one again later.
-                        ConnectReturnCode::ServiceUnavailable => {
-                            tracing::warn!(broker = %url, "MQTT broker unavailable; trying the next");
-                            Ok(FirstAnswer::Unreachable)
-                        }
                         code => Err(PublishError::Refused {
                             url: url.clone(),
                             cause: refusal(code).into(),
@@ -107,6 +101,8 @@ async fn first_answer(
                     };
                 }
                 Ok(_) => continue,
+                // A node still starting (or overloaded) says so (rumqttc hands a refusing CONNACK
+                // over as this error): not a configuration error, so the next broker is tried.
                 Err(ConnectionError::ConnectionRefused(ConnectReturnCode::ServiceUnavailable)) => {
                     tracing::warn!(broker = %url, "MQTT broker unavailable; trying the next");
                     return Ok(FirstAnswer::Unreachable);
