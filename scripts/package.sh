@@ -40,6 +40,7 @@ for arch in "${arches[@]}"; do
   esac
   contents=$(dpkg-deb --contents "$deb")
   for want in ./usr/bin/headcount ./usr/lib/systemd/system/headcount.service \
+              ./usr/lib/systemd/system/headcount-aggregate.service ./etc/headcount/aggregate.toml \
               ./etc/headcount/headcount.toml ./usr/lib/udev/rules.d/60-headcount-coral.rules \
               ./usr/share/headcount/models/ssd_mobilenet_v1_coco_quant/detect.tflite \
               ./usr/share/headcount/models/ssd_mobilenet_v1_coco_quant/LICENSE \
@@ -51,7 +52,7 @@ for arch in "${arches[@]}"; do
   rm -rf "$work/root" && dpkg-deb -x "$deb" "$work/root"
   machine=$(od -An -tx1 -j18 -N2 "$work/root/usr/bin/headcount" | tr -d ' \n')
   case "$arch:$machine" in amd64:3e00|arm64:b700) ;; *) echo "$deb: binary has the wrong machine type ($machine)" >&2; exit 1 ;; esac
-  echo "package: $deb ($(du -h "$deb" | cut -f1)): binary, unit, config, udev rules, model, runtimes, Edge TPU model installer"
+  echo "package: $deb ($(du -h "$deb" | cut -f1)): binary, units (sensor, site aggregator), configs, udev rules, model, runtimes, Edge TPU model installer"
 done
 
 # The unit as installed (taken out of the amd64 package), with ExecStart pointing at a binary that
@@ -74,3 +75,19 @@ grep -q '"sandbox":"landlock"' <<<"$printed" || {
   echo "under the installed unit's seccomp filters the sandbox is off:" >&2
   grep -o '"sandbox":"[^"]*"' <<<"$printed" >&2; exit 1; }
 echo "systemd unit: Landlock sandbox enforced under the installed unit's seccomp filters"
+
+# The site aggregator's unit, likewise: verified, exposure below 2, and its Landlock sandbox on under
+# its own filters (started without a broker, stopped after a few seconds).
+installed="$work/root/usr/lib/systemd/system/headcount-aggregate.service"
+sed "s|/usr/bin/headcount|$PWD/target/release/headcount|" "$installed" > "$work/headcount-aggregate.service"
+systemd-analyze verify "$work/headcount-aggregate.service"
+score=$(systemd-analyze security --offline=yes "$work/headcount-aggregate.service" 2>/dev/null | awk '/Overall exposure level/ { print $(NF-2) }')
+awk -v s="$score" 'BEGIN { exit !(s + 0 < 2.0) }' || { echo "aggregator exposure $score is not below 2.0" >&2; exit 1; }
+mkdir -p "$work/agg-state"
+printf '[site]\nname = "pkg"\n[mqtt]\nurl = "mqtt://127.0.0.1:9"\n[state]\ndir = "%s"\n' "$work/agg-state" > "$work/aggregate.toml"
+logged=$(HEADCOUNT_LOG=info timeout -s TERM 4 scripts/unit-seccomp.py "$installed" -- \
+  target/release/headcount aggregate --config "$work/aggregate.toml" 2>&1 || true)
+grep -q 'site aggregator sandbox sandbox=landlock' <<<"$logged" || {
+  echo "under the aggregator unit's seccomp filters the sandbox is off:" >&2
+  grep -i sandbox <<<"$logged" >&2; exit 1; }
+echo "systemd unit headcount-aggregate: verified; exposure $score; Landlock sandbox enforced under its seccomp filters"

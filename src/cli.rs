@@ -123,6 +123,14 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The site service beside the broker: subscribes to the site's sensors and publishes the
+    /// building's occupancy (across its entrances), the rooms' sum and the sensors' states under
+    /// headcount/<site>/_site/.
+    Aggregate {
+        /// The aggregator's config ([site] name, entrances, rooms; [mqtt]; [privacy]; [state]).
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+    },
     /// List cameras (with formats and sizes) and Edge TPUs, or say plainly that none are found.
     Devices {
         /// Path of libedgetpu (default: libedgetpu.so.1 from the loader's search path).
@@ -177,6 +185,9 @@ use measure::{evaluate, simulate, survey, Output};
 fn dispatch(command: Command) -> Result<(), Failure> {
     match command {
         Command::CheckConfig { file } => {
+            if is_aggregator_file(&file) {
+                return print_stdout(&load_aggregate_config(&file)?.to_toml());
+            }
             let config = load_config(&file)?;
             let mut text = config.to_toml();
             if let Some(noise) = crate::config::dp_noise::DpNoise::of(&config.privacy) {
@@ -243,6 +254,26 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             duration,
             json,
         } => simulate(sensors, &config, duration, json),
+        Command::Aggregate { config } => {
+            let config = load_aggregate_config(&config)?;
+            if !config.state.dir.is_empty() {
+                std::fs::create_dir_all(&config.state.dir)
+                    .with_context(|| format!("cannot create state dir {}", config.state.dir))
+                    .map_err(Failure::Runtime)?;
+            }
+            let sandbox = sandbox::enforce(&config.as_sensor_config());
+            tracing::info!(sandbox = %sandbox.describe(), "site aggregator sandbox");
+            on_runtime(|shutdown| async move { crate::aggregate::run(&config, shutdown).await })?
+                .map_err(|e| match e {
+                    crate::aggregate::AggregateError::Publish(
+                        p @ crate::publish::PublishError::Refused { .. },
+                    ) => Failure::Usage(p.into()),
+                    e @ (crate::aggregate::AggregateError::NoBroker
+                    | crate::aggregate::AggregateError::Config(_)
+                    | crate::aggregate::AggregateError::Tls(_)) => Failure::Usage(e.into()),
+                    e => Failure::Runtime(e.into()),
+                })
+        }
         Command::Devices { edgetpu_library } => {
             print_stdout(&crate::devices::report(&edgetpu_library))
         }
@@ -311,6 +342,25 @@ fn load_config(path: &std::path::Path) -> Result<Config, Failure> {
     Ok(config)
 }
 
+/// Whether a config file is an aggregator's (it has a `[site]` table).
+fn is_aggregator_file(path: &std::path::Path) -> bool {
+    crate::bounded_read::read_pipe_or_file_to_string(path, crate::bounded_read::CONFIG_BYTES)
+        .map(|text| crate::config::AggregateConfig::is_aggregator_text(&text))
+        .unwrap_or(false)
+}
+
+fn load_aggregate_config(
+    path: &std::path::Path,
+) -> Result<crate::config::AggregateConfig, Failure> {
+    let config =
+        crate::config::AggregateConfig::load(path).map_err(|e| Failure::Usage(e.into()))?;
+    config
+        .as_sensor_config()
+        .mqtt_credentials()
+        .map_err(|e| Failure::Usage(e.into()))?;
+    Ok(config)
+}
+
 fn serve(config: Config, options: ServiceOptions) -> Result<(), Failure> {
     if !config.state.dir.is_empty() {
         std::fs::create_dir_all(&config.state.dir)
@@ -344,7 +394,7 @@ fn on_runtime<T, F: std::future::Future<Output = T>>(
 
 fn init_logging(command: &Command) {
     let default = match command {
-        Command::Run { .. } => "info",
+        Command::Run { .. } | Command::Aggregate { .. } => "info",
         // A fleet says the same thing once per sensor: only errors unless asked.
         Command::Simulate { .. } => "error",
         _ => "warn",

@@ -30,12 +30,14 @@
 //! MOT ground truth), [`progress`] (frames done on a terminal), [`survey`] (the installer's survey: a k-blanked grid
 //! of where people walk, stand and cross, and the lines, tiles, masks and zones it suggests),
 //! [`plot`] (the pictures' shared error), [`devices`] (cameras and Edge TPUs found), [`simulate`]
-//! (a fleet of virtual sensors: the real publisher fed synthetic counts). See ARCHITECTURE.md for threads
+//! (a fleet of virtual sensors: the real publisher fed synthetic counts), [`aggregate`] (the site
+//! service beside the broker: building occupancy across doors, rooms, sensors' states). See ARCHITECTURE.md for threads
 //! and frame lifetime.
 //!
 //! Nothing here writes pixels, crops or boxes to disk, logs or any socket, and nothing opens a
 //! listening socket.
 
+pub mod aggregate;
 pub mod bounded_read;
 pub mod cli;
 pub mod config;

@@ -17,6 +17,7 @@ mod credentials;
 pub mod dp_noise;
 mod mqtt;
 mod point;
+pub mod site;
 mod source;
 mod validate;
 
@@ -24,6 +25,7 @@ pub use counting::{
     parse_time_of_day, CountingConfig, LineConfig, OccupancyMode, ZoneConfig, MAX_LINES,
 };
 pub use mqtt::{BrokerAddr, MqttConfig};
+pub use site::{AggregateConfig, EntranceConfig, RoomConfig, SiteConfig};
 pub use source::{SourceConfig, SourceKind, INPUT_FORMATS};
 
 pub use credentials::ENV_MQTT_PASSWORD;
@@ -214,22 +216,29 @@ pub struct StateConfig {
     pub dir: String,
 }
 
+/// A config file's text (a regular file or a pipe, size-bounded), parsed by `parse`; errors
+/// name the file.
+pub(crate) fn read_and_parse<T>(
+    path: &Path,
+    parse: impl FnOnce(&str) -> Result<T, String>,
+) -> Result<T, ConfigError> {
+    let text =
+        crate::bounded_read::read_pipe_or_file_to_string(path, crate::bounded_read::CONFIG_BYTES)
+            .map_err(|cause| ConfigError::Read {
+            path: path.to_path_buf(),
+            cause,
+        })?;
+    parse(&text).map_err(|message| ConfigError::Parse {
+        path: path.to_path_buf(),
+        message,
+    })
+}
+
 impl Config {
     /// Reads, parses and validates a config file. Relative paths inside it are resolved against
     /// the file's own directory, so a config works from any working directory.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = crate::bounded_read::read_pipe_or_file_to_string(
-            path,
-            crate::bounded_read::CONFIG_BYTES,
-        )
-        .map_err(|cause| ConfigError::Read {
-            path: path.to_path_buf(),
-            cause,
-        })?;
-        let mut config = Self::parse(&text).map_err(|message| ConfigError::Parse {
-            path: path.to_path_buf(),
-            message,
-        })?;
+        let mut config = read_and_parse(path, Self::parse)?;
         let base = path.parent().unwrap_or(Path::new("."));
         config.resolve_relative_paths(base);
         config.validate()?;
@@ -252,7 +261,7 @@ impl Config {
         })
     }
 
-    fn resolve_relative_paths(&mut self, base: &Path) {
+    pub(crate) fn resolve_relative_paths(&mut self, base: &Path) {
         let resolve = |p: &mut String| {
             if !p.is_empty() && !p.contains("://") && Path::new(p.as_str()).is_relative() {
                 *p = base.join(p.as_str()).to_string_lossy().into_owned();

@@ -9,6 +9,14 @@ impl Config {
     pub fn validate(&self) -> Result<(), ConfigError> {
         check_topic_level("sensor.site", &self.sensor.site)?;
         check_topic_level("sensor.name", &self.sensor.name)?;
+        if self.sensor.name.starts_with('_') {
+            return invalid(
+                "sensor.name",
+                &self.sensor.name,
+                "allowed: a name not starting with \"_\" (headcount/<site>/_site/ is the site \
+                 aggregator's)",
+            );
+        }
         let dir = &self.state.dir;
         if !dir.is_empty() && (dir.trim() != dir.as_str() || dir.trim().is_empty()) {
             return invalid(
@@ -300,7 +308,7 @@ fn noise_remedy(p: &PrivacyConfig, releases: u32) -> String {
 }
 
 /// Site and sensor names become MQTT topic levels: no wildcards, separators or control characters.
-fn check_topic_level(key: &'static str, value: &str) -> Result<(), ConfigError> {
+pub(super) fn check_topic_level(key: &'static str, value: &str) -> Result<(), ConfigError> {
     let ok = !value.is_empty()
         && value.len() <= 64
         && value

@@ -27,6 +27,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 pub use mqtt::{MqttPublisher, MqttSettings};
+pub use mqtt_cause::connection_cause;
 pub use schema::{
     Availability, Banded, HealthPayload, LinePayload, Message, OccupancyPayload, PrivacyPayload,
     SafeguardsPayload, Topic, SCHEMA_VERSION,

@@ -52,7 +52,7 @@ pub(super) fn refusal(code: ConnectReturnCode) -> &'static str {
     }
 }
 
-pub(super) fn connection_cause(e: &ConnectionError) -> String {
+pub fn connection_cause(e: &ConnectionError) -> String {
     match e {
         ConnectionError::Io(io) => io.to_string(),
         ConnectionError::Tls(tls) => format!("TLS: {}", tls_cause(tls)),

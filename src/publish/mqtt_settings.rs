@@ -31,7 +31,7 @@ pub struct MqttSettings {
 
 impl MqttSettings {
     /// The URL of broker `i` (counted round the list).
-    pub(super) fn url_of(&self, i: usize) -> String {
+    pub(crate) fn url_of(&self, i: usize) -> String {
         match self.brokers.get(i % self.brokers.len().max(1)) {
             Some(b) => {
                 let scheme = if b.tls { "mqtts" } else { "mqtt" };
@@ -50,7 +50,7 @@ impl MqttSettings {
     }
 
     /// Options for each broker of the list, in order: `base_options` and then `each`.
-    pub(super) fn options_per_broker(
+    pub(crate) fn options_per_broker(
         &self,
         client_id: &str,
         each: impl Fn(&mut MqttOptions),

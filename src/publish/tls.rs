@@ -56,6 +56,21 @@ fn certificates(key: &'static str, path: &str) -> Result<Vec<CertificateDer<'sta
 
 /// A rustls client configuration trusting `ca_file`, presenting `client` (certificate file, key
 /// file) when given.
+/// The TLS client configuration `config`'s `[mqtt]` asks for when its first broker is
+/// `mqtts://` (all of a list share one scheme); `None` for `mqtt://` or no broker.
+pub fn for_config(config: &crate::config::Config) -> Result<Option<Arc<ClientConfig>>, TlsError> {
+    let Some(first) = config.brokers().ok().and_then(|b| b.into_iter().next()) else {
+        return Ok(None);
+    };
+    if !first.tls {
+        return Ok(None);
+    }
+    let m = &config.mqtt;
+    let client = (!m.client_cert_file.is_empty())
+        .then_some((m.client_cert_file.as_str(), m.client_key_file.as_str()));
+    client_config(&m.ca_file, client).map(Some)
+}
+
 pub fn client_config(
     ca_file: &str,
     client: Option<(&str, &str)>,

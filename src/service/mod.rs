@@ -84,22 +84,6 @@ pub struct ServiceOptions {
     pub progress: bool,
 }
 
-/// The TLS client configuration for an `mqtts://` broker; `None` for plain MQTT.
-fn tls_config(
-    config: &Config,
-    broker: &crate::config::BrokerAddr,
-) -> Result<Option<std::sync::Arc<rustls::ClientConfig>>, ServiceError> {
-    if !broker.tls {
-        return Ok(None);
-    }
-    let m = &config.mqtt;
-    let client = (!m.client_cert_file.is_empty())
-        .then_some((m.client_cert_file.as_str(), m.client_key_file.as_str()));
-    Ok(Some(crate::publish::tls::client_config(
-        &m.ca_file, client,
-    )?))
-}
-
 /// A service opened and ready to count: state dir locked, model loaded, video opened, broker
 /// connected, `online` announced. [`Service::run`] runs it to the end.
 pub struct Service {
@@ -203,9 +187,9 @@ impl Service {
         );
         let brokers = config.brokers().unwrap_or_default();
         let mqtt = match brokers.first() {
-            Some(first) => Some(
+            Some(_) => Some(
                 MqttPublisher::connect(MqttSettings {
-                    tls: tls_config(&config, first)?,
+                    tls: crate::publish::tls::for_config(&config)?,
                     brokers,
                     credentials: config.mqtt_credentials().map_err(ServiceError::Config)?,
                     ha_status_topic: config

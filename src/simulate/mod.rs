@@ -65,20 +65,11 @@ pub async fn run(
         return Err(SimulateError::Sensors(options.sensors));
     }
     let brokers = config.brokers()?;
-    let Some(first) = brokers.first() else {
+    if brokers.is_empty() {
         return Err(SimulateError::NoBroker);
-    };
-    let tls = if first.tls {
-        let m = &config.mqtt;
-        let client = (!m.client_cert_file.is_empty())
-            .then_some((m.client_cert_file.as_str(), m.client_key_file.as_str()));
-        Some(
-            crate::publish::tls::client_config(&m.ca_file, client)
-                .map_err(|e| SimulateError::Tls(e.to_string()))?,
-        )
-    } else {
-        None
-    };
+    }
+    let tls =
+        crate::publish::tls::for_config(config).map_err(|e| SimulateError::Tls(e.to_string()))?;
     let credentials = config.mqtt_credentials()?;
     let started = Instant::now();
     let deadline = options.duration.map(|d| started + d);

@@ -150,7 +150,17 @@ pub struct Schemas {
 impl Schemas {
     pub fn load() -> Schemas {
         let mut validators = Vec::new();
-        for topic in ["availability", "occupancy", "privacy", "health", "line"] {
+        for topic in [
+            "availability",
+            "occupancy",
+            "privacy",
+            "health",
+            "line",
+            "site-building",
+            "site-occupancy",
+            "site-sensors",
+            "site-history",
+        ] {
             let path = root().join(format!("schema/{topic}.schema.json"));
             let text = std::fs::read_to_string(&path).expect("schema file");
             let schema: serde_json::Value = serde_json::from_str(&text).expect("schema is JSON");
@@ -166,9 +176,12 @@ impl Schemas {
         let mut levels = m.topic.rsplit('/');
         let last = levels.next().unwrap_or("");
         // `…/zone/<name>` carries an occupancy payload, `…/line/<name>` a line payload.
+        let site_level = format!("site-{last}");
         let suffix = match levels.next() {
             Some("zone") => "occupancy",
             Some("line") => "line",
+            // The site aggregator's topics (`headcount/<site>/_site/…`).
+            Some("_site") if last != "availability" => site_level.as_str(),
             _ => last,
         };
         let (_, validator) = self
