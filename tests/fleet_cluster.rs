@@ -98,12 +98,17 @@ fn three_rabbitmq_nodes_one_killed_its_sensors_move_on_and_nothing_is_lost() {
 #[test]
 fn a_floor_broker_bridged_to_the_centre_forwards_everything_in_order_after_a_30_s_cut() {
     const N: u32 = 20;
+    // Bridge notifications off: Mosquitto 2.0.11 counts the PUBACK of its bridge-state
+    // notification (sent outside its in-flight accounting) as a freed slot, so after a
+    // reconnection one live message overtook the queued backlog (found here under load; see
+    // docs/fleet.md).
     let central = Broker::start_logged();
     let link = common::relay::Relay::start(central.port);
     // The floor's bridge: QoS 1, a persistent session at the centre, quick to retry.
     let floor = Broker::start_logged_with(&format!(
         "connection central\naddress 127.0.0.1:{}\ntopic headcount/# out 1\n\
-         cleansession false\nremote_clientid floor-1-bridge\nrestart_timeout 1 3\n",
+         cleansession false\nremote_clientid floor-1-bridge\nrestart_timeout 1 3\n\
+         notifications false\n",
         link.port
     ));
     let sub = Subscriber::persistent(central.port, "headcount/bridged/#", "central-subscriber");
@@ -146,7 +151,8 @@ fn a_floor_broker_bridged_to_the_centre_forwards_everything_in_order_after_a_30_
     let wrong = out_of_order(&sub.messages());
     assert!(
         wrong.is_empty(),
-        "reports out of order at the centre: {wrong:?}"
+        "reports out of order at the centre: {wrong:?}; {}",
+        arrival_order(&sub.messages(), wrong.first())
     );
     let mut last = BTreeMap::new();
     for m in sub.messages() {
@@ -158,4 +164,20 @@ fn a_floor_broker_bridged_to_the_centre_forwards_everything_in_order_after_a_30_
         last.len() == N as usize && last.values().all(|p| p == "offline"),
         "{last:?}"
     );
+}
+
+/// The report sequence numbers of one sensor in the order they arrived, for a failure message.
+fn arrival_order(messages: &[common::Received], sensor: Option<&String>) -> String {
+    let Some(sensor) = sensor else {
+        return String::new();
+    };
+    let seqs: Vec<String> = messages
+        .iter()
+        .filter(|m| m.topic.contains(&format!("/{sensor}/")) && !m.topic.ends_with("/health"))
+        .filter_map(|m| {
+            let v: serde_json::Value = serde_json::from_str(&m.payload).ok()?;
+            Some(format!("{}{}", v["seq"], if m.retained { "r" } else { "" }))
+        })
+        .collect();
+    format!("{sensor}'s reports arrived as {}", seqs.join(" "))
 }
