@@ -23,30 +23,15 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+import e2e_util
+from e2e_util import fail, free_port, wait_for
+
 SITE, NAME = "e2e", "hall"
 STARTUP_S = 600  # a first start installs the integrations' requirements into the venv
 CLIENT_ID = None  # set once the port is known
 
 
-def fail(why):
-    print(f"ha-e2e: FAILED: {why}", file=sys.stderr)
-    sys.exit(1)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(what, check, limit_s, step_s=0.5):
-    deadline = time.monotonic() + limit_s
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(step_s)
-    fail(f"{what}: not within {limit_s} s")
+e2e_util.NAME = "ha-e2e"
 
 
 class Api:

@@ -45,14 +45,15 @@ for arch in "${arches[@]}"; do
               ./usr/share/headcount/models/ssd_mobilenet_v1_coco_quant/detect.tflite \
               ./usr/share/headcount/models/ssd_mobilenet_v1_coco_quant/LICENSE \
               ./usr/lib/headcount/libtensorflowlite_c.so ./usr/lib/headcount/libLiteRt.so \
-              ./usr/sbin/headcount-get-edgetpu-model; do
+              ./usr/sbin/headcount-get-edgetpu-model ./usr/share/headcount/dashboard/index.html \
+              ./usr/share/headcount/dashboard/app.js; do
     grep -q " $want\$" <<<"$contents" || { echo "$deb lacks $want" >&2; exit 1; }
   done
   [ "$(dpkg-deb -f "$deb" Architecture)" = "$arch" ] || { echo "$deb is not $arch" >&2; exit 1; }
   rm -rf "$work/root" && dpkg-deb -x "$deb" "$work/root"
   machine=$(od -An -tx1 -j18 -N2 "$work/root/usr/bin/headcount" | tr -d ' \n')
   case "$arch:$machine" in amd64:3e00|arm64:b700) ;; *) echo "$deb: binary has the wrong machine type ($machine)" >&2; exit 1 ;; esac
-  echo "package: $deb ($(du -h "$deb" | cut -f1)): binary, units (sensor, site aggregator), configs, udev rules, model, runtimes, Edge TPU model installer"
+  echo "package: $deb ($(du -h "$deb" | cut -f1)): binary, units (sensor, site aggregator), configs, dashboard, udev rules, model, runtimes, Edge TPU model installer"
 done
 
 # The unit as installed (taken out of the amd64 package), with ExecStart pointing at a binary that

@@ -8,6 +8,7 @@
 #     librsvg2-bin (rsvg-convert: the survey tests render its SVG pictures)
 #   - the TensorFlow Lite C runtime, TF 2.9.0, unpacked from the npm package tfjs-tflite-node@0.0.2
 #     into .runtime/<arch>/libtensorflowlite_c.so (ignored by git).
+#   - the dashboard's MQTT client and chart library, from npm, into dashboard/vendor/ (ignored by git).
 # Safe to run again: it only installs what is missing.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -78,5 +79,26 @@ with zipfile.ZipFile(wheel) as z, open(sys.argv[2] + "/libLiteRt.so", "wb") as o
     out.write(z.read("ai_edge_litert/libLiteRt.so"))
 PY
   done
+fi
+# The dashboard's two libraries (dashboard/ is served by Mosquitto's http_dir; the browser fetches
+# nothing from the internet): the MQTT client and the chart, from their npm packages, with licences.
+vendor="$here/dashboard/vendor"
+mqtt_js=5.16.0
+uplot=1.6.32
+if [ ! -f "$vendor/mqtt-$mqtt_js.min.js" ] || [ ! -f "$vendor/uPlot-$uplot.iife.min.js" ]; then
+  echo "setup: fetching the dashboard's libraries (npm mqtt@$mqtt_js, uplot@$uplot)" >&2
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' EXIT
+  (cd "$tmp" && npm pack --silent "mqtt@$mqtt_js" "uplot@$uplot" >/dev/null)
+  mkdir -p "$tmp/mqtt" "$tmp/uplot" "$vendor"
+  tar xzf "$tmp/mqtt-$mqtt_js.tgz" -C "$tmp/mqtt"
+  tar xzf "$tmp/uplot-$uplot.tgz" -C "$tmp/uplot"
+  rm -f "$vendor"/*
+  cp "$tmp/mqtt/package/dist/mqtt.min.js" "$vendor/mqtt-$mqtt_js.min.js"
+  cp "$tmp/mqtt/package/LICENSE.md" "$vendor/mqtt.LICENSE.md"
+  cp "$tmp/uplot/package/dist/uPlot.iife.min.js" "$vendor/uPlot-$uplot.iife.min.js"
+  cp "$tmp/uplot/package/dist/uPlot.min.css" "$vendor/uPlot-$uplot.min.css"
+  cp "$tmp/uplot/package/LICENSE" "$vendor/uPlot.LICENSE"
+  chmod -R a+rX "$vendor"
 fi
 echo "setup: ok (runtime in $runtime)" >&2

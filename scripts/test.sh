@@ -3,8 +3,8 @@
 # installs what is missing, then formatting, lints, the release build, unit and integration tests
 # (cargo-nextest: each test in a process of its own, several at once; .config/nextest.toml), and
 # beside them the device check (the aarch64 build for glibc 2.28 replaying under qemu with the
-# same counts as x86-64) and Home Assistant end to end (the newest one this machine's Python
-# runs, in a venv), and after the aarch64 build the .deb packages (contents, systemd unit
+# same counts as x86-64), Home Assistant end to end (the newest one this machine's Python
+# runs, in a venv) and the dashboard in headless Chromium (scripts/dashboard-e2e.sh), and after the aarch64 build the .deb packages (contents, systemd unit
 # verification and exposure score). Integration tests start real Mosquitto brokers, ffmpeg and the runtimes themselves.
 # The PETS09 evaluations run the optimised build (HEADCOUNT_OPTIMISED_BIN); the rest the test
 # build, with its debug assertions.
@@ -29,11 +29,12 @@ phase build
 
 logs=$(mktemp -d)
 cleanup() {
-  for pid in ${aarch64_pid:-} ${ha_pid:-}; do kill "$pid" 2>/dev/null || true; done
+  for pid in ${aarch64_pid:-} ${ha_pid:-} ${dash_pid:-}; do kill "$pid" 2>/dev/null || true; done
   rm -rf "$logs"
 }
 trap cleanup EXIT
-# Two checks that mostly wait (a cross build's link, an emulator, a Home Assistant) run beside
+# Checks that mostly wait (a cross build's link, an emulator, a Home Assistant, the dashboard in
+# headless Chromium) run beside
 # the tests, each into its own log, printed when it ends; the .deb packages are built and
 # checked once the arm64 build is there, beside the tests too.
 timed() {
@@ -48,6 +49,8 @@ timed aarch64 bash -c './scripts/aarch64-check.sh && ./scripts/package.sh amd64 
 aarch64_pid=$!
 timed home-assistant ./scripts/ha-e2e.sh target/release/headcount > "$logs/ha.log" 2>&1 &
 ha_pid=$!
+timed dashboard ./scripts/dashboard-e2e.sh target/release/headcount > "$logs/dashboard.log" 2>&1 &
+dash_pid=$!
 
 status=0
 HEADCOUNT_OPTIMISED_BIN="$PWD/target/release/headcount" cargo nextest run --locked || status=$?
@@ -61,7 +64,8 @@ report() {  # name, pid, log: waits for a check beside the tests and prints its 
 }
 report "aarch64 and packages" "$aarch64_pid" "$logs/aarch64.log" || status=$?
 report home-assistant "$ha_pid" "$logs/ha.log" || status=$?
-aarch64_pid="" ha_pid=""
+report dashboard "$dash_pid" "$logs/dashboard.log" || status=$?
+aarch64_pid="" ha_pid="" dash_pid=""
 phase "waiting for the checks beside the tests"
 [ "$status" -eq 0 ] || exit "$status"
 echo "total: $((SECONDS - started)) s" >&2

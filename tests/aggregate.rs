@@ -223,6 +223,18 @@ fn door_a_in_door_b_out_restarts_duplicates_backlogs_and_an_offline_sensor() {
     // Site entities for Home Assistant, and every site payload fits its schema.
     let discovery = broker.all_retained("homeassistant/sensor/headcount_hq_site/#");
     assert_eq!(discovery.len(), 6, "{discovery:?}");
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(common::root().join("schema/ha-sensor-discovery.schema.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let ha = jsonschema::validator_for(&schema).unwrap();
+    for line in &discovery {
+        let (topic, payload) = line.split_once(' ').unwrap();
+        let config: serde_json::Value = serde_json::from_str(payload).unwrap();
+        assert!(ha.validate(&config).is_ok(), "{topic}: {config}");
+        assert_eq!(config["availability_topic"], site_topic("availability"));
+    }
     assert!(stop(agg).success());
     validate_all(&sub.messages());
     let log = std::fs::read_to_string(config.with_extension("log")).unwrap();
@@ -339,4 +351,36 @@ fn bad_configs_and_an_absent_broker_are_clear_errors() {
     std::thread::sleep(Duration::from_secs(2));
     let status = stop(agg);
     assert!(status.code().is_some(), "ended by a signal: {status}");
+}
+
+#[test]
+fn the_shipped_and_the_readme_aggregator_configs_pass_check_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let readme = std::fs::read_to_string(common::root().join("README.md")).unwrap();
+    // The README's aggregator example: the ```toml block that starts with [site].
+    let block = readme
+        .split("```toml\n")
+        .skip(1)
+        .filter_map(|b| b.split("```").next())
+        .find(|b| b.starts_with("[site]"))
+        .expect("README has an aggregator config example");
+    let example = dir.path().join("readme-aggregate.toml");
+    std::fs::write(&example, block).unwrap();
+    for path in [common::root().join("deploy/aggregate.toml"), example] {
+        let out = common::run_with_timeout(
+            {
+                let mut c = headcount();
+                c.arg("check-config").arg(&path);
+                c
+            },
+            Duration::from_secs(30),
+        );
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            path.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains("[site]"));
+    }
 }
