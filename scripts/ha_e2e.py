@@ -4,8 +4,9 @@ Starts a private Mosquitto and a fresh Home Assistant on loopback ports, onboard
 up its MQTT integration through its own REST API (no person at a browser), replays the
 one-by-one clip with a zone and a doorway line into the broker, and reads Home Assistant's REST
 API: every headcount entity on one device, occupancy following 0 -> 1 -> 0 six times, the line's
-"in" total 6, everything unavailable once headcount is offline, and no warning in Home
-Assistant's log about headcount's payloads. Standard library only; exits non-zero with the
+"in" total 6, everything unavailable once headcount is offline, the site aggregator's six
+entities on a device of their own with the building's entries and occupancy at 6, and no warning
+in Home Assistant's log about headcount's payloads. Standard library only; exits non-zero with the
 reason on the first failed check.
 
 usage: ha_e2e.py HEADCOUNT_BINARY CLIP WORKDIR
@@ -206,6 +207,42 @@ def run(binary, clip, work, broker_port, ha_port, ha_log):
     print(f"ha-e2e: Home Assistant {version} up in {time.monotonic() - started:.0f} s", file=sys.stderr)
     mqtt_integration(api, broker_port)
 
+    # The site aggregator beside the broker: its six site entities on a device of their own.
+    site_config = os.path.join(work, "aggregate.toml")
+    with open(site_config, "w") as f:
+        f.write(
+            f'[site]\nname = "{SITE}"\n[[site.entrances]]\nsensor = "{NAME}"\nline = "door"\n'
+            f'[[site.rooms]]\nsensor = "{NAME}"\ncapacity = 4\n'
+            f'[mqtt]\nurl = "mqtt://127.0.0.1:{broker_port}"\ninterval_s = 30\n'
+        )
+    aggregate = subprocess.Popen(
+        [binary, "aggregate", "--config", site_config],
+        stdout=subprocess.DEVNULL,
+        stderr=open(os.path.join(work, "aggregate.log"), "w"),
+    )
+    try:
+        check(api, binary, clip, work, broker_port, ha_log, version)
+    finally:
+        aggregate.terminate()
+        aggregate.wait(timeout=30)
+
+
+def site_entities(api):
+    """{entity name: (entity_id, state)} of the site aggregator's device, when all six are there."""
+    prefix = f"headcount {SITE} site "
+    found = {
+        (friendly or "")[len(prefix):]: (e, d)
+        for e, d, friendly in entities(api)
+        if (friendly or "").startswith(prefix)
+    }
+    if len(found) != 6:
+        return None
+    if len({d for _, d in found.values()}) != 1:
+        fail(f"site entities not on one device: {found}")
+    return found
+
+
+def check(api, binary, clip, work, broker_port, ha_log, version):
     config = os.path.join(work, "headcount.toml")
     with open(config, "w") as f:
         f.write(
@@ -280,6 +317,14 @@ def run(binary, clip, work, broker_port, ha_port, ha_log):
     line_in = transitions(seen.get(ids[2], []))
     if line_in[-1:] != ["6"]:
         fail(f"line in went {line_in}, expected to end at 6")
+    site = wait_for("the site aggregator's entities", lambda: site_entities(api), 60)
+
+    def building_at_six():
+        states = {name: api.call("GET", f"/api/states/{e}")["state"] for name, (e, _) in site.items()}
+        return states if states["Entered today"] == "6" and states["Building occupancy"] == "6" else None
+
+    site_states = wait_for("the building's 6 entries in Home Assistant", building_at_six, 30)
+    print(f"ha-e2e: site entities {sorted(e for e, _ in site.values())}: {site_states}", file=sys.stderr)
     print(
         f"ha-e2e: occupancy {' '.join(occupancy)}; line in {' '.join(line_in)}; "
         f"zone {' '.join(transitions(seen.get(ids[1], [])))}",
