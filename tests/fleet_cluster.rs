@@ -3,11 +3,10 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use common::fleet::{
-    all_arrived, came_online, config, finish, out_of_order, report_seqs, simulate,
+    all_arrived, came_online, config, finish, out_of_order, report_seqs, simulate, wait_all_offline,
 };
 use common::{wait_until, Broker, Subscriber};
 
@@ -59,14 +58,7 @@ fn three_rabbitmq_nodes_one_killed_its_sensors_move_on_and_nothing_is_lost() {
         "reports lost when a node died: {summary}"
     );
     // The live stream says every sensor went offline last.
-    let mut last = BTreeMap::new();
-    for m in sub.messages() {
-        if let Some(sensor) = m.topic.strip_suffix("/availability") {
-            last.insert(sensor.to_string(), m.payload);
-        }
-    }
-    assert_eq!(last.len(), N as usize);
-    assert!(last.values().all(|p| p == "offline"), "{last:?}");
+    wait_all_offline(&sub, N as usize);
     // Retained, per node: on the node each sensor ended on, its availability and its last
     // occupancy; on the other live node, nothing of it; on a wildcard, nothing at all.
     let ended_on = |s: &serde_json::Value| {
@@ -154,16 +146,7 @@ fn a_floor_broker_bridged_to_the_centre_forwards_everything_in_order_after_a_30_
         "reports out of order at the centre: {wrong:?}; {}",
         arrival_order(&sub.messages(), wrong.first())
     );
-    let mut last = BTreeMap::new();
-    for m in sub.messages() {
-        if let Some(sensor) = m.topic.strip_suffix("/availability") {
-            last.insert(sensor.to_string(), m.payload);
-        }
-    }
-    assert!(
-        last.len() == N as usize && last.values().all(|p| p == "offline"),
-        "{last:?}"
-    );
+    wait_all_offline(&sub, N as usize);
 }
 
 /// The report sequence numbers of one sensor in the order they arrived, for a failure message.

@@ -138,3 +138,29 @@ pub fn out_of_order(messages: &[Received]) -> Vec<String> {
     }
     wrong.into_iter().collect()
 }
+
+/// The last availability each sensor said, as a subscriber received it (`topic root` → payload).
+pub fn last_availability(messages: &[Received]) -> BTreeMap<String, String> {
+    let mut last = BTreeMap::new();
+    for m in messages {
+        if let Some(sensor) = m.topic.strip_suffix("/availability") {
+            last.insert(sensor.to_string(), m.payload.clone());
+        }
+    }
+    last
+}
+
+/// Waits (20 s at most) until `sub` has received `n` sensors' availability, each last `offline`;
+/// panics with what it has otherwise. The sensors' last words travel behind their reports, on
+/// a loaded machine (or across a cluster's nodes) a moment later.
+pub fn wait_all_offline(sub: &Subscriber, n: usize) {
+    let done = || {
+        let last = last_availability(&sub.messages());
+        last.len() == n && last.values().all(|p| p == "offline")
+    };
+    assert!(
+        wait_until(Duration::from_secs(20), done),
+        "not every sensor's last word was offline: {:?}",
+        last_availability(&sub.messages())
+    );
+}
