@@ -180,13 +180,15 @@ fn print_error(e: &anyhow::Error) {
 
 #[path = "cli_measure.rs"]
 mod measure;
+#[path = "cli_site.rs"]
+mod site;
 use measure::{evaluate, simulate, survey, Output};
 
 fn dispatch(command: Command) -> Result<(), Failure> {
     match command {
         Command::CheckConfig { file } => {
-            if is_aggregator_file(&file) {
-                return print_stdout(&load_aggregate_config(&file)?.to_toml());
+            if site::is_aggregator_file(&file) {
+                return print_stdout(&site::load_aggregate_config(&file)?.to_toml());
             }
             let config = load_config(&file)?;
             let mut text = config.to_toml();
@@ -254,26 +256,7 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             duration,
             json,
         } => simulate(sensors, &config, duration, json),
-        Command::Aggregate { config } => {
-            let config = load_aggregate_config(&config)?;
-            if !config.state.dir.is_empty() {
-                std::fs::create_dir_all(&config.state.dir)
-                    .with_context(|| format!("cannot create state dir {}", config.state.dir))
-                    .map_err(Failure::Runtime)?;
-            }
-            let sandbox = sandbox::enforce(&config.as_sensor_config());
-            tracing::info!(sandbox = %sandbox.describe(), "site aggregator sandbox");
-            on_runtime(|shutdown| async move { crate::aggregate::run(&config, shutdown).await })?
-                .map_err(|e| match e {
-                    crate::aggregate::AggregateError::Publish(
-                        p @ crate::publish::PublishError::Refused { .. },
-                    ) => Failure::Usage(p.into()),
-                    e @ (crate::aggregate::AggregateError::NoBroker
-                    | crate::aggregate::AggregateError::Config(_)
-                    | crate::aggregate::AggregateError::Tls(_)) => Failure::Usage(e.into()),
-                    e => Failure::Runtime(e.into()),
-                })
-        }
+        Command::Aggregate { config } => site::aggregate(&config),
         Command::Devices { edgetpu_library } => {
             print_stdout(&crate::devices::report(&edgetpu_library))
         }
@@ -337,25 +320,6 @@ fn load_config(path: &std::path::Path) -> Result<Config, Failure> {
     let config = Config::load(path).map_err(|e| Failure::Usage(e.into()))?;
     // A password that cannot be read is a configuration error, found before anything starts.
     config
-        .mqtt_credentials()
-        .map_err(|e| Failure::Usage(e.into()))?;
-    Ok(config)
-}
-
-/// Whether a config file is an aggregator's (it has a `[site]` table).
-fn is_aggregator_file(path: &std::path::Path) -> bool {
-    crate::bounded_read::read_pipe_or_file_to_string(path, crate::bounded_read::CONFIG_BYTES)
-        .map(|text| crate::config::AggregateConfig::is_aggregator_text(&text))
-        .unwrap_or(false)
-}
-
-fn load_aggregate_config(
-    path: &std::path::Path,
-) -> Result<crate::config::AggregateConfig, Failure> {
-    let config =
-        crate::config::AggregateConfig::load(path).map_err(|e| Failure::Usage(e.into()))?;
-    config
-        .as_sensor_config()
         .mqtt_credentials()
         .map_err(|e| Failure::Usage(e.into()))?;
     Ok(config)
