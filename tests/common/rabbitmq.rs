@@ -108,29 +108,6 @@ impl RabbitCluster {
             );
             std::thread::sleep(Duration::from_millis(500));
         }
-        // An open port is not yet a node that takes MQTT sessions (its plugin may still be
-        // booting, refusing with "server unavailable"): a sensor would pass it over at start.
-        // Each node must accept a session and acknowledge a QoS-1 message first.
-        for node in &cluster.nodes {
-            loop {
-                let accepted = Command::new("mosquitto_pub")
-                    .args(["-h", "127.0.0.1", "-p", &node.mqtt_port.to_string()])
-                    .args(["-q", "1", "-t", "probe/ready", "-m", "ready"])
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null())
-                    .status()
-                    .is_ok_and(|s| s.success());
-                if accepted {
-                    break;
-                }
-                assert!(
-                    Instant::now() < deadline,
-                    "RabbitMQ node {} never accepted an MQTT session",
-                    node.name
-                );
-                std::thread::sleep(Duration::from_millis(500));
-            }
-        }
         cluster
     }
 
