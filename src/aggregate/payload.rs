@@ -112,10 +112,10 @@ fn is_zero(n: &u32) -> bool {
     *n == 0
 }
 
-/// What the aggregator reads of a sensor's `line/<name>`.
+/// What the aggregator reads of a sensor's `line/<name>` (no `seq`: the largest totals per
+/// epoch make order and duplicates harmless).
 #[derive(Debug, Clone, Deserialize)]
 pub struct LineIn {
-    pub seq: u64,
     pub ts: String,
     pub in_total: u64,
     pub out_total: u64,

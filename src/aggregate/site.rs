@@ -196,7 +196,6 @@ impl Site {
                 if !self.entrance_keys.contains(&key) {
                     return false;
                 }
-                let _ = l.seq;
                 let report = LineReport {
                     ts,
                     epoch,
