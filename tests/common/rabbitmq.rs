@@ -39,8 +39,15 @@ pub fn installed() -> bool {
 }
 
 impl RabbitCluster {
-    /// Starts `n` nodes at once; they form one cluster. Waits (bounded) until every node's MQTT
-    /// listener answers and the first node sees all of them running.
+    /// Starts `n` nodes **one after the other**; they form one cluster. Each node must have
+    /// joined the MQTT plugin's client-id Raft cluster (`mqtt_node`) before the next boots.
+    ///
+    /// Why not all at once: RabbitMQ 3.10's `mqtt_node:start/0` discovers its peers by looking
+    /// a few seconds for running nodes, and says in its own comment that nodes booting in
+    /// parallel may form *independent* Raft clusters. Under the suite's load that happened
+    /// (three clean-clone runs on 2026-12-03): a node whose Raft cluster lacked a quorum refused
+    /// every MQTT session — a subscriber refused, sensors passing a node over. Booted in turn,
+    /// the second and third nodes find the first's Raft cluster and join it.
     pub fn start(n: usize) -> RabbitCluster {
         let dir = tempfile::tempdir().expect("tempdir");
         let home = dir.path().join("home");
@@ -53,9 +60,14 @@ impl RabbitCluster {
         let names: Vec<String> = (1..=n)
             .map(|i| format!("hc{i}-{}@localhost", std::process::id()))
             .collect();
-        let mut nodes = Vec::new();
+        let mut cluster = RabbitCluster {
+            nodes: Vec::new(),
+            dir,
+        };
+        // Minutes: at the start of the suite the nodes boot beside inference and builds.
+        let deadline = Instant::now() + Duration::from_secs(300);
         for (i, name) in names.iter().enumerate() {
-            let node_dir = dir.path().join(format!("n{}", i + 1));
+            let node_dir = cluster.dir.path().join(format!("n{}", i + 1));
             std::fs::create_dir_all(&node_dir).expect("node dir");
             let mqtt_port = unused_port();
             let mut conf = format!(
@@ -73,42 +85,49 @@ impl RabbitCluster {
             std::fs::write(node_dir.join("enabled_plugins"), "[rabbitmq_mqtt].\n")
                 .expect("enabled_plugins");
             let child = spawn_node(&home, &node_dir, name, unused_port());
-            nodes.push(RabbitNode {
+            cluster.nodes.push(RabbitNode {
                 name: name.clone(),
                 mqtt_port,
                 child: Some(child),
             });
+            cluster.wait_joined(i, deadline);
         }
-        let cluster = RabbitCluster { nodes, dir };
-        // Minutes: at the start of the suite the nodes boot beside inference and builds.
-        let deadline = Instant::now() + Duration::from_secs(300);
-        for node in &cluster.nodes {
-            while TcpStream::connect(("127.0.0.1", node.mqtt_port)).is_err() {
-                assert!(
-                    Instant::now() < deadline,
-                    "RabbitMQ node {} did not open its MQTT port",
-                    node.name
-                );
-                std::thread::sleep(Duration::from_millis(200));
-            }
+        cluster
+    }
+
+    /// Waits until node `i` listens for MQTT, runs in one cluster with nodes `0..=i`, and its
+    /// MQTT client-id Raft server counts all of them as members with a leader elected.
+    fn wait_joined(&self, i: usize, deadline: Instant) {
+        let node = &self.nodes[i];
+        while TcpStream::connect(("127.0.0.1", node.mqtt_port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "RabbitMQ node {} did not open its MQTT port",
+                node.name
+            );
+            std::thread::sleep(Duration::from_millis(200));
         }
+        let expected = &self.nodes[..=i];
         loop {
-            let status = cluster.ctl(0, &["cluster_status", "--formatter", "json"]);
-            let running = cluster
-                .nodes
-                .iter()
-                .filter(|n| status.contains(&format!("\"{}\"", n.name)))
-                .count();
-            if status.contains("running_nodes") && running == n {
-                break;
+            let status = self.ctl(i, &["cluster_status", "--formatter", "json"]);
+            let running = running_nodes(&status);
+            let members = self.ctl(i, &["eval", "ra:members({mqtt_node, node()})."]);
+            let joined = members.trim_start().starts_with("{ok,")
+                && expected
+                    .iter()
+                    .all(|n| members.contains(&format!("'{}'", n.name)));
+            if joined && expected.iter().all(|n| running.contains(&n.name)) {
+                eprintln!("RabbitMQ node {} joined ({members})", node.name);
+                return;
             }
             assert!(
                 Instant::now() < deadline,
-                "the RabbitMQ nodes did not form one cluster: {status}"
+                "RabbitMQ node {} did not join the cluster and its MQTT Raft cluster: running \
+                 {running:?}; mqtt_node members: {members}",
+                node.name
             );
             std::thread::sleep(Duration::from_millis(500));
         }
-        cluster
     }
 
     /// `mqtt://127.0.0.1:PORT` of every node, comma-separated (a sensor's `mqtt.url`).
@@ -210,8 +229,37 @@ fn spawn_node(home: &Path, dir: &Path, name: &str, dist_port: u16) -> Child {
         .expect("rabbitmq-server starts")
 }
 
+/// The node names under `running_nodes` in `rabbitmqctl cluster_status --formatter json`.
+fn running_nodes(status: &str) -> Vec<String> {
+    serde_json::from_str::<serde_json::Value>(status)
+        .ok()
+        .and_then(|v| {
+            v["running_nodes"].as_array().map(|a| {
+                a.iter()
+                    .filter_map(|n| n.as_str().map(str::to_string))
+                    .collect()
+            })
+        })
+        .unwrap_or_default()
+}
+
 impl Drop for RabbitCluster {
     fn drop(&mut self) {
+        // A failed test leaves its reason in the nodes' own logs: their last lines go with it.
+        if std::thread::panicking() {
+            for (i, node) in self.nodes.iter().enumerate() {
+                let log = self
+                    .dir
+                    .path()
+                    .join(format!("n{}/log/{}.log", i + 1, node.name));
+                let text = std::fs::read_to_string(&log).unwrap_or_default();
+                let lines: Vec<&str> = text.lines().collect();
+                eprintln!("---- the last lines of {} ----", log.display());
+                for line in &lines[lines.len().saturating_sub(60)..] {
+                    eprintln!("{line}");
+                }
+            }
+        }
         for i in 0..self.nodes.len() {
             self.kill(i);
         }
