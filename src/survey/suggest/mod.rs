@@ -12,8 +12,11 @@ use crate::count::survey::GridReport;
 use super::{DetectorSummary, LineTotals, ZoneTotals};
 
 /// People in the busy cells should look at least this many times the detector's smallest
-/// reliable height on its input, or tiles are suggested.
-const HEIGHT_HEADROOM: f64 = 1.5;
+/// reliable height on its input, or tiles are suggested. Measured on PETS09 with the bundled SSD
+/// (people where most walk 0.11 of the picture tall, reliable from 0.1): at 1.5 the survey chose
+/// 3 × 2 tiles, which gave occupancy MAE 0.486 — no better than one input's 0.482, for six times
+/// the detector time; at 2 it chooses 4 × 3, MAE 0.358 (4 × 2: 0.40).
+const HEIGHT_HEADROOM: f64 = 2.0;
 /// The busy cells: the most visited ones holding this share of all presence.
 const BUSY_SHARE: f64 = 0.8;
 /// The height a person in the busy cells is judged by: this quantile of their medians,
