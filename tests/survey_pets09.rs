@@ -9,7 +9,7 @@ mod common;
 use std::time::Duration;
 
 use common::eval::{eval_lines_with_config, pets};
-use common::{headcount, headcount_optimised, run_with_timeout};
+use common::{assert_config_accepted, headcount_optimised, run_with_timeout};
 
 #[test]
 fn on_pets09_the_survey_suggests_tiles_and_lines_that_eval_confirms() {
@@ -62,16 +62,7 @@ fn on_pets09_the_survey_suggests_tiles_and_lines_that_eval_confirms() {
     let config = dir.path().join("suggested.toml");
     let text = report["suggested_config"].as_str().unwrap();
     std::fs::write(&config, text).unwrap();
-    let check = headcount()
-        .arg("check-config")
-        .arg(&config)
-        .output()
-        .unwrap();
-    assert!(
-        check.status.success(),
-        "{}",
-        String::from_utf8_lossy(&check.stderr)
-    );
+    assert_config_accepted(&config);
     assert!(
         text.contains(&format!("tile_columns = {columns}"))
             && text.contains(&format!("tile_rows = {rows}")),

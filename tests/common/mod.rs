@@ -94,6 +94,20 @@ pub fn headcount() -> Command {
     cmd
 }
 
+/// `headcount check-config FILE` accepts the file (a failure shows what it said).
+pub fn assert_config_accepted(config: &Path) {
+    let check = headcount()
+        .arg("check-config")
+        .arg(config)
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+}
+
 /// `headcount` for the heavy replays (PETS09 evaluations): the optimised build named by
 /// `HEADCOUNT_OPTIMISED_BIN` (scripts/test.sh sets it right after building
 /// `target/release/headcount` from the same tree), else the test build.
