@@ -70,7 +70,10 @@ pub fn unused_port() -> u16 {
     if span < 1_000 {
         return free_port();
     }
-    let start = (std::process::id() % u32::from(span)) as u16;
+    // Each process starts a block of 64 ports away from its neighbours (test processes started
+    // one after another have near pids): consecutive pids once walked onto each other's ports,
+    // and a RabbitMQ node, which binds seconds after the choice, lost its port that way.
+    let start = ((u64::from(std::process::id()) * 64) % u64::from(span)) as u16;
     for _ in 0..span {
         let k = NEXT.fetch_add(1, Ordering::Relaxed);
         let port = LOWEST + start.wrapping_add(k) % span;

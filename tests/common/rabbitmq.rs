@@ -68,38 +68,77 @@ impl RabbitCluster {
         let deadline = Instant::now() + Duration::from_secs(300);
         for (i, name) in names.iter().enumerate() {
             let node_dir = cluster.dir.path().join(format!("n{}", i + 1));
-            std::fs::create_dir_all(&node_dir).expect("node dir");
-            let mqtt_port = unused_port();
-            let mut conf = format!(
-                "listeners.tcp = none\nmqtt.listeners.tcp.default = 127.0.0.1:{mqtt_port}\n\
-                 mqtt.allow_anonymous = true\nloopback_users = none\n\
-                 cluster_formation.peer_discovery_backend = classic_config\n"
-            );
-            for (k, peer) in names.iter().enumerate() {
-                conf.push_str(&format!(
-                    "cluster_formation.classic_config.nodes.{} = {peer}\n",
-                    k + 1
-                ));
+            // A port chosen free can be taken by a neighbour in the seconds before the node binds
+            // it (it happened once in CI: `eaddrinuse` in the node's log, the node down): then the
+            // node boots again on other ports, keeping its data (it may have joined the cluster
+            // already); its log of the failed boot is set aside.
+            for attempt in 1..=3 {
+                let log = node_dir.join("log");
+                if log.exists() {
+                    let _ = std::fs::rename(&log, node_dir.join(format!("log.{attempt}")));
+                }
+                std::fs::create_dir_all(&node_dir).expect("node dir");
+                let mqtt_port = unused_port();
+                let mut conf = format!(
+                    "listeners.tcp = none\nmqtt.listeners.tcp.default = 127.0.0.1:{mqtt_port}\n\
+                     mqtt.allow_anonymous = true\nloopback_users = none\n\
+                     cluster_formation.peer_discovery_backend = classic_config\n"
+                );
+                for (k, peer) in names.iter().enumerate() {
+                    conf.push_str(&format!(
+                        "cluster_formation.classic_config.nodes.{} = {peer}\n",
+                        k + 1
+                    ));
+                }
+                std::fs::write(node_dir.join("rabbitmq.conf"), conf).expect("rabbitmq.conf");
+                std::fs::write(node_dir.join("enabled_plugins"), "[rabbitmq_mqtt].\n")
+                    .expect("enabled_plugins");
+                let child = spawn_node(&home, &node_dir, name, unused_port());
+                let node = RabbitNode {
+                    name: name.clone(),
+                    mqtt_port,
+                    child: Some(child),
+                };
+                if i < cluster.nodes.len() {
+                    cluster.nodes[i] = node;
+                } else {
+                    cluster.nodes.push(node);
+                }
+                match cluster.wait_joined(i, deadline) {
+                    Ok(()) => break,
+                    Err(lost) => {
+                        eprintln!(
+                            "RabbitMQ node {name}, attempt {attempt}: {lost}; booting it again"
+                        );
+                        cluster.kill(i);
+                        assert!(attempt < 3, "RabbitMQ node {name}: {lost}, three times");
+                    }
+                }
             }
-            std::fs::write(node_dir.join("rabbitmq.conf"), conf).expect("rabbitmq.conf");
-            std::fs::write(node_dir.join("enabled_plugins"), "[rabbitmq_mqtt].\n")
-                .expect("enabled_plugins");
-            let child = spawn_node(&home, &node_dir, name, unused_port());
-            cluster.nodes.push(RabbitNode {
-                name: name.clone(),
-                mqtt_port,
-                child: Some(child),
-            });
-            cluster.wait_joined(i, deadline);
         }
         cluster
     }
 
     /// Waits until node `i` listens for MQTT, runs in one cluster with nodes `0..=i`, and its
-    /// MQTT client-id Raft server counts all of them as members with a leader elected.
-    fn wait_joined(&self, i: usize, deadline: Instant) {
+    /// MQTT client-id Raft server counts all of them as members with a leader elected. `Err`
+    /// when the node could not bind a port (taken meanwhile): the caller boots it again.
+    fn wait_joined(&self, i: usize, deadline: Instant) -> Result<(), String> {
         let node = &self.nodes[i];
+        let lost_port = || {
+            let log = self
+                .dir
+                .path()
+                .join(format!("n{}/log/{}.log", i + 1, node.name));
+            std::fs::read_to_string(log)
+                .is_ok_and(|t| t.contains("eaddrinuse"))
+                .then(|| {
+                    "a port it was given was taken before it bound it (eaddrinuse)".to_string()
+                })
+        };
         while TcpStream::connect(("127.0.0.1", node.mqtt_port)).is_err() {
+            if let Some(lost) = lost_port() {
+                return Err(lost);
+            }
             assert!(
                 Instant::now() < deadline,
                 "RabbitMQ node {} did not open its MQTT port",
@@ -109,6 +148,10 @@ impl RabbitCluster {
         }
         let expected = &self.nodes[..=i];
         loop {
+            // An open port may be a neighbour's, not this node's.
+            if let Some(lost) = lost_port() {
+                return Err(lost);
+            }
             let status = self.ctl(i, &["cluster_status", "--formatter", "json"]);
             let running = running_nodes(&status);
             let members = self.ctl(i, &["eval", "ra:members({mqtt_node, node()})."]);
@@ -118,7 +161,7 @@ impl RabbitCluster {
                     .all(|n| members.contains(&format!("'{}'", n.name)));
             if joined && expected.iter().all(|n| running.contains(&n.name)) {
                 eprintln!("RabbitMQ node {} joined ({members})", node.name);
-                return;
+                return Ok(());
             }
             assert!(
                 Instant::now() < deadline,
