@@ -44,7 +44,7 @@ timed() {
   echo "phase: $name took $((SECONDS - t)) s (beside the tests)"
   return "$s"
 }
-timed aarch64 bash -c './scripts/aarch64-check.sh && ./scripts/package.sh amd64 arm64' \
+timed aarch64 bash -c './scripts/aarch64-check.sh && ./scripts/package.sh --fast amd64 arm64' \
   > "$logs/aarch64.log" 2>&1 &
 aarch64_pid=$!
 timed home-assistant ./scripts/ha-e2e.sh target/release/headcount > "$logs/ha.log" 2>&1 &
