@@ -75,7 +75,7 @@ if [ "$changes" -lt 13 ]; then
   exit 1
 fi
 if diff <(strip "$work/x86_64.jsonl") <(strip "$work/arm64.jsonl") >/dev/null; then
-  echo "aarch64: $(strip "$work/arm64.jsonl" | wc -l) occupancy messages, identical to x86-64"
+  echo "aarch64: $changes occupancy messages, identical to x86-64"
 else
   echo "aarch64 counts differ from x86-64:" >&2
   diff <(strip "$work/x86_64.jsonl") <(strip "$work/arm64.jsonl") >&2 || true
