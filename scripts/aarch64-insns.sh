@@ -17,15 +17,8 @@ bin=target/aarch64-unknown-linux-gnu/release/headcount
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-# The plugin API version this qemu accepts (Debian 12's qemu 7.2 takes 1; newer ones more).
-plugin=""
-for v in 4 3 2 1; do
-  gcc -O2 -shared -fPIC -fvisibility=hidden -DPLUGIN_API_VERSION=$v \
-    -o "$work/insn$v.so" benches/aarch64/insn_count.c
-  if qemu-aarch64 -L /usr/aarch64-linux-gnu -plugin "$work/insn$v.so,out=$work/probe" \
-      "$bin" --version >/dev/null 2>&1; then plugin="$work/insn$v.so"; break; fi
-done
-[ -n "$plugin" ] || { echo "qemu-aarch64 loads none of the plugin API versions 1-4" >&2; exit 1; }
+. scripts/insn-plugin.sh
+plugin=$(insn_plugin /usr/aarch64-linux-gnu "$work" "$bin" --version)
 
 clip=tests/fixtures/one-by-one/one-by-one-person-detection.mp4
 run() { # fps -> writes $work/counts.$1 and $work/out.$1

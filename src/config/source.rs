@@ -48,6 +48,9 @@ pub struct SourceConfig {
     /// Seconds without a frame, once the source delivers, before it is given up as stalled
     /// (ffmpeg is stopped; a stream or camera is then reopened with backoff).
     pub read_timeout_s: u32,
+    /// ffmpeg's decoding and scaling threads; 0 = auto: the cores inference leaves
+    /// (the machine's cores − `detector.threads`), at least one.
+    pub decoder_threads: u32,
 }
 
 impl Default for SourceConfig {
@@ -66,6 +69,7 @@ impl Default for SourceConfig {
             frozen_after_s: 60,
             open_timeout_s: 20,
             read_timeout_s: 10,
+            decoder_threads: 0,
         }
     }
 }

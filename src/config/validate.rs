@@ -71,6 +71,13 @@ impl Config {
                 return invalid(key, value, "allowed: 1..=3600 seconds");
             }
         }
+        if s.decoder_threads > 64 {
+            return invalid(
+                "source.decoder_threads",
+                s.decoder_threads,
+                "allowed: 0 (auto: the cores inference leaves) or 1..=64",
+            );
+        }
         if s.ffmpeg.is_empty() {
             return invalid("source.ffmpeg", "\"\"", "allowed: a path or command name");
         }

@@ -31,6 +31,11 @@ fn out_of_range_values_name_the_key_and_range() {
         ),
         ("[detector]\ntile_rows = 0\n", "detector.tile_rows", "1..=4"),
         (
+            "[source]\ndecoder_threads = 65\n",
+            "source.decoder_threads",
+            "0 (auto: the cores inference leaves) or 1..=64",
+        ),
+        (
             "[counting]\ntrack_low_score = 0.0\n",
             "counting.track_low_score",
             "0 < track_low_score <= 1",

@@ -133,7 +133,7 @@ pub fn run(
         .map(|c| c.counting.track_low_score)
         .fold(config.counting.track_low_score, f32::min);
     let mut detector = service::open_counting_detector(&opened)?;
-    let mut source = service::open_source(&config, detector.as_ref(), None)?;
+    let mut source = service::open_source(&config, detector.as_ref(), None, None)?;
     let progress = if progress {
         let duration = crate::source::clip_duration(
             &config.source.url,

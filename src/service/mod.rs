@@ -26,6 +26,7 @@ use crate::publish::{
     discovery, MqttPublisher, MqttSettings, PrivacyStatement, PublishError, Publisher,
 };
 use crate::shutdown::Shutdown;
+use crate::source::ffmpeg::FfmpegOptions;
 use crate::source::SourceError;
 use crate::state_lock::{StateDirLock, StateLockError};
 use crate::wall_clock::WallClock;
@@ -138,16 +139,20 @@ impl Service {
             || config.source.realtime
             || config.source.url.contains("://");
         let now = SystemTime::now();
-        let duration = (!live)
+        // One ffprobe run: the clip's length here, its stream for the source below. When it
+        // fails, the source asks again and reports why, in its place in the opening order.
+        let probed = (!live)
             .then(|| {
-                crate::source::clip_duration(
-                    &config.source.url,
-                    &config.source.ffmpeg,
-                    Duration::from_secs(config.source.open_timeout_s.into()),
-                    Some(&shutdown),
-                )
+                let ask = FfmpegOptions {
+                    ffmpeg: config.source.ffmpeg.clone(),
+                    open_timeout: Duration::from_secs(config.source.open_timeout_s.into()),
+                    stop: Some(shutdown.clone()),
+                    ..FfmpegOptions::default()
+                };
+                crate::source::probe_video(&config.source.url, &ask).ok()
             })
             .flatten();
+        let duration = probed.as_ref().and_then(|p| p.duration);
         let epoch = duration.and_then(|d| now.checked_sub(d)).unwrap_or(now);
         let clock = Arc::new(if live {
             WallClock::live(epoch)
@@ -174,7 +179,8 @@ impl Service {
         let runtime = (detector.info().backend, detector.info().accelerator);
         let prep = FramePrep::from_config(&config, detector.input_geometry());
         let health = HealthMonitor::new();
-        let source = match open_input(&config, detector.as_ref(), &health, &shutdown, live) {
+        let source = match open_input(&config, detector.as_ref(), &health, &shutdown, live, probed)
+        {
             Err(ServiceError::Source(SourceError::Stopped { url })) => {
                 tracing::info!(source = %url, "stopped before the source opened; nothing was counted");
                 return Ok(None);

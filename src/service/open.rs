@@ -17,7 +17,7 @@ use crate::shutdown::Shutdown;
 use crate::source::camera::{self, PixelFormat};
 use crate::source::ffmpeg::{FfmpegOptions, FfmpegSource};
 use crate::source::reopen::Reopening;
-use crate::source::{FrameSource, LatestFrame, SourceError};
+use crate::source::{FrameSource, LatestFrame, Probe, SourceError};
 
 /// Builds the detector the config asks for: people scoring at least `detector.threshold`.
 pub fn open_detector(config: &Config) -> Result<Box<dyn Detector>, DetectError> {
@@ -168,18 +168,19 @@ fn open_edgetpu(config: &Config, cpu: &TfliteOptions) -> Result<Box<dyn Detector
 
 /// Opens what the service counts from: the camera (reopened when lost), or the video through
 /// ffmpeg, behind a newest-frame-wins hand-off when it is `live`. A stop asked meanwhile ends
-/// the opening with [`SourceError::Stopped`].
+/// the opening with [`SourceError::Stopped`]. `probed`: ffprobe's answer when the caller has it.
 pub fn open_input(
     config: &Config,
     detector: &dyn Detector,
     health: &HealthMonitor,
     stop: &Shutdown,
     live: bool,
+    probed: Option<Probe>,
 ) -> Result<Box<dyn FrameSource>, ServiceError> {
     if config.source.kind == SourceKind::Camera {
         return open_camera(config, detector, health, stop);
     }
-    let source = open_source(config, detector, Some(stop))?;
+    let source = open_source(config, detector, Some(stop), probed)?;
     Ok(if live {
         Box::new(LatestFrame::spawn(source, detector.input_geometry())?)
     } else {
@@ -187,11 +188,33 @@ pub fn open_input(
     })
 }
 
-/// Opens the configured video for `detector`'s input geometry.
+/// ffmpeg's threads: `source.decoder_threads`, or with 0 the cores `detector.threads` leave
+/// (at least one), so decoding takes what inference does not instead of competing with it.
+pub fn decoder_threads(config: &Config) -> u32 {
+    // The cores this process may use (affinity and a cgroup's CPU quota, as systemd sets them).
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    split(
+        u32::try_from(cores).unwrap_or(u32::MAX),
+        config.detector.threads,
+        config.source.decoder_threads,
+    )
+}
+
+/// [`decoder_threads`] for a machine of `cores`.
+fn split(cores: u32, inference: u32, configured: u32) -> u32 {
+    match configured {
+        0 => cores.saturating_sub(inference).max(1),
+        n => n,
+    }
+}
+
+/// Opens the configured video for `detector`'s input geometry (asking ffprobe about it unless
+/// `probed` already says).
 pub fn open_source(
     config: &Config,
     detector: &dyn Detector,
     stop: Option<&Shutdown>,
+    probed: Option<Probe>,
 ) -> Result<FfmpegSource, ServiceError> {
     let s = &config.source;
     if s.url.is_empty() {
@@ -204,6 +227,8 @@ pub fn open_source(
         camera: None,
         exact_chroma: false,
         mjpeg_lowres: true,
+        threads: decoder_threads(config),
+        probed,
         open_timeout: Duration::from_secs(s.open_timeout_s.into()),
         read_timeout: Duration::from_secs(s.read_timeout_s.into()),
         stop: stop.cloned(),
@@ -252,6 +277,8 @@ pub fn open_camera(
         camera: Some(mode.input(s.fps)),
         exact_chroma: true,
         mjpeg_lowres: true,
+        threads: decoder_threads(config),
+        probed: None,
         open_timeout: Duration::from_secs(s.open_timeout_s.into()),
         read_timeout: Duration::from_secs(s.read_timeout_s.into()),
         stop: Some(stop.clone()),
@@ -261,4 +288,26 @@ pub fn open_camera(
     let open = move || FfmpegSource::open(&url, geometry, &options);
     let source = Reopening::new(open, health.clone(), stop.clone())?;
     Ok(Box::new(LatestFrame::spawn(source, geometry)?))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_decoder_gets_the_cores_inference_leaves() {
+        // (cores, detector.threads, source.decoder_threads) -> ffmpeg's threads
+        for (cores, inference, configured, want) in [
+            (2, 2, 0, 1), // this CI machine: inference takes both, the decoder one thread
+            (4, 2, 0, 2), // a Raspberry Pi 4 or the Dev Board with the defaults
+            (4, 4, 0, 1),
+            (1, 2, 0, 1),
+            (8, 2, 0, 6),
+            (2, 2, 3, 3), // set by hand: as set
+        ] {
+            assert_eq!(
+                super::split(cores, inference, configured),
+                want,
+                "{cores} {inference} {configured}"
+            );
+        }
+    }
 }

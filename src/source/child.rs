@@ -30,6 +30,22 @@ pub(super) fn die_with_parent(cmd: &mut Command) -> &mut Command {
     }
 }
 
+/// The frame pipe's capacity asked for: Linux's default `pipe-max-size`, 16 times its default
+/// 64 KiB, so ffmpeg writes a 300 × 300 frame in one go and decodes up to three ahead while
+/// inference runs, instead of waking the reader (and being woken) five times a frame.
+pub(super) const PIPE_BYTES: libc::c_int = 1 << 20;
+
+/// Widens ffmpeg's stdout pipe to [`PIPE_BYTES`] (the frames in it are kernel memory, as
+/// before, just more of them); where the system allows less, the pipe keeps its size.
+pub(super) fn widen_pipe(stdout: &std::process::ChildStdout) {
+    use std::os::fd::AsRawFd;
+    // SAFETY: F_SETPIPE_SZ on a pipe descriptor we own; it changes only the pipe's capacity.
+    let got = unsafe { libc::fcntl(stdout.as_raw_fd(), libc::F_SETPIPE_SZ, PIPE_BYTES) };
+    if got < 0 {
+        tracing::debug!(error = %std::io::Error::last_os_error(), "frame pipe keeps its size");
+    }
+}
+
 /// Why a bounded wait ended without the child's answer.
 #[derive(Debug)]
 pub(super) enum Cut {

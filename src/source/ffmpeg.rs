@@ -15,7 +15,9 @@ use std::time::{Duration, Instant};
 
 use zeroize::Zeroize;
 
-use super::child::{die_with_parent, spawn_error, strip_component, Input, Killed, ReadWatch};
+use super::child::{
+    die_with_parent, spawn_error, strip_component, widen_pipe, Input, Killed, ReadWatch,
+};
 use super::decode_scale::lowres_level;
 pub use super::options::{CameraInput, FfmpegOptions};
 use super::probe::{probe, Probe};
@@ -70,14 +72,16 @@ impl FfmpegSource {
             });
         }
         // A camera is not probed (that would open it twice); its mode was negotiated.
-        let probe = match camera {
-            Some(c) => Probe {
+        let probe = match (camera, &options.probed) {
+            (Some(c), _) => Probe {
                 fps: if c.fps > 0.0 { c.fps } else { 30.0 },
                 width: c.width,
                 height: c.height,
                 codec: c.input_format.to_string(),
+                duration: None,
             },
-            None => probe(url, &name, options)?,
+            (None, Some(probed)) => probed.clone(),
+            (None, None) => probe(url, &name, options)?,
         };
         let native_fps = probe.fps;
         let fps = if options.fps > 0.0 {
@@ -108,6 +112,11 @@ impl FfmpegSource {
         }
         let mut cmd = Command::new(&options.ffmpeg);
         cmd.args(["-nostdin", "-hide_banner", "-loglevel", "error"]);
+        if options.threads > 0 {
+            // Global: the scale filter's threads. Before `-i`, `-threads` sizes the decoder.
+            let threads = options.threads.to_string();
+            cmd.args(["-filter_threads", &threads, "-threads", &threads]);
+        }
         if options.realtime {
             cmd.arg("-re");
         }
@@ -172,6 +181,7 @@ impl FfmpegSource {
                 cause: "ffmpeg pipes could not be opened".into(),
             });
         };
+        widen_pipe(&stdout);
         let stderr_head = Arc::new(Mutex::new(VecDeque::with_capacity(STDERR_LINES)));
         let head = Arc::clone(&stderr_head);
         let stderr_thread = std::thread::Builder::new()
@@ -374,3 +384,7 @@ impl Drop for FfmpegSource {
         let _ = self.child.wait();
     }
 }
+
+#[cfg(test)]
+#[path = "ffmpeg_tests.rs"]
+mod tests;

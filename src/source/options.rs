@@ -19,6 +19,11 @@ pub struct FfmpegOptions {
     /// Decode MJPEG at 1/2, 1/4 or 1/8 scale (libavcodec's `lowres`, scaled IDCT) when that
     /// still covers the detector's input; off only to measure what it saves.
     pub mjpeg_lowres: bool,
+    /// ffmpeg's decoder and filter threads (`-threads`, `-filter_threads`); 0 = ffmpeg's own
+    /// choice (one per core and more).
+    pub threads: u32,
+    /// ffprobe's answer for this input, when the caller already asked (not asked again).
+    pub probed: Option<super::probe::Probe>,
     /// How long opening may take (ffprobe's answer, then the first frame).
     pub open_timeout: Duration,
     /// How long a frame may take once frames flow.
@@ -47,6 +52,8 @@ impl Default for FfmpegOptions {
             camera: None,
             exact_chroma: false,
             mjpeg_lowres: true,
+            threads: 0,
+            probed: None,
             open_timeout: Duration::from_secs(20),
             read_timeout: Duration::from_secs(10),
             stop: None,

@@ -18,13 +18,23 @@ fn ffprobe_for(ffmpeg: &str) -> String {
     }
 }
 
-/// What ffprobe says about the first video stream.
-pub(super) struct Probe {
+/// What ffprobe says about the first video stream (and the file's length).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Probe {
     pub fps: f64,
     pub width: u32,
     pub height: u32,
     /// ffmpeg's name of the stream's codec ("mjpeg", "h264", …; empty when not reported).
     pub codec: String,
+    /// The container's duration (`format=duration`); `None` for a stream or when not said.
+    pub duration: Option<std::time::Duration>,
+}
+
+/// [`probe`] for a caller that has not redacted the URL itself: one ffprobe run answers both
+/// what the service needs before the source opens (the clip's length) and what the source
+/// needs (`FfmpegOptions::probed`), so a replay starts one ffprobe, not two.
+pub fn probe_video(url: &str, options: &FfmpegOptions) -> Result<Probe, SourceError> {
+    probe(url, &crate::redact::redact_url(url), options)
 }
 
 /// Asks ffprobe for the first video stream's frame rate and size; fails clearly on unreadable
@@ -35,7 +45,7 @@ pub(super) fn probe(url: &str, name: &str, options: &FfmpegOptions) -> Result<Pr
     cmd.args(["-v", "error", "-select_streams", "v:0"])
         .args([
             "-show_entries",
-            "stream=codec_name,avg_frame_rate,r_frame_rate,width,height",
+            "stream=codec_name,avg_frame_rate,r_frame_rate,width,height:format=duration",
         ])
         .args(["-of", "default=noprint_wrappers=1"]);
     let input = Input::new(url, &[]);
@@ -75,7 +85,8 @@ pub(super) fn probe(url: &str, name: &str, options: &FfmpegOptions) -> Result<Pr
         });
     }
     let stdout = String::from_utf8_lossy(&out.stdout);
-    if stdout.trim().is_empty() {
+    let has = |key: &str| stdout.lines().any(|l| l.starts_with(key));
+    if !has("codec_name=") && !has("width=") {
         return Err(SourceError::NoVideoStream {
             url: name.to_string(),
         });
@@ -105,6 +116,12 @@ pub(super) fn probe(url: &str, name: &str, options: &FfmpegOptions) -> Result<Pr
             .unwrap_or_default()
             .trim()
             .to_string(),
+        duration: stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("duration="))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .filter(|s| (0.0..1e7).contains(s))
+            .map(std::time::Duration::from_secs_f64),
     })
 }
 
@@ -169,6 +186,41 @@ mod duration_tests {
         assert_eq!(
             super::clip_duration("/nonexistent.mp4", "ffmpeg", limit, None),
             None
+        );
+    }
+
+    #[test]
+    fn one_ffprobe_run_says_the_stream_and_the_length() {
+        let clip = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/one-by-one/one-by-one-person-detection.mp4"
+        );
+        let options = super::FfmpegOptions::default();
+        let p = super::probe_video(clip, &options).expect("the committed clip probes");
+        assert_eq!((p.width, p.height, p.codec.as_str()), (768, 432, "h264"));
+        assert!((p.fps - 10.0).abs() < 0.01, "{}", p.fps);
+        let d = p.duration.expect("a file's length").as_secs_f64();
+        assert!((d - 139.4).abs() < 0.1, "{d}");
+    }
+
+    #[test]
+    fn a_file_without_video_is_said_to_have_none() {
+        let dir = std::env::temp_dir().join(format!("headcount-probe-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let wav = dir.join("tone.wav");
+        let made = std::process::Command::new("ffmpeg")
+            .args(["-nostdin", "-loglevel", "error", "-y", "-f", "lavfi"])
+            .args(["-i", "sine=duration=1"])
+            .arg(&wav)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let options = super::FfmpegOptions::default();
+        let got = super::probe_video(&wav.to_string_lossy(), &options);
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(
+            matches!(got, Err(super::SourceError::NoVideoStream { .. })),
+            "{got:?}"
         );
     }
 }

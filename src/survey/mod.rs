@@ -304,7 +304,7 @@ fn open(
         let source = service::open_camera(config, detector, health, stop)?;
         return Ok((source, (config.source.width, config.source.height)));
     }
-    let source = service::open_source(config, detector, Some(stop))?;
+    let source = service::open_source(config, detector, Some(stop), None)?;
     let size = source.size();
     Ok(if live {
         (
