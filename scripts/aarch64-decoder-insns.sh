@@ -11,7 +11,8 @@
 # The arm64 ffmpeg and its 212 libraries are Debian 12's packages, downloaded and unpacked into
 # target/aarch64-sysroot, never installed (installing them would upgrade the host's own
 # libraries to match); `dpkg --add-architecture arm64` lets apt download them. A measurement,
-# not part of the test suite (README "Measured here" quotes it); a few minutes.
+# not part of the test suite (README "Performance and accuracy, measured here" quotes it);
+# a few minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v qemu-aarch64 >/dev/null 2>&1 && command -v gcc >/dev/null 2>&1 || {

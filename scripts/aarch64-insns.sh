@@ -4,7 +4,8 @@
 # Replays the committed clip twice (1 and 2 frames per second) with a counting line and a zone, so
 # the per-frame figures are the difference of the two runs (start-up and model loading cancel).
 # Installs what it needs through scripts/aarch64-check.sh's dependencies; takes a few minutes.
-# Not part of the test suite: a measurement (README "Measured here" quotes it).
+# Not part of the test suite: a measurement (README "Performance and accuracy, measured here"
+# quotes it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
