@@ -26,7 +26,6 @@ use crate::publish::{
     discovery, MqttPublisher, MqttSettings, PrivacyStatement, PublishError, Publisher,
 };
 use crate::shutdown::Shutdown;
-use crate::source::ffmpeg::FfmpegOptions;
 use crate::source::SourceError;
 use crate::state_lock::{StateDirLock, StateLockError};
 use crate::wall_clock::WallClock;
@@ -143,13 +142,12 @@ impl Service {
         // fails, the source asks again and reports why, in its place in the opening order.
         let probed = (!live)
             .then(|| {
-                let ask = FfmpegOptions {
-                    ffmpeg: config.source.ffmpeg.clone(),
-                    open_timeout: Duration::from_secs(config.source.open_timeout_s.into()),
-                    stop: Some(shutdown.clone()),
-                    ..FfmpegOptions::default()
-                };
-                crate::source::probe_video(&config.source.url, &ask).ok()
+                crate::source::probe_clip(
+                    &config.source.url,
+                    &config.source.ffmpeg,
+                    Duration::from_secs(config.source.open_timeout_s.into()),
+                    Some(&shutdown),
+                )
             })
             .flatten();
         let duration = probed.as_ref().and_then(|p| p.duration);

@@ -125,6 +125,23 @@ pub(super) fn probe(url: &str, name: &str, options: &FfmpegOptions) -> Result<Pr
     })
 }
 
+/// [`probe_video`] for a caller holding only the config's `ffmpeg`, a time limit and a stop:
+/// `None` when ffprobe cannot tell (the source, opening later, reports why).
+pub fn probe_clip(
+    url: &str,
+    ffmpeg: &str,
+    limit: std::time::Duration,
+    stop: Option<&Shutdown>,
+) -> Option<Probe> {
+    let options = FfmpegOptions {
+        ffmpeg: ffmpeg.to_string(),
+        open_timeout: limit,
+        stop: stop.cloned(),
+        ..FfmpegOptions::default()
+    };
+    probe_video(url, &options).ok()
+}
+
 /// A file's duration as ffprobe reads it from the container (`format=duration`); `None` when it
 /// cannot tell (a stream, a damaged file: the decoder reports those clearly later).
 /// Bounded by `limit` and `stop` like every other wait on a child.
@@ -134,15 +151,7 @@ pub fn clip_duration(
     limit: std::time::Duration,
     stop: Option<&Shutdown>,
 ) -> Option<std::time::Duration> {
-    let mut cmd = Command::new(ffprobe_for(ffmpeg));
-    cmd.args(["-v", "error", "-show_entries", "format=duration"])
-        .args(["-of", "default=noprint_wrappers=1:nokey=1"]);
-    // stderr is captured, not sent to /dev/null: the sandbox lets nothing be opened for
-    // writing outside the state dir, /dev/null included.
-    let out = output_within(&mut cmd, &Input::new(url, &[]), limit, stop).ok()?;
-    let seconds: f64 = String::from_utf8_lossy(&out.stdout).trim().parse().ok()?;
-    (out.status.success() && (0.0..1e7).contains(&seconds))
-        .then(|| std::time::Duration::from_secs_f64(seconds))
+    probe_clip(url, ffmpeg, limit, stop)?.duration
 }
 
 /// Parses ffprobe's "30000/1001" (or "10") into frames per second; `None` for 0/0 and nonsense.
