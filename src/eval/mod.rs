@@ -135,13 +135,7 @@ pub fn run(
     let mut detector = service::open_counting_detector(&opened)?;
     let mut source = service::open_source(&config, detector.as_ref(), None, None)?;
     let progress = if progress {
-        let duration = crate::source::clip_duration(
-            &config.source.url,
-            &config.source.ffmpeg,
-            Duration::from_secs(config.source.open_timeout_s.into()),
-            None,
-        );
-        Progress::new(frames_in(duration, source.fps()), true)
+        Progress::new(frames_in(source.duration(), source.fps()), true)
     } else {
         Progress::new(None, false)
     };

@@ -37,6 +37,8 @@ pub struct FfmpegSource {
     picture: Picture,
     /// The input's own size, pixels (0 when ffprobe did not say).
     size: (u32, u32),
+    /// A file's length as its container says (none for a camera or a stream).
+    duration: Option<Duration>,
     /// MJPEG decoded at 1/2^lowres scale (0 = full size).
     lowres: u32,
     fps: f64,
@@ -209,6 +211,7 @@ impl FfmpegSource {
             geometry,
             picture: Picture::letterboxed(probe.width, probe.height, geometry),
             size: (probe.width, probe.height),
+            duration: probe.duration,
             lowres,
             fps,
             next_index: 0,
@@ -224,6 +227,11 @@ impl FfmpegSource {
     /// The input's own width and height in pixels, as ffprobe reported them (0 if unknown).
     pub fn size(&self) -> (u32, u32) {
         self.size
+    }
+
+    /// A file's length as its container says, from the same ffprobe run (for progress).
+    pub fn duration(&self) -> Option<Duration> {
+        self.duration
     }
 
     /// MJPEG is decoded at 1/2^n of its size (0 = full size, or not MJPEG).

@@ -27,7 +27,7 @@ use std::time::Duration;
 pub use crate::redact::redact_url;
 pub use ffmpeg::FfmpegSource;
 pub use latest::LatestFrame;
-pub use probe::{clip_duration, probe_clip, probe_video, Probe};
+pub use probe::{probe_clip, Probe};
 
 /// How a frame is fitted to the detector's input size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -33,7 +33,7 @@ pub struct Probe {
 /// [`probe`] for a caller that has not redacted the URL itself: one ffprobe run answers both
 /// what the service needs before the source opens (the clip's length) and what the source
 /// needs (`FfmpegOptions::probed`), so a replay starts one ffprobe, not two.
-pub fn probe_video(url: &str, options: &FfmpegOptions) -> Result<Probe, SourceError> {
+fn probe_video(url: &str, options: &FfmpegOptions) -> Result<Probe, SourceError> {
     probe(url, &crate::redact::redact_url(url), options)
 }
 
@@ -142,18 +142,6 @@ pub fn probe_clip(
     probe_video(url, &options).ok()
 }
 
-/// A file's duration as ffprobe reads it from the container (`format=duration`); `None` when it
-/// cannot tell (a stream, a damaged file: the decoder reports those clearly later).
-/// Bounded by `limit` and `stop` like every other wait on a child.
-pub fn clip_duration(
-    url: &str,
-    ffmpeg: &str,
-    limit: std::time::Duration,
-    stop: Option<&Shutdown>,
-) -> Option<std::time::Duration> {
-    probe_clip(url, ffmpeg, limit, stop)?.duration
-}
-
 /// Parses ffprobe's "30000/1001" (or "10") into frames per second; `None` for 0/0 and nonsense.
 fn parse_rate(s: &str) -> Option<f64> {
     let (n, d) = s.trim().split_once('/').unwrap_or((s.trim(), "1"));
@@ -190,10 +178,12 @@ mod duration_tests {
             "/tests/fixtures/one-by-one/one-by-one-person-detection.mp4"
         );
         let limit = std::time::Duration::from_secs(20);
-        let d = super::clip_duration(clip, "ffmpeg", limit, None).expect("a duration");
+        let d = super::probe_clip(clip, "ffmpeg", limit, None)
+            .and_then(|p| p.duration)
+            .expect("a duration");
         assert!((d.as_secs_f64() - 139.4).abs() < 0.1, "{d:?}");
         assert_eq!(
-            super::clip_duration("/nonexistent.mp4", "ffmpeg", limit, None),
+            super::probe_clip("/nonexistent.mp4", "ffmpeg", limit, None),
             None
         );
     }

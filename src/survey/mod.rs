@@ -149,19 +149,12 @@ pub fn run(
     let limit = options.duration.or(live.then_some(DEFAULT_LIVE_DURATION));
     let mut detector = service::open_counting_detector(config)?;
     let health = HealthMonitor::new();
-    let (mut source, picture_size) = open(config, detector.as_ref(), &health, stop, live)?;
+    let (mut source, picture_size, duration) =
+        open(config, detector.as_ref(), &health, stop, live)?;
     let progress = match (options.progress, limit) {
         (false, _) => Progress::new(None, false),
         (true, Some(limit)) => Progress::new(frames_in(Some(limit), source.fps()), true),
-        (true, None) => {
-            let duration = crate::source::clip_duration(
-                &config.source.url,
-                &config.source.ffmpeg,
-                Duration::from_secs(config.source.open_timeout_s.into()),
-                Some(stop),
-            );
-            Progress::new(frames_in(duration, source.fps()), true)
-        }
+        (true, None) => Progress::new(frames_in(duration, source.fps()), true),
     };
     let clock = Arc::new(WallClock::fixed(SystemTime::now()));
     let cadence = Cadence::OnChange {
@@ -289,8 +282,8 @@ fn is_stream(url: &str) -> bool {
         .is_some_and(|(scheme, _)| scheme != "file")
 }
 
-/// An opened source and the picture's size in pixels.
-type Opened = (Box<dyn FrameSource>, (u32, u32));
+/// An opened source, the picture's size in pixels and a file's length.
+type Opened = (Box<dyn FrameSource>, (u32, u32), Option<Duration>);
 
 /// The source, newest frame first when live, and the picture's size in pixels.
 fn open(
@@ -302,16 +295,17 @@ fn open(
 ) -> Result<Opened, SurveyError> {
     if config.source.kind == SourceKind::Camera {
         let source = service::open_camera(config, detector, health, stop)?;
-        return Ok((source, (config.source.width, config.source.height)));
+        return Ok((source, (config.source.width, config.source.height), None));
     }
     let source = service::open_source(config, detector, Some(stop), None)?;
-    let size = source.size();
+    let (size, duration) = (source.size(), source.duration());
     Ok(if live {
         (
             Box::new(LatestFrame::spawn(source, detector.input_geometry())?),
             size,
+            duration,
         )
     } else {
-        (Box::new(source), size)
+        (Box::new(source), size, duration)
     })
 }
