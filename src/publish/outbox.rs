@@ -11,12 +11,18 @@
 //! (no embedded database): the queue is small, written in order and read once at start, and the
 //! format can be inspected by hand. Holds aggregates only, never anything per person.
 
+mod file;
+mod reserve;
+
 use std::collections::VecDeque;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
+
+use file::Damaged;
+pub use reserve::RESERVE_BYTES;
+use reserve::{is_full, Reserve};
 
 /// One queued message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,72 +46,7 @@ pub struct Outbox {
     /// Lines of the file found unreadable at start and set aside.
     damaged: u64,
     /// Space held for the queue on a card something else fills (see [`RESERVE_BYTES`]).
-    reserve: Option<PathBuf>,
-    /// When the reserve was last made or tried (it is made again, once room returns).
-    reserve_tried: Option<std::time::Instant>,
-}
-
-/// What could not be read back from the queue file: whole lines, kept byte for byte.
-#[derive(Debug, Default)]
-struct Damaged {
-    lines: u64,
-    bytes: Vec<u8>,
-}
-
-/// The largest queue file read back at start (10,000 entries of a few hundred bytes each fit
-/// many times over); a larger one is set aside whole rather than read into memory.
-const MAX_FILE_BYTES: u64 = 64 << 20;
-
-/// Space the queue holds in reserve in the state dir (`outbox.reserve`), made at start when
-/// there is room: when a write fails because the card is full (something else filled it), the
-/// reserve is given back and the write tried again, so the queue keeps its file for a while
-/// longer instead of living in memory only. About 4,000 queued reports.
-pub const RESERVE_BYTES: u64 = 1 << 20;
-
-/// Whether a write failed because the file system is full (ENOSPC, or EDQUOT for a quota).
-fn is_full(result: &std::io::Result<()>) -> bool {
-    result.as_ref().is_err_and(|e| {
-        matches!(
-            e.kind(),
-            std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
-        )
-    })
-}
-
-/// How often a missing reserve is tried again.
-const RESERVE_RETRY: Duration = Duration::from_secs(60);
-
-/// Reads the queue file: the entries that parse, in order, and the lines that do not
-/// (invalid UTF-8, invalid JSON, a line cut short by a crash). `None` when there is no file.
-fn read_queue(path: &Path) -> std::io::Result<Option<(Vec<Entry>, Damaged)>> {
-    let file = match std::fs::File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e),
-    };
-    let mut bytes = Vec::new();
-    std::io::Read::read_to_end(
-        &mut std::io::Read::take(file, MAX_FILE_BYTES + 1),
-        &mut bytes,
-    )?;
-    let mut damaged = Damaged::default();
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        damaged.lines = bytes.split(|&b| b == b'\n').count() as u64;
-        damaged.bytes = bytes;
-        return Ok(Some((Vec::new(), damaged)));
-    }
-    let mut good = Vec::new();
-    for line in bytes.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
-        match serde_json::from_slice::<Entry>(line) {
-            Ok(entry) => good.push(entry),
-            Err(_) => {
-                damaged.lines += 1;
-                damaged.bytes.extend_from_slice(line);
-                damaged.bytes.push(b'\n');
-            }
-        }
-    }
-    Ok(Some((good, damaged)))
+    reserve: Reserve,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -142,7 +83,7 @@ impl Outbox {
                     cause: std::io::Error::other("not a regular file; remove it"),
                 });
             }
-            match read_queue(path) {
+            match file::read(path) {
                 Ok(Some((good, damaged))) => {
                     entries.extend(good);
                     set_aside = damaged;
@@ -164,8 +105,7 @@ impl Outbox {
             dropped: 0,
             unsaved: None,
             damaged: set_aside.lines,
-            reserve: None,
-            reserve_tried: None,
+            reserve: Reserve::default(),
         };
         let damaged = !set_aside.bytes.is_empty();
         if damaged {
@@ -194,8 +134,7 @@ impl Outbox {
             dropped: 0,
             unsaved: None,
             damaged: 0,
-            reserve: None,
-            reserve_tried: None,
+            reserve: Reserve::default(),
         }
     }
 
@@ -256,15 +195,7 @@ impl Outbox {
         if self.enforce_bounds() || self.unsaved.is_some() {
             self.save_all();
         } else if let Some(path) = &self.file {
-            let append = || -> std::io::Result<()> {
-                let mut f = std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(path)?;
-                writeln!(f, "{line}")?;
-                f.sync_data()
-            };
-            match append() {
+            match file::append(path, &line) {
                 // A line may have been cut short: the whole queue is written anew.
                 Err(_) => self.save_all(),
                 ok => self.saved(ok),
@@ -320,91 +251,30 @@ impl Outbox {
     /// reserve is given back and the write tried once more.
     fn save_all(&mut self) {
         let mut result = self.write_all();
-        if is_full(&result) && self.release_reserve() {
+        if is_full(&result) && self.reserve.release() {
             result = self.write_all();
         }
         self.saved(result);
     }
 
     fn write_all(&self) -> std::io::Result<()> {
-        let Some(path) = &self.file else {
-            return Ok(());
-        };
-        let tmp = path.with_extension("jsonl.tmp");
-        let write = || -> std::io::Result<()> {
-            let mut f = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
-            for e in &self.entries {
-                writeln!(f, "{}", serde_json::to_string(e).unwrap_or_default())?;
-            }
-            let f = f.into_inner().map_err(|e| e.into_error())?;
-            f.sync_data()?;
-            std::fs::rename(&tmp, path)
-        };
-        let result = write();
-        if result.is_err() {
-            let _ = std::fs::remove_file(&tmp);
+        match &self.file {
+            Some(path) => file::write(path, &self.entries),
+            None => Ok(()),
         }
-        result
     }
 
-    /// Moves the unreadable part of the queue file to `outbox.damaged-<unix seconds>.jsonl` beside
-    /// it (for a person to look at; it holds aggregates only) and says so once.
-    fn set_aside(&mut self, damaged: &Damaged) {
-        let Some(path) = &self.file else {
-            return;
-        };
-        let aside = path.with_file_name(format!("outbox.damaged-{}.jsonl", now_unix()));
-        let kept = std::fs::write(&aside, &damaged.bytes);
-        tracing::warn!(
-            path = %path.display(),
-            kept = self.entries.len(),
-            set_aside = damaged.lines,
-            "store-and-forward queue file damaged: the reports that could be read are kept, \
-             the unreadable lines set aside in {}{}",
-            aside.display(),
-            kept.err().map(|e| format!(" (could not be written: {e})")).unwrap_or_default()
-        );
+    /// Moves the unreadable lines of the queue file aside (see [`file::set_aside`]).
+    fn set_aside(&self, damaged: &Damaged) {
+        if let Some(path) = &self.file {
+            file::set_aside(path, damaged, self.entries.len());
+        }
     }
 
-    /// Holds [`RESERVE_BYTES`] of the card for the queue, when there is room (best effort).
-    /// `loud`: say so when there is no room (at start; later attempts are quiet).
+    /// Holds space in reserve beside the queue file (see [`RESERVE_BYTES`]).
     fn make_reserve(&mut self, loud: bool) {
-        let Some(path) = &self.file else {
-            return;
-        };
-        self.reserve_tried = Some(std::time::Instant::now());
-        let reserve = path.with_file_name("outbox.reserve");
-        let made = std::fs::File::create(&reserve).and_then(|f| {
-            // Blocks really allocated (not a sparse file), so the space is there when needed.
-            let len = RESERVE_BYTES as libc::off_t;
-            use std::os::fd::AsRawFd;
-            match unsafe { libc::posix_fallocate(f.as_raw_fd(), 0, len) } {
-                0 => Ok(()),
-                e => Err(std::io::Error::from_raw_os_error(e)),
-            }
-        });
-        match made {
-            Ok(()) => self.reserve = Some(reserve),
-            Err(e) => {
-                let _ = std::fs::remove_file(&reserve);
-                if loud {
-                    tracing::warn!(cause = %e, "no room to hold space in reserve for the store-and-forward queue");
-                }
-            }
-        }
-    }
-
-    /// Gives the reserve back to the card (once); true when there was one.
-    fn release_reserve(&mut self) -> bool {
-        match self.reserve.take() {
-            Some(reserve) => {
-                let _ = std::fs::remove_file(&reserve);
-                tracing::warn!(
-                    "the state dir's card is full: the store-and-forward queue's reserve is in use"
-                );
-                true
-            }
-            None => false,
+        if let Some(path) = &self.file {
+            self.reserve.make(path, loud);
         }
     }
 
@@ -412,12 +282,7 @@ impl Outbox {
     fn saved(&mut self, result: std::io::Result<()>) {
         // A reserve given back (or never made) is made again once the card has room, tried at
         // most once a minute.
-        if result.is_ok()
-            && self.reserve.is_none()
-            && self
-                .reserve_tried
-                .is_none_or(|t| t.elapsed() >= RESERVE_RETRY)
-        {
+        if result.is_ok() && self.reserve.due() {
             self.make_reserve(false);
         }
         match (result, self.unsaved.is_some()) {

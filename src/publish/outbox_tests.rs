@@ -121,7 +121,7 @@ fn a_full_card_is_met_with_the_reserve() {
     assert!(!reserve.exists());
     assert_eq!(q.unsaved(), None);
     // Once there is room again (and a minute has passed), the reserve is made again.
-    q.reserve_tried = q.reserve_tried.map(|t| t - RESERVE_RETRY);
+    q.reserve.tried = q.reserve.tried.map(|t| t - reserve::RESERVE_RETRY);
     q.push("t/2".into(), "{}".into());
     assert_eq!(std::fs::metadata(&reserve).unwrap().len(), RESERVE_BYTES);
     drop(q);
