@@ -17,21 +17,10 @@ use std::time::Instant;
 use headcount::source::ffmpeg::FfmpegOptions;
 use headcount::source::{FfmpegSource, Fit, FrameGeometry, FrameSource};
 
-use common::fail;
+use common::{cpu_seconds, fail, Cpu};
 
 const FRAMES: u32 = 300;
 const ROUNDS: usize = 3;
-
-/// CPU seconds (user + system) used by reaped children so far.
-fn children_cpu() -> f64 {
-    // SAFETY: getrusage fills the zeroed struct it is given.
-    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
-    if unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut u) } != 0 {
-        fail("getrusage failed");
-    }
-    let t = |v: libc::timeval| v.tv_sec as f64 + v.tv_usec as f64 / 1e6;
-    t(u.ru_utime) + t(u.ru_stime)
-}
 
 /// Reads every frame of `clip`; returns (frames/s, ffmpeg CPU ms per frame, lowres step used).
 fn read_all(clip: &Path, lowres: bool) -> (f64, f64, u32) {
@@ -46,7 +35,7 @@ fn read_all(clip: &Path, lowres: bool) -> (f64, f64, u32) {
         mjpeg_lowres: lowres,
         ..FfmpegOptions::default()
     };
-    let cpu0 = children_cpu();
+    let cpu0 = cpu_seconds(Cpu::Children);
     let t0 = Instant::now();
     let mut source = FfmpegSource::open(clip.to_str().unwrap_or_default(), geometry, &options)
         .unwrap_or_else(|e| fail(e));
@@ -57,7 +46,7 @@ fn read_all(clip: &Path, lowres: bool) -> (f64, f64, u32) {
     }
     drop(source); // reaps ffmpeg, so its CPU time is counted
     let seconds = t0.elapsed().as_secs_f64();
-    let cpu = children_cpu() - cpu0;
+    let cpu = cpu_seconds(Cpu::Children) - cpu0;
     if n != FRAMES {
         fail(format!(
             "{} gave {n} frames, expected {FRAMES}",

@@ -4,6 +4,11 @@
 //! 1. raw `invoke()` loop on a pre-made input (a real PETS frame already in the input tensor);
 //! 2. `headcount replay` (the real binary, as fast as possible) on the PETS09-S2L1 clip.
 //!
+//! Beside each, the CPU time a frame costs (user + system, from `getrusage`): the invoke loop's
+//! own, and the replay's with its ffmpeg and ffprobe. The replay's can keep this machine's cores
+//! busy for at most `cores x 1000 / CPU ms` frames/s: over the invoke loop's frames/s, that is
+//! the ceiling of replay / invoke, whatever the overlap of decoding and inference.
+//!
 //! Run with `cargo bench --bench replay`. Needs `../shared/footage/pets09-s2l1/vtest.avi`
 //! (skips with a message when missing, fails when `CI=true`). Set `HEADCOUNT_THREADS` to change
 //! the interpreter thread count for both (default: the config default).
@@ -16,17 +21,41 @@ use std::time::Instant;
 use headcount::config::{Config, RuntimeKind};
 use headcount::source::FrameSource;
 
-use common::{fail, open_on};
+use common::{cpu_seconds, fail, open_on, Cpu};
 
-/// One runtime's numbers.
+/// One runtime's numbers: frames/s and CPU milliseconds per frame, the best round of each.
 struct Row {
     runtime: &'static str,
-    invoke_fps: f64,
-    replay_fps: f64,
+    invoke: Speed,
+    replay: Speed,
+}
+
+/// Frames/s and CPU milliseconds per frame of one loop.
+#[derive(Clone, Copy)]
+struct Speed {
+    fps: f64,
+    cpu_ms: f64,
+}
+
+impl Speed {
+    const NONE: Speed = Speed {
+        fps: 0.0,
+        cpu_ms: f64::INFINITY,
+    };
+
+    /// The faster frames/s and the smaller CPU cost of the two.
+    fn best(self, other: Speed) -> Speed {
+        Speed {
+            fps: self.fps.max(other.fps),
+            cpu_ms: self.cpu_ms.min(other.cpu_ms),
+        }
+    }
 }
 
 /// Rounds per runtime; each figure is the best round.
 const ROUNDS: usize = 3;
+/// PETS09-S2L1's frames.
+const FRAMES: f64 = 795.0;
 
 fn main() {
     let Some(clip) = common::pets_clip() else {
@@ -49,42 +78,53 @@ fn main() {
         let runtime = name.split(' ').next().unwrap_or(name);
         let mut row = Row {
             runtime: name,
-            invoke_fps: 0.0,
-            replay_fps: 0.0,
+            invoke: Speed::NONE,
+            replay: Speed::NONE,
         };
         for _ in 0..ROUNDS {
-            row.invoke_fps = row.invoke_fps.max(raw_invoke_fps(&config, &clip));
-            row.replay_fps = row.replay_fps.max(replay_fps(&clip, threads, runtime));
+            row.invoke = row.invoke.best(raw_invoke(&config, &clip));
+            row.replay = row.replay.best(replay(&clip, threads, runtime));
         }
         rows.push(row);
     }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
     println!(
         "PETS09-S2L1 (795 frames, 768x576 -> 300x300), SSD MobileNet v1 uint8, {threads} thread(s), best of {ROUNDS}"
     );
-    println!("| runtime           | raw invoke() fps | ms | replay fps | ms | replay / invoke |");
-    println!("|-------------------|-----------------:|---:|-----------:|---:|----------------:|");
+    println!(
+        "| runtime           | raw invoke() fps | ms | CPU ms | replay fps | ms | CPU ms | replay / invoke | ceiling |"
+    );
+    println!(
+        "|-------------------|-----------------:|---:|-------:|-----------:|---:|-------:|----------------:|--------:|"
+    );
     for r in &rows {
         println!(
-            "| {:<17} | {:>16.2} | {:>4.1} | {:>10.2} | {:>4.1} | {:>15.3} |",
+            "| {:<17} | {:>16.2} | {:>4.1} | {:>6.1} | {:>10.2} | {:>4.1} | {:>6.1} | {:>15.3} | {:>7.3} |",
             r.runtime,
-            r.invoke_fps,
-            1000.0 / r.invoke_fps,
-            r.replay_fps,
-            1000.0 / r.replay_fps,
-            r.replay_fps / r.invoke_fps
+            r.invoke.fps,
+            1000.0 / r.invoke.fps,
+            r.invoke.cpu_ms,
+            r.replay.fps,
+            1000.0 / r.replay.fps,
+            r.replay.cpu_ms,
+            r.replay.fps / r.invoke.fps,
+            cores * 1000.0 / r.replay.cpu_ms / r.invoke.fps
         );
     }
+    println!(
+        "ceiling: the replay's CPU per frame (ffmpeg and ffprobe included) on {cores} cores, over raw invoke()"
+    );
     if let [tf, lr] = rows.as_slice() {
         println!(
             "litert / tflite: raw invoke {:.2}x, replay {:.2}x",
-            lr.invoke_fps / tf.invoke_fps,
-            lr.replay_fps / tf.replay_fps
+            lr.invoke.fps / tf.invoke.fps,
+            lr.replay.fps / tf.replay.fps
         );
     }
 }
 
 /// Raw `invoke()` loop on a real PETS frame already in the input.
-fn raw_invoke_fps(config: &Config, clip: &std::path::Path) -> f64 {
+fn raw_invoke(config: &Config, clip: &std::path::Path) -> Speed {
     let (mut detector, mut source) = open_on(config, clip);
     let mut dets = Vec::new();
     if let Ok(Some(frame)) = source.next_frame() {
@@ -95,15 +135,19 @@ fn raw_invoke_fps(config: &Config, clip: &std::path::Path) -> f64 {
     }
     drop(source);
     let n = 200;
+    let cpu0 = cpu_seconds(Cpu::Own);
     let t0 = Instant::now();
     for _ in 0..n {
         detector.invoke_only().unwrap_or_else(|e| fail(e));
     }
-    n as f64 / t0.elapsed().as_secs_f64()
+    Speed {
+        fps: n as f64 / t0.elapsed().as_secs_f64(),
+        cpu_ms: (cpu_seconds(Cpu::Own) - cpu0) * 1000.0 / n as f64,
+    }
 }
 
 /// The real binary, as a user runs it (model load and ffmpeg start included).
-fn replay_fps(clip: &std::path::Path, threads: u32, runtime: &str) -> f64 {
+fn replay(clip: &std::path::Path, threads: u32, runtime: &str) -> Speed {
     let dir = std::env::temp_dir().join(format!("headcount-bench-{}", std::process::id()));
     let _ = std::fs::create_dir_all(&dir);
     let cfg = dir.join("bench.toml");
@@ -111,6 +155,7 @@ fn replay_fps(clip: &std::path::Path, threads: u32, runtime: &str) -> f64 {
         &cfg,
         format!("[detector]\nthreads = {threads}\nruntime = \"{runtime}\"\n"),
     );
+    let cpu0 = cpu_seconds(Cpu::Children);
     let t0 = Instant::now();
     let out = Command::new(env!("CARGO_BIN_EXE_headcount"))
         .arg("replay")
@@ -123,7 +168,10 @@ fn replay_fps(clip: &std::path::Path, threads: u32, runtime: &str) -> f64 {
     let seconds = t0.elapsed().as_secs_f64();
     let _ = std::fs::remove_dir_all(&dir);
     match out {
-        Ok(s) if s.success() => 795.0 / seconds,
+        Ok(s) if s.success() => Speed {
+            fps: FRAMES / seconds,
+            cpu_ms: (cpu_seconds(Cpu::Children) - cpu0) * 1000.0 / FRAMES,
+        },
         other => fail(format!("headcount replay failed: {other:?}")),
     }
 }

@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 use headcount::config::{Config, RuntimeKind};
 use headcount::source::FrameSource;
 
-use common::{fail, open_on};
+use common::{cpu_seconds, fail, open_on, Cpu};
 
 /// What one measured run took.
 struct Measured {
@@ -90,18 +90,9 @@ fn memory_of(pid: u32) -> Option<(String, u64, u64)> {
     Some((field("Name:")?, kib("VmHWM:")?, kib("VmRSS:")?))
 }
 
-/// CPU seconds of this process's waited-for children so far.
-fn children_cpu() -> f64 {
-    // SAFETY: getrusage fills the struct it is given.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
-    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    secs(usage.ru_utime) + secs(usage.ru_stime)
-}
-
 /// Runs a command to the end, sampling the peak RSS of it and its descendants every 20 ms.
 fn run_measured(cmd: &mut Command) -> Measured {
-    let cpu0 = children_cpu();
+    let cpu0 = cpu_seconds(Cpu::Children);
     let t0 = Instant::now();
     let child = cmd
         .stdout(Stdio::piped())
@@ -140,7 +131,7 @@ fn run_measured(cmd: &mut Command) -> Measured {
     Measured {
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         seconds,
-        cpu: children_cpu() - cpu0,
+        cpu: cpu_seconds(Cpu::Children) - cpu0,
         peaks,
         together,
     }

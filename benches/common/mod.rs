@@ -15,6 +15,30 @@ pub fn fail(what: impl std::fmt::Display) -> ! {
     std::process::exit(1)
 }
 
+/// Whose CPU time [`cpu_seconds`] reads.
+#[derive(Clone, Copy)]
+pub enum Cpu {
+    /// This process (all its threads).
+    Own,
+    /// Its children reaped so far (with theirs: headcount's ffmpeg and ffprobe).
+    Children,
+}
+
+/// CPU seconds (user + system) used so far by `who`.
+pub fn cpu_seconds(who: Cpu) -> f64 {
+    let who = match who {
+        Cpu::Own => libc::RUSAGE_SELF,
+        Cpu::Children => libc::RUSAGE_CHILDREN,
+    };
+    // SAFETY: getrusage fills the zeroed struct it is given.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(who, &mut u) } != 0 {
+        fail("getrusage failed");
+    }
+    let t = |v: libc::timeval| v.tv_sec as f64 + v.tv_usec as f64 / 1e6;
+    t(u.ru_utime) + t(u.ru_stime)
+}
+
 /// The PETS09-S2L1 clip in `../shared`, or `None` (after saying so) when this clone has no
 /// `../shared`; exits 1 instead when `CI=true`, since CI always has it.
 pub fn pets_clip() -> Option<std::path::PathBuf> {
