@@ -19,6 +19,7 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use headcount::config::{Config, RuntimeKind};
+use headcount::service::detector_threads;
 use headcount::source::FrameSource;
 
 use common::{cpu_seconds, fail, open_on, Cpu};
@@ -64,7 +65,7 @@ fn main() {
     let threads = std::env::var("HEADCOUNT_THREADS")
         .ok()
         .and_then(|t| t.parse().ok())
-        .unwrap_or(Config::default().detector.threads);
+        .unwrap_or_else(|| detector_threads(&Config::default()));
     let mut rows = Vec::new();
     for (name, kind) in [
         ("tflite (TF 2.9 C)", RuntimeKind::Tflite),

@@ -231,6 +231,8 @@ fn main() {
     let python = venv(&root);
     let config = Config::default();
     let d = &config.detector;
+    // The defaults' interpreter threads (auto: this machine's cores, at most 4), for Python too.
+    let threads = headcount::service::detector_threads(&config);
     let model = root.join(headcount::detect::BUNDLED_MODEL);
     let rounds: usize = std::env::var("HEADCOUNT_ROUNDS")
         .ok()
@@ -257,7 +259,7 @@ fn main() {
         cmd.arg(root.join("benches/python").join(script))
             .arg(&clip)
             .arg(&model)
-            .arg(d.threads.to_string())
+            .arg(threads.to_string())
             .arg(d.threshold.to_string())
             .arg(d.nms_iou.to_string())
             .arg(d.nms_containment.to_string());
@@ -304,7 +306,7 @@ fn main() {
         "PETS09-S2L1 ({} frames), SSD MobileNet v1 uint8, {} inference threads; whole pipeline, \
          model load included; the fastest of {rounds} interleaved rounds",
         frames.len(),
-        d.threads
+        threads
     );
     println!(
         "| pipeline | frames/s | CPU ms per frame | peak RSS, largest process | peak RSS of the \

@@ -33,6 +33,11 @@ pub use credentials::ENV_MQTT_PASSWORD;
 /// The most tiles along one side of the picture (`detector.tile_columns`, `tile_rows`).
 pub const MAX_TILES: u32 = 4;
 
+/// The most interpreter threads `detector.threads = 0` (auto) takes: the cores of the boards
+/// this is built for (Raspberry Pi 4 and 5, the Coral Dev Board). Past them nothing was measured,
+/// and the decoder and the publisher want room too.
+pub const AUTO_THREADS_MAX: u32 = 4;
+
 /// Why a configuration could not be used. Always names the key and what is allowed.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -118,6 +123,8 @@ pub struct DetectorConfig {
     pub runtime_library: String,
     /// Path of `libLiteRt.so`; empty = search (see README).
     pub litert_library: String,
+    /// Interpreter threads; 0 = auto: the cores this process may use, at most
+    /// [`AUTO_THREADS_MAX`].
     pub threads: u32,
     /// Minimum person score kept, 0..1.
     pub threshold: f32,
@@ -148,7 +155,7 @@ impl Default for DetectorConfig {
             runtime: RuntimeKind::Auto,
             runtime_library: String::new(),
             litert_library: String::new(),
-            threads: 2,
+            threads: 0,
             threshold: 0.5,
             nms_iou: 0.5,
             nms_containment: 0.7,

@@ -82,8 +82,15 @@ impl Config {
             return invalid("source.ffmpeg", "\"\"", "allowed: a path or command name");
         }
         let d = &self.detector;
-        if !(1..=64).contains(&d.threads) {
-            return invalid("detector.threads", d.threads, "allowed: 1..=64");
+        if d.threads > 64 {
+            return invalid(
+                "detector.threads",
+                d.threads,
+                &format!(
+                    "allowed: 0 (auto: the cores this process may use, at most {}) or 1..=64",
+                    super::AUTO_THREADS_MAX
+                ),
+            );
         }
         if !(d.threshold > 0.0 && d.threshold <= 1.0) {
             return invalid(

@@ -181,6 +181,7 @@ impl LiteRtDetector {
             model = %options.model.display(),
             runtime = %info.runtime_library.display(),
             family = info.family,
+            threads = info.threads,
             "LiteRT detector ready"
         );
         Ok(Self {

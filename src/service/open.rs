@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::ServiceError;
-use crate::config::{Accelerator, Config, RuntimeKind, SourceKind};
+use crate::config::{Accelerator, Config, RuntimeKind, SourceKind, AUTO_THREADS_MAX};
 use crate::count::ScoreBands;
 use crate::detect::{
     self, edgetpu, DetectError, Detector, LiteRtDetector, TfliteDetector, TfliteOptions, TileGrid,
@@ -65,7 +65,7 @@ fn open_untiled(config: &Config, threshold: f32) -> Result<Box<dyn Detector>, De
     let options = TfliteOptions {
         model,
         runtime_library: d.runtime_library.clone(),
-        threads: d.threads,
+        threads: detector_threads(config),
         threshold,
         nms_iou: d.nms_iou,
         nms_containment: d.nms_containment,
@@ -188,14 +188,32 @@ pub fn open_input(
     })
 }
 
-/// ffmpeg's threads: `source.decoder_threads`, or with 0 the cores `detector.threads` leave
-/// (at least one), so decoding takes what inference does not instead of competing with it.
+/// The cores this process may use (its affinity, and a cgroup's CPU quota as systemd sets it).
+fn cores() -> u32 {
+    std::thread::available_parallelism().map_or(1, |n| u32::try_from(n.get()).unwrap_or(u32::MAX))
+}
+
+/// The interpreter's threads: `detector.threads`, or with 0 every core this process may use, at
+/// most [`AUTO_THREADS_MAX`] (on 2 cores here, 2 threads replay 1.7x faster than 1).
+pub fn detector_threads(config: &Config) -> u32 {
+    inference(cores(), config.detector.threads)
+}
+
+/// [`detector_threads`] for a machine of `cores`.
+fn inference(cores: u32, configured: u32) -> u32 {
+    match configured {
+        0 => cores.clamp(1, AUTO_THREADS_MAX),
+        n => n,
+    }
+}
+
+/// ffmpeg's threads: `source.decoder_threads`, or with 0 the cores inference leaves (at least
+/// one), so decoding takes what inference does not instead of competing with it.
 pub fn decoder_threads(config: &Config) -> u32 {
-    // The cores this process may use (affinity and a cgroup's CPU quota, as systemd sets them).
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let cores = cores();
     split(
-        u32::try_from(cores).unwrap_or(u32::MAX),
-        config.detector.threads,
+        cores,
+        inference(cores, config.detector.threads),
         config.source.decoder_threads,
     )
 }
@@ -293,21 +311,21 @@ pub fn open_camera(
 #[cfg(test)]
 mod tests {
     #[test]
-    fn the_decoder_gets_the_cores_inference_leaves() {
-        // (cores, detector.threads, source.decoder_threads) -> ffmpeg's threads
-        for (cores, inference, configured, want) in [
-            (2, 2, 0, 1), // this CI machine: inference takes both, the decoder one thread
-            (4, 2, 0, 2), // a Raspberry Pi 4 or the Dev Board with the defaults
-            (4, 4, 0, 1),
-            (1, 2, 0, 1),
-            (8, 2, 0, 6),
-            (2, 2, 3, 3), // set by hand: as set
+    fn inference_takes_the_cores_up_to_four_and_the_decoder_what_is_left() {
+        // (cores, detector.threads, source.decoder_threads) -> (interpreter, ffmpeg) threads
+        for (cores, detector, decoder, want) in [
+            (2, 0, 0, (2, 1)), // this CI machine, defaults: inference takes both, ffmpeg one
+            (4, 0, 0, (4, 1)), // a Raspberry Pi 4 or 5, the Dev Board
+            (1, 0, 0, (1, 1)),
+            (16, 0, 0, (4, 12)), // a developer's laptop: at most four for inference
+            (4, 2, 0, (2, 2)),   // set by hand: as set, the decoder gets the rest
+            (1, 2, 0, (2, 1)),
+            (8, 2, 0, (2, 6)),
+            (2, 0, 3, (2, 3)),
         ] {
-            assert_eq!(
-                super::split(cores, inference, configured),
-                want,
-                "{cores} {inference} {configured}"
-            );
+            let inference = super::inference(cores, detector);
+            let got = (inference, super::split(cores, inference, decoder));
+            assert_eq!(got, want, "{cores} cores, {detector}, {decoder}");
         }
     }
 }
