@@ -36,8 +36,8 @@ mod worker;
 use worker::{ha_came_online, spawn_pipeline, watchdog_period, Stages};
 
 pub use open::{
-    decoder_threads, detector_threads, edgetpu_model, open_camera, open_counting_detector,
-    open_detector, open_input, open_source, unused_edgetpu,
+    detector_threads, edgetpu_model, open_camera, open_counting_detector, open_detector,
+    open_input, open_source, unused_edgetpu,
 };
 
 #[derive(Debug, thiserror::Error)]
