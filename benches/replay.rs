@@ -4,6 +4,11 @@
 //! 1. raw `invoke()` loop on a pre-made input (a real PETS frame already in the input tensor);
 //! 2. `headcount replay` (the real binary, as fast as possible) on the PETS09-S2L1 clip.
 //!
+//! 3. `headcount replay` on the same frames already decoded and scaled to the model's input
+//!    (rawvideo in NUT, made once by ffmpeg with headcount's own filter): its ffmpeg only passes
+//!    them through, so its gap to raw `invoke()` is headcount's own per-frame work and start-up,
+//!    and the gap between 2 and 3 is what decoding costs.
+//!
 //! Beside each, the CPU time a frame costs (user + system, from `getrusage`): the invoke loop's
 //! own, and the replay's with its ffmpeg and ffprobe. The replay's can keep this machine's cores
 //! busy for at most `cores x 1000 / CPU ms` frames/s: over the invoke loop's frames/s, that is
@@ -29,6 +34,7 @@ struct Row {
     runtime: &'static str,
     invoke: Speed,
     replay: Speed,
+    decoded: Speed,
 }
 
 /// Frames/s and CPU milliseconds per frame of one loop.
@@ -66,6 +72,8 @@ fn main() {
         .ok()
         .and_then(|t| t.parse().ok())
         .unwrap_or_else(|| detector_threads(&Config::default()));
+    let dir = std::env::temp_dir().join(format!("headcount-bench-decoded-{}", std::process::id()));
+    let decoded = predecoded(&clip, &dir);
     let mut rows = Vec::new();
     for (name, kind) in [
         ("tflite (TF 2.9 C)", RuntimeKind::Tflite),
@@ -81,10 +89,12 @@ fn main() {
             runtime: name,
             invoke: Speed::NONE,
             replay: Speed::NONE,
+            decoded: Speed::NONE,
         };
         for _ in 0..ROUNDS {
             row.invoke = row.invoke.best(raw_invoke(&config, &clip));
             row.replay = row.replay.best(replay(&clip, threads, runtime));
+            row.decoded = row.decoded.best(replay(&decoded, threads, runtime));
         }
         rows.push(row);
     }
@@ -93,14 +103,14 @@ fn main() {
         "PETS09-S2L1 (795 frames, 768x576 -> 300x300), SSD MobileNet v1 uint8, {threads} thread(s), best of {ROUNDS}"
     );
     println!(
-        "| runtime           | raw invoke() fps | ms | CPU ms | replay fps | ms | CPU ms | replay / invoke | ceiling |"
+        "| runtime           | raw invoke() fps | ms | CPU ms | replay fps | ms | CPU ms | replay / invoke | ceiling | decoded frames fps | / invoke |"
     );
     println!(
-        "|-------------------|-----------------:|---:|-------:|-----------:|---:|-------:|----------------:|--------:|"
+        "|-------------------|-----------------:|---:|-------:|-----------:|---:|-------:|----------------:|--------:|-------------------:|---------:|"
     );
     for r in &rows {
         println!(
-            "| {:<17} | {:>16.2} | {:>4.1} | {:>6.1} | {:>10.2} | {:>4.1} | {:>6.1} | {:>15.3} | {:>7.3} |",
+            "| {:<17} | {:>16.2} | {:>4.1} | {:>6.1} | {:>10.2} | {:>4.1} | {:>6.1} | {:>15.3} | {:>7.3} | {:>18.2} | {:>8.3} |",
             r.runtime,
             r.invoke.fps,
             1000.0 / r.invoke.fps,
@@ -109,11 +119,15 @@ fn main() {
             1000.0 / r.replay.fps,
             r.replay.cpu_ms,
             r.replay.fps / r.invoke.fps,
-            cores * 1000.0 / r.replay.cpu_ms / r.invoke.fps
+            cores * 1000.0 / r.replay.cpu_ms / r.invoke.fps,
+            r.decoded.fps,
+            r.decoded.fps / r.invoke.fps
         );
     }
+    let _ = std::fs::remove_dir_all(&dir);
     println!(
-        "ceiling: the replay's CPU per frame (ffmpeg and ffprobe included) on {cores} cores, over raw invoke()"
+        "ceiling: the replay's CPU per frame (ffmpeg and ffprobe included) on {cores} cores, over raw invoke(); \
+         decoded frames: the same replay with ffmpeg only passing frames through"
     );
     if let [tf, lr] = rows.as_slice() {
         println!(
@@ -121,6 +135,25 @@ fn main() {
             lr.invoke.fps / tf.invoke.fps,
             lr.replay.fps / tf.replay.fps
         );
+    }
+}
+
+/// The clip's frames decoded and scaled as headcount's ffmpeg does for a file (area scaling to
+/// the bundled SSD's 300 x 300, rgb24), stored as rawvideo in NUT under `dir`. Replaying it runs
+/// the same scale filter on frames already that size, which swscale passes through unchanged.
+fn predecoded(clip: &std::path::Path, dir: &std::path::Path) -> std::path::PathBuf {
+    let _ = std::fs::create_dir_all(dir);
+    let out = dir.join("pets09-300x300-rgb24.nut");
+    let made = Command::new("ffmpeg")
+        .args(["-nostdin", "-v", "error", "-y", "-i"])
+        .arg(clip)
+        .args(["-vf", "scale=300:300:flags=area", "-pix_fmt", "rgb24"])
+        .args(["-c:v", "rawvideo"])
+        .arg(&out)
+        .status();
+    match made {
+        Ok(s) if s.success() => out,
+        other => fail(format!("ffmpeg could not pre-decode the clip: {other:?}")),
     }
 }
 
