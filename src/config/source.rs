@@ -49,7 +49,7 @@ pub struct SourceConfig {
     /// (ffmpeg is stopped; a stream or camera is then reopened with backoff).
     pub read_timeout_s: u32,
     /// ffmpeg's decoding and scaling threads; 0 = auto: the cores inference leaves
-    /// (the machine's cores − `detector.threads`), at least one.
+    /// (the machine's cores − `detector.threads` as resolved, auto included), at least one.
     pub decoder_threads: u32,
 }
 
